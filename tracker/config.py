@@ -1,0 +1,29 @@
+"""Configuration defaults; the instance folder and TRACKER_* environment variables override them."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+DEFAULTS = {
+    "SECRET_KEY": "dev-only-change-me",
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "PAGE_SIZE": 50,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+}
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Apply defaults, then instance/config.py, then TRACKER_* variables, then test_config."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    # TRACKER_DATABASE_URL -> DATABASE_URL, TRACKER_SECRET_KEY -> SECRET_KEY, …
+    app.config.from_prefixed_env("TRACKER")
+    if test_config:
+        app.config.from_mapping(test_config)
+    default_db = "sqlite:///" + os.path.join(app.instance_path, "tracker.sqlite")
+    app.config.setdefault("DATABASE_URL", default_db)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]

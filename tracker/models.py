@@ -1,0 +1,2 @@
+"""Import every model so Flask-Migrate and create_all see the whole schema."""
+from .plan.models import Agency, AgencyAlias, Assignment, Plan, Section, Task, agency_members  # noqa: F401

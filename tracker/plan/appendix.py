@@ -1,0 +1,221 @@
+"""Read an appendix table (CSV or XLSX) into validated sections and items, or a list of problems."""
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..text import fold, nfc
+from .cells import read_cell
+from .models import ROLES
+
+# Folded header text -> field; the appendix's own headers first, then common variants.
+HEADERS = {
+    "tt": "tt", "stt": "tt", "so tt": "tt",
+    "noi dung cong viec": "title", "noi dung": "title", "cong viec": "title",
+    "chi dao": "lead", "co quan chi dao": "lead",
+    "co quan thuc hien": "executing", "thuc hien": "executing", "co quan chu tri": "executing",
+    "co quan phoi hop": "coordinating", "phoi hop": "coordinating",
+    "thoi gian": "timeline", "thoi gian thuc hien": "timeline", "tien do": "timeline",
+    "ghi chu": "note",
+}
+REQUIRED = ("tt", "title", "lead", "executing", "coordinating", "timeline")
+COLUMN_LABELS = {
+    "tt": "TT", "title": "Nội dung công việc", "lead": "Chỉ đạo", "executing": "Cơ quan thực hiện",
+    "coordinating": "Cơ quan phối hợp", "timeline": "Thời gian", "note": "Ghi chú",
+}
+_ROMAN = re.compile(r"^(?=[IVXL]+$)L?X{0,3}(?:IX|IV|V?I{0,3})$")
+MAX_CELL = 2000
+
+
+class AppendixError(Exception):
+    """The file cannot be read as an appendix at all (wrong format, no header row)."""
+
+
+@dataclass
+class Problem:
+    """Why one cell of one row is refused."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"Dòng {self.row}, cột «{self.column}»: {self.message}"
+
+
+@dataclass
+class SectionRow:
+    """A section heading of the appendix."""
+
+    numeral: str
+    title: str
+
+
+@dataclass
+class ItemRow:
+    """One work item with its cells as written and the agencies each role cell names."""
+
+    row: int
+    section: str
+    number: int
+    title: str
+    cells: dict[str, str]
+    timeline: str
+    note: str
+    agencies: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def code(self) -> str:
+        """The item's code, such as "IV.4"."""
+        return f"{self.section}.{self.number}"
+
+
+@dataclass
+class Appendix:
+    """What was read: sections, items, and what is wrong with the file."""
+
+    sections: list[SectionRow] = field(default_factory=list)
+    items: list[ItemRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    # unknown agency text -> rows where it appears
+    unknown_agencies: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing blocks the import."""
+        return not self.problems
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return nfc(str(value))
+
+
+def read_rows(path: str | Path) -> list[list[str]]:
+    """Return the table's rows as lists of NFC strings, from a .csv or .xlsx file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise AppendixError(f"Không đọc được tệp XLSX: {exc}") from exc
+        try:
+            sheet = workbook.worksheets[0]
+            return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            workbook.close()
+    if suffix == ".csv":
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise AppendixError("Tệp CSV phải được lưu với mã hóa UTF-8.") from exc
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        return [[_cell_text(v) for v in row] for row in csv.reader(io.StringIO(text), dialect)]
+    raise AppendixError("Chỉ nhận tệp .csv hoặc .xlsx.")
+
+
+def _header_map(rows: list[list[str]]) -> tuple[int, dict[str, int]]:
+    """Find the header row (within the first 20) and map each field to its column index."""
+    for index, row in enumerate(rows[:20]):
+        mapping: dict[str, int] = {}
+        for column, value in enumerate(row):
+            name = HEADERS.get(fold(value).strip(" .:"))
+            if name and name not in mapping:
+                mapping[name] = column
+        if all(name in mapping for name in REQUIRED):
+            return index, mapping
+    missing = ", ".join(COLUMN_LABELS[n] for n in REQUIRED)
+    raise AppendixError(f"Không tìm thấy dòng tiêu đề với các cột: {missing}.")
+
+
+def parse_appendix(rows: list[list[str]], aliases: dict[str, str]) -> Appendix:
+    """Validate the rows against the known agency aliases (folded key -> canonical name)."""
+    header_index, columns = _header_map(rows)
+    result = Appendix()
+    section: str | None = None
+    seen_codes: set[str] = set()
+    for index in range(header_index + 1, len(rows)):
+        raw = rows[index]
+        row_number = index + 1
+        cells = {name: raw[col] if col < len(raw) else "" for name, col in columns.items()}
+        if not any(cells.values()):
+            continue
+        too_long = [n for n, v in cells.items() if len(v) > MAX_CELL]
+        for name in too_long:
+            result.problems.append(Problem(row_number, COLUMN_LABELS[name], f"dài quá {MAX_CELL} ký tự."))
+        if too_long:
+            continue
+        tt = cells["tt"].rstrip(".").strip().upper()
+        if _ROMAN.match(tt):
+            if tt in {s.numeral for s in result.sections}:
+                result.problems.append(Problem(row_number, "TT", f"mục {tt} xuất hiện hai lần."))
+            elif not cells["title"]:
+                result.problems.append(Problem(row_number, "Nội dung công việc", f"mục {tt} chưa có tên."))
+            else:
+                result.sections.append(SectionRow(tt, cells["title"]))
+            section = tt
+            continue
+        if not tt.isdigit():
+            message = (
+                f"«{cells['tt']}» không phải số La Mã (mục) hay số thứ tự (công việc)."
+                if tt else "thiếu số thứ tự."
+            )
+            result.problems.append(Problem(row_number, "TT", message))
+            continue
+        _read_item(result, row_number, section, int(tt), cells, aliases, seen_codes)
+    if not result.items and not result.problems:
+        result.problems.append(Problem(header_index + 1, "TT", "tệp không có công việc nào."))
+    return result
+
+
+def _read_item(result: Appendix, row: int, section: str | None, number: int, cells: dict[str, str],
+               aliases: dict[str, str], seen_codes: set[str]) -> None:
+    if section is None:
+        result.problems.append(Problem(row, "TT", "công việc nằm trước mục La Mã đầu tiên."))
+        return
+    item = ItemRow(row, section, number, cells["title"], {r: cells[r] for r in ROLES},
+                   cells["timeline"], cells.get("note", ""))
+    if item.code in seen_codes:
+        result.problems.append(Problem(row, "TT", f"công việc {item.code} xuất hiện hai lần."))
+        return
+    seen_codes.add(item.code)
+    if not item.title:
+        result.problems.append(Problem(row, "Nội dung công việc", "trống."))
+    if not item.cells["executing"]:
+        result.problems.append(Problem(row, "Cơ quan thực hiện", "trống: mỗi công việc cần cơ quan thực hiện."))
+    for role in ROLES:
+        reading = read_cell(item.cells[role], aliases)
+        item.agencies[role] = reading.matched
+        for fragment in reading.unknown:
+            shown = _original_fragment(item.cells[role], fragment)
+            result.unknown_agencies.setdefault(shown, []).append(row)
+            hint = _suggestion(fragment, aliases)
+            result.problems.append(Problem(row, COLUMN_LABELS[role], f"không nhận ra cơ quan «{shown}».{hint}"))
+    result.items.append(item)
+
+
+def _original_fragment(cell: str, folded_fragment: str) -> str:
+    """Recover the fragment as written (with diacritics) from the cell, when it can be found."""
+    for part in re.split(r"[,;]|\svà\s", cell):
+        if fold(part).strip(" .:") == folded_fragment.strip(" .:"):
+            return part.strip()
+    return folded_fragment
+
+
+def _suggestion(fragment: str, aliases: dict[str, str]) -> str:
+    close = difflib.get_close_matches(fragment, list(aliases), n=1, cutoff=0.75)
+    return f" Có phải «{aliases[close[0]]}»?" if close else ""

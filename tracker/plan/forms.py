@@ -1,0 +1,62 @@
+"""The plan's filter form, shared by the plan page and the API."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from wtforms import Form, SelectChoice, SelectField, StringField, ValidationError
+from wtforms.validators import Length, Optional
+
+from ..extensions import db
+from .models import ROLE_LABELS, Agency, Plan, Section
+from .services import TaskFilter, find_agency
+from .timeline import KIND_LABELS
+
+
+def _choices(any_label: str, labels: dict[str, str]) -> list[SelectChoice]:
+    """An "any" choice followed by one choice per value."""
+    return [SelectChoice("", any_label), *(SelectChoice(value, label) for value, label in labels.items())]
+
+
+class TaskFilterForm(Form):
+    """Filters read from the query string; bad values become field errors, never exceptions."""
+
+    q = StringField("Tìm kiếm", validators=[Optional(), Length(max=200)])
+    section = SelectField("Mục", validators=[Optional()], validate_choice=False)
+    agency = StringField("Cơ quan", validators=[Optional(), Length(max=200)])
+    role = SelectField("Vai trò", choices=_choices("Mọi vai trò", ROLE_LABELS), validators=[Optional()])
+    kind = SelectField("Loại thời hạn", choices=_choices("Mọi loại", KIND_LABELS), validators=[Optional()])
+
+    def __init__(self, formdata, plan: Plan, **kwargs):
+        super().__init__(formdata, **kwargs)
+        self.plan = plan
+        self.section.choices = _choices("Mọi mục", {s.numeral: f"{s.numeral}. {s.title}" for s in plan.sections})
+        self.agency_obj: Agency | None = None
+
+    def validate_section(self, field) -> None:
+        if field.data and field.data not in {s.numeral for s in self.plan.sections}:
+            raise ValidationError(f"Không có mục «{field.data}» trong kế hoạch.")
+
+    def validate_agency(self, field) -> None:
+        if not field.data:
+            return
+        value = field.data.strip()
+        self.agency_obj = (db.session.get(Agency, int(value)) if value.isdigit() and len(value) < 10
+                           else find_agency(value))
+        if self.agency_obj is None:
+            raise ValidationError(f"Không tìm thấy cơ quan «{value}».")
+
+    def filters(self) -> TaskFilter:
+        """The checked filters; call after validate()."""
+        return TaskFilter(section=self.section.data or None, agency=self.agency_obj,
+                          role=self.role.data or None, kind=self.kind.data or None, q=self.q.data or "")
+
+
+def agency_choices() -> list[Agency]:
+    """Agencies for the filter's list: bodies first by level, then groups."""
+    order = sa.case({"province": 0, "department": 1, "district": 2, "commune": 3, "other": 4}, value=Agency.level,
+                    else_=5)
+    return list(db.session.scalars(sa.select(Agency).order_by(order, Agency.name)))
+
+
+def sections_of(plan: Plan) -> list[Section]:
+    """The plan's sections in order."""
+    return list(plan.sections)

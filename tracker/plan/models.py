@@ -1,0 +1,177 @@
+"""The plan's appendix: plans, sections, tasks, agencies (and groups of them), assignments."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .timeline import KIND_LABELS
+
+LEVEL_LABELS = {
+    "province": "Cấp tỉnh",
+    "department": "Sở, ngành",
+    "district": "Cấp huyện",
+    "commune": "Cấp xã",
+    "other": "Khác",
+    "group": "Nhóm cơ quan",
+}
+ROLE_LABELS = {"lead": "Chỉ đạo", "executing": "Cơ quan thực hiện", "coordinating": "Cơ quan phối hợp"}
+ROLES = tuple(ROLE_LABELS)
+
+agency_members = sa.Table(
+    "agency_member",
+    db.metadata,
+    sa.Column("group_id", sa.ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("member_id", sa.ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Plan(db.Model):
+    """One year's implementation plan, as issued."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(unique=True)
+    title: Mapped[str] = mapped_column(sa.String(500))
+    number: Mapped[str] = mapped_column(sa.String(100), default="")
+    issuer: Mapped[str] = mapped_column(sa.String(200), default="")
+    issued_on: Mapped[date | None]
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    sections: Mapped[list[Section]] = relationship(
+        back_populates="plan", order_by="Section.position", cascade="all, delete-orphan"
+    )
+
+
+class Section(db.Model):
+    """A roman-numbered section of the appendix (I–XII)."""
+
+    __table_args__ = (sa.UniqueConstraint("plan_id", "numeral"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    numeral: Mapped[str] = mapped_column(sa.String(10))
+    title: Mapped[str] = mapped_column(sa.String(500))
+    position: Mapped[int]
+
+    plan: Mapped[Plan] = relationship(back_populates="sections")
+    tasks: Mapped[list[Task]] = relationship(back_populates="section", order_by="Task.position")
+
+
+class Agency(db.Model):
+    """A body named by the plan, or a group of bodies ("UBND các huyện") that expands to its members."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    name_folded: Mapped[str] = mapped_column(sa.String(200), index=True)
+    level: Mapped[str] = mapped_column(sa.String(20))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    aliases: Mapped[list[AgencyAlias]] = relationship(
+        back_populates="agency", cascade="all, delete-orphan", order_by="AgencyAlias.id"
+    )
+    members: Mapped[list[Agency]] = relationship(
+        secondary=agency_members,
+        primaryjoin=lambda: Agency.id == agency_members.c.group_id,
+        secondaryjoin=lambda: Agency.id == agency_members.c.member_id,
+        back_populates="groups",
+        order_by=lambda: Agency.name,
+    )
+    groups: Mapped[list[Agency]] = relationship(
+        secondary=agency_members,
+        primaryjoin=lambda: Agency.id == agency_members.c.member_id,
+        secondaryjoin=lambda: Agency.id == agency_members.c.group_id,
+        back_populates="members",
+        order_by=lambda: Agency.name,
+    )
+
+    @property
+    def is_group(self) -> bool:
+        """True for a group cell such as "BCĐ cấp huyện, xã"."""
+        return self.level == "group"
+
+    @property
+    def level_label(self) -> str:
+        """The level in Vietnamese."""
+        return LEVEL_LABELS.get(self.level, self.level)
+
+    def bodies(self) -> list[Agency]:
+        """The bodies that each owe their own work: the members of a group, or the agency itself."""
+        return list(self.members) if self.is_group else [self]
+
+
+class AgencyAlias(db.Model):
+    """Another way the plan writes an agency ("Sở KH&ĐT", "KH&ĐT"), matched by its folded key."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    alias: Mapped[str] = mapped_column(sa.String(200))
+    key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+
+    agency: Mapped[Agency] = relationship(back_populates="aliases")
+
+
+class Task(db.Model):
+    """A work item of the appendix, with every cell as written beside what it was parsed into."""
+
+    __table_args__ = (sa.UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    section_id: Mapped[int] = mapped_column(sa.ForeignKey("section.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(20))
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(sa.Text)
+    lead_text: Mapped[str] = mapped_column(sa.Text, default="")
+    executing_text: Mapped[str] = mapped_column(sa.Text, default="")
+    coordinating_text: Mapped[str] = mapped_column(sa.Text, default="")
+    timeline: Mapped[str] = mapped_column(sa.String(200), default="")
+    schedule_kind: Mapped[str] = mapped_column(sa.String(20), index=True)
+    start_on: Mapped[date | None]
+    due_on: Mapped[date | None] = mapped_column(index=True)
+    recurrence: Mapped[str | None] = mapped_column(sa.String(20))
+    needs_date: Mapped[bool] = mapped_column(default=False, index=True)
+    flag_note: Mapped[str] = mapped_column(sa.Text, default="")
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+
+    plan: Mapped[Plan] = relationship()
+    section: Mapped[Section] = relationship(back_populates="tasks")
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="Assignment.id"
+    )
+
+    @property
+    def kind_label(self) -> str:
+        """The schedule kind in Vietnamese."""
+        return KIND_LABELS.get(self.schedule_kind, self.schedule_kind)
+
+    def cell_text(self, role: str) -> str:
+        """The cell of the given role as written in the appendix."""
+        return getattr(self, f"{role}_text")
+
+    def agencies(self, role: str) -> list[Agency]:
+        """The agencies or groups named in the given role's cell, in the appendix's order."""
+        return [a.agency for a in self.assignments if a.role == role]
+
+    def bodies(self, role: str) -> list[Agency]:
+        """The individual bodies of a role, groups expanded, each once."""
+        seen: dict[int, Agency] = {}
+        for agency in self.agencies(role):
+            for body in agency.bodies():
+                seen.setdefault(body.id, body)
+        return list(seen.values())
+
+
+class Assignment(db.Model):
+    """An agency or group named in one of a task's three role cells."""
+
+    __table_args__ = (sa.UniqueConstraint("task_id", "agency_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(20))
+
+    task: Mapped[Task] = relationship(back_populates="assignments")
+    agency: Mapped[Agency] = relationship()

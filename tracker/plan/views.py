@@ -1,0 +1,80 @@
+"""Pages: the plan laid out as the appendix, a task, the agencies and each agency's sheet."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, render_template, request
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from .forms import TaskFilterForm, agency_choices
+from .models import LEVEL_LABELS, ROLES, Agency, AgencyAlias, Assignment, Plan, Task
+from ..text import fold
+from .services import current_plan, task_query
+
+bp = Blueprint("plan", __name__)
+
+
+def plan_or_404() -> Plan:
+    """The plan asked for by ?year=, or the latest; 404 when there is none."""
+    year = request.args.get("year", type=int)
+    plan = current_plan(year)
+    if plan is None:
+        abort(404, description="Chưa có kế hoạch nào. Chạy «flask --app wsgi seed» để nạp kế hoạch.")
+    return plan
+
+
+@bp.get("/")
+def index():
+    """The plan's tasks, grouped by section, with filters and search."""
+    plan = plan_or_404()
+    form = TaskFilterForm(request.args, plan)
+    tasks: list[Task] = []
+    if form.validate():
+        tasks = list(db.session.scalars(task_query(plan, form.filters())))
+    filtered = any(request.args.get(k) for k in ("q", "section", "agency", "role", "kind"))
+    page = render_template("plan/index.html", plan=plan, form=form, tasks=tasks, filtered=filtered,
+                           agencies=agency_choices())
+    return page, 400 if form.errors else 200
+
+
+@bp.get("/tasks/<code>")
+def task_detail(code: str):
+    """One work item: its cells as written, what they were read as, and every body it names."""
+    plan = plan_or_404()
+    task = db.session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.code == code.upper()))
+    if task is None:
+        abort(404, description=f"Không có công việc «{code}» trong kế hoạch năm {plan.year}.")
+    return render_template("plan/task.html", plan=plan, task=task, roles=ROLES)
+
+
+@bp.get("/agencies")
+def agencies():
+    """Every body and group, by level, with a diacritic-insensitive search."""
+    q = request.args.get("q", "")[:200]
+    query = sa.select(Agency).options(selectinload(Agency.aliases)).order_by(Agency.name_folded)
+    for word in fold(q).split():
+        matching_alias = sa.select(AgencyAlias.agency_id).where(AgencyAlias.key.contains(word, autoescape=True))
+        query = query.where(sa.or_(Agency.name_folded.contains(word, autoescape=True), Agency.id.in_(matching_alias)))
+    found = list(db.session.scalars(query))
+    by_level = {level: [a for a in found if a.level == level] for level in LEVEL_LABELS}
+    return render_template("plan/agencies.html", by_level=by_level, levels=LEVEL_LABELS, q=q, total=len(found))
+
+
+@bp.get("/agencies/<int:agency_id>")
+def agency_detail(agency_id: int):
+    """An agency's responsibility sheet: its tasks grouped by role, directly or through its groups."""
+    plan = plan_or_404()
+    agency = db.get_or_404(Agency, agency_id, description="Không có cơ quan này.")
+    ids = [agency.id, *(g.id for g in agency.groups)]
+    rows = db.session.execute(
+        sa.select(Assignment.role, Task, Assignment.agency_id)
+        .join(Assignment.task).where(Task.plan_id == plan.id, Assignment.agency_id.in_(ids))
+        .order_by(Task.id)
+    ).all()
+    sheet: dict[str, list[tuple[Task, Agency | None]]] = {role: [] for role in ROLES}
+    seen: set[tuple[str, int]] = set()
+    for role, task, via_id in sorted(rows, key=lambda r: (r[1].section.position, r[1].position)):
+        if (role, task.id) not in seen:
+            seen.add((role, task.id))
+            sheet[role].append((task, db.session.get(Agency, via_id) if via_id != agency.id else None))
+    return render_template("plan/agency.html", plan=plan, agency=agency, sheet=sheet)
