@@ -95,3 +95,12 @@ def test_agency_search_folds(seeded, client):
     html = client.get("/agencies?q=dinh+lap").get_data(as_text=True)
     assert "UBND huyện Đình Lập" in html and "Sở Nội vụ" not in html
     assert "Sở Kế hoạch và Đầu tư" in client.get("/agencies?q=kh%26dt").get_data(as_text=True)
+
+
+def test_plan_page_paginates(seeded, client):
+    seeded.config["PAGE_SIZE"] = 10
+    second = client.get("/?page=2").get_data(as_text=True)
+    assert codes(second) == ["IV.6", "V.1", "VI.1", "VII.1", "VII.2", "VII.3", "VIII.1", "VIII.2", "VIII.3", "IX.1"]
+    assert "trang 2/3" in second
+    assert codes(client.get("/?page=99").get_data(as_text=True)) == []
+    assert client.get("/?page=abc").status_code == 200

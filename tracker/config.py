@@ -9,7 +9,7 @@ DEFAULTS = {
     "SECRET_KEY": "dev-only-change-me",
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-    "PAGE_SIZE": 50,
+    "PAGE_SIZE": 100,
     "WTF_CSRF_TIME_LIMIT": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

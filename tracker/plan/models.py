@@ -96,6 +96,13 @@ class Agency(db.Model):
         """The level in Vietnamese."""
         return LEVEL_LABELS.get(self.level, self.level)
 
+    @property
+    def short_name(self) -> str:
+        """The first alias when it is shorter ("VPĐP tỉnh"), for tables; else the name."""
+        if self.aliases and len(self.aliases[0].alias) < len(self.name):
+            return self.aliases[0].alias
+        return self.name
+
     def bodies(self) -> list[Agency]:
         """The bodies that each owe their own work: the members of a group, or the agency itself."""
         return list(self.members) if self.is_group else [self]

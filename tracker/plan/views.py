@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -28,11 +28,13 @@ def index():
     """The plan's tasks, grouped by section, with filters and search."""
     plan = plan_or_404()
     form = TaskFilterForm(request.args, plan)
-    tasks: list[Task] = []
+    pagination = None
     if form.validate():
-        tasks = list(db.session.scalars(task_query(plan, form.filters())))
+        pagination = db.paginate(task_query(plan, form.filters()), per_page=current_app.config["PAGE_SIZE"],
+                                 max_per_page=current_app.config["PAGE_SIZE"], error_out=False)
     filtered = any(request.args.get(k) for k in ("q", "section", "agency", "role", "kind"))
-    page = render_template("plan/index.html", plan=plan, form=form, tasks=tasks, filtered=filtered,
+    page = render_template("plan/index.html", plan=plan, form=form, pagination=pagination,
+                           tasks=pagination.items if pagination else [], filtered=filtered,
                            agencies=agency_choices())
     return page, 400 if form.errors else 200
 
