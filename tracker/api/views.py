@@ -8,7 +8,8 @@ from sqlalchemy.orm import selectinload
 from ..extensions import csrf, db
 from ..plan.forms import TaskFilterForm
 from ..plan.models import ROLES, Agency, Task
-from ..plan.services import current_plan, task_query
+from ..plan.services import task_query
+from ..plan.views import plan_or_404
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -40,17 +41,10 @@ def task_json(task: Task) -> dict:
     return data
 
 
-def _plan():
-    plan = current_plan(request.args.get("year", type=int))
-    if plan is None:
-        abort(404, description="No plan loaded.")
-    return plan
-
-
 @bp.get("/tasks")
 def tasks():
     """The plan's tasks filtered like the plan page, paginated with page/per_page."""
-    plan = _plan()
+    plan = plan_or_404()
     form = TaskFilterForm(request.args, plan)
     page = request.args.get("page", 1, type=int)
     per_page = request.args.get("per_page", 100, type=int)
@@ -70,7 +64,7 @@ def tasks():
 @bp.get("/tasks/<code>")
 def task(code: str):
     """One task by its code, such as IV.4."""
-    plan = _plan()
+    plan = plan_or_404()
     found = db.session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.code == code.upper()))
     if found is None:
         abort(404, description=f"No task {code} in the {plan.year} plan.")
