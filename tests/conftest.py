@@ -1,22 +1,48 @@
-"""Fixtures in the style of Flask's tutorial: app, client, runner, plus a seeded plan."""
+"""Fixtures in the style of Flask's tutorial: app, client, runner, auth; plus a seeded plan and accounts."""
 from __future__ import annotations
+
+import shutil
 
 import pytest
 
 from tracker import create_app
+from tracker.auth.services import create_user
 from tracker.extensions import db
 
+PASSWORD = "mat-khau-thu-nghiem"
+# email -> (agency as the office would type it, role)
+ACCOUNTS = {
+    "vpdp@test.vn": ("VPĐP tỉnh", "office"),
+    "khdt@test.vn": ("Sở KH&ĐT", "officer"),
+    "taichinh@test.vn": ("Sở Tài chính", "officer"),
+    "dinhlap@test.vn": ("Đình Lập", "officer"),
+    "noivu@test.vn": ("Sở Nội vụ", "officer"),
+    "lanhdao@test.vn": ("UBND tỉnh", "leader"),
+}
 
-@pytest.fixture
-def app(tmp_path):
-    """An app on a fresh SQLite file, schema created, nothing loaded."""
+
+def make_app(tmp_path, **config):
+    """An app on a fresh SQLite file in tmp_path, schema created."""
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "WTF_CSRF_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        # scrypt is the production default; a cheap hash keeps the suite fast.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        **config,
     })
     with app.app_context():
         db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on a fresh SQLite file, schema created, nothing loaded; CSRF off except in CSRF tests."""
+    app = make_app(tmp_path)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -32,9 +58,52 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def seeded(app, runner):
-    """The app with the 2021 plan loaded by the real seed command."""
-    result = runner.invoke(args=["seed"])
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory):
+    """A database file seeded once by the real seed command, with one account per kind of user."""
+    folder = tmp_path_factory.mktemp("template")
+    app = make_app(folder)
+    result = app.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 0, result.output
+    with app.app_context():
+        for email, (agency, role) in ACCOUNTS.items():
+            create_user(email, agency, role, PASSWORD)
+        db.session.commit()
+        db.engine.dispose()
+    return folder / "test.sqlite"
+
+
+@pytest.fixture
+def seeded(app, seeded_template):
+    """The app on a copy of the seeded database: the 2021 plan and the accounts of ACCOUNTS."""
+    with app.app_context():
+        db.engine.dispose()
+        target = db.engine.url.database
+    shutil.copyfile(seeded_template, target)
     return app
+
+
+class AuthActions:
+    """Sign a test client in and out, as in Flask's tutorial."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email="vpdp@test.vn", password=PASSWORD):
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def reader(seeded, client, auth):
+    """A client signed in as a leader, who reads everything and changes nothing."""
+    response = auth.login("lanhdao@test.vn")
+    assert response.status_code == 302
+    return client

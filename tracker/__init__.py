@@ -4,11 +4,13 @@ from __future__ import annotations
 import os
 from datetime import date
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from .config import load_config
-from .extensions import csrf, db, migrate
+from .clock import to_local
+from .extensions import csrf, db, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -24,18 +26,45 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
     csrf.init_app(app)
+    login_manager.init_app(app)
 
     from . import models  # noqa: F401  (every model registered before migrations compare)
     from .api.views import bp as api_bp
+    from .auth import cli as auth_cli
+    from .auth.views import bp as auth_bp
     from .plan import cli as plan_cli
     from .plan.views import bp as plan_bp
+    from .progress.views import bp as progress_bp
 
-    app.register_blueprint(plan_bp)
-    app.register_blueprint(api_bp)
+    for blueprint in (auth_bp, plan_bp, progress_bp, api_bp):
+        app.register_blueprint(blueprint)
     plan_cli.init_app(app)
+    auth_cli.init_app(app)
+    _register_login(app)
     _register_filters(app)
     _register_errors(app)
     return app
+
+
+# Pages anyone may open; everything else needs an account (the API checks its own tokens).
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+
+
+def _register_login(app: Flask) -> None:
+    from .auth.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user and user.active else None
+
+    @app.before_request
+    def require_login():
+        if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api" or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return None
 
 
 def _register_filters(app: Flask) -> None:
@@ -44,10 +73,18 @@ def _register_filters(app: Flask) -> None:
         # Babel's Vietnamese short date is d/M/yy; offices write dd/mm/yyyy.
         return value.strftime("%d/%m/%Y") if value else ""
 
+    @app.template_filter("vntime")
+    def vntime(value) -> str:
+        # Stored as naive UTC; shown in Việt Nam's zone, where it may already be the next day.
+        local = to_local(value)
+        return local.strftime("%H:%M %d/%m/%Y") if local else ""
+
 
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if request.path.startswith("/api/"):
             return jsonify({"error": error.name, "message": error.description}), error.code
+        if error.code == 400 and "CSRF" in (error.description or ""):
+            error.description = "Biểu mẫu đã hết hạn hoặc không hợp lệ (CSRF). Tải lại trang rồi thử lại."
         return render_template("error.html", error=error), error.code

@@ -13,6 +13,20 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Secure by default; `make run` serves plain http on 127.0.0.1 and turns it off explicitly.
+    "SESSION_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PASSWORD_HASH_METHOD": "scrypt",
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+    # A request may carry a few files of MAX_UPLOAD_BYTES each; larger ones get 413.
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "UPLOAD_FOLDER": None,
+    # Demo accounts (`flask demo-users`) can be created only when this is on, as in `make run`.
+    "DEMO": False,
 }
 
 

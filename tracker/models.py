@@ -1,2 +1,4 @@
 """Import every model so Flask-Migrate and create_all see the whole schema."""
 from .plan.models import Agency, AgencyAlias, Assignment, Plan, Section, Task, agency_members  # noqa: F401
+from .auth.models import ApiToken, User  # noqa: F401
+from .progress.models import Attachment, Comment, StatusLine, TaskEvent  # noqa: F401

@@ -1,23 +1,85 @@
-"""Read-only JSON API: /api/v1/tasks, /api/v1/tasks/<code>, /api/v1/agencies."""
+"""JSON API: read the plan; post a line update with a bearer token."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, request
-from sqlalchemy.orm import selectinload
+from datetime import date
 
+import sqlalchemy as sa
+from flask import Blueprint, abort, g, jsonify, request
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..auth.policy import can_update_line
+from ..auth.services import user_for_token
+from ..clock import local_today
 from ..extensions import csrf, db
+from ..pagination import Page
 from ..plan.forms import TaskFilterForm
 from ..plan.models import ROLES, Agency, Task
-from ..plan.services import task_query
+from ..plan.services import find_agency
 from ..plan.views import plan_or_404
+from ..progress.models import STATUSES, StatusLine
+from ..progress.services import (ConflictError, LineChange, category_of_line, category_of_task, filtered_tasks,
+                                 line_by_agency, update_line, validate_change)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
+csrf.exempt(bp)  # the API authenticates each request by token, not by cookie
 
 MAX_PER_PAGE = 500
 
 
-def task_json(task: Task) -> dict:
+@bp.before_request
+def authenticate():
+    """A bearer token, or for reads a signed-in session; writes need a token (no cookie-driven CSRF)."""
+    header = request.headers.get("Authorization", "")
+    g.api_user = None
+    if header:
+        scheme, _, secret = header.partition(" ")
+        g.api_user = user_for_token(secret.strip()) if scheme.lower() == "bearer" and secret.strip() else None
+        if g.api_user is None:
+            return _error(401, "Invalid or revoked token.")
+        db.session.commit()  # keeps last_used_at
+    elif request.method != "GET" or not current_user.is_authenticated:
+        return _error(401, "Send 'Authorization: Bearer TOKEN'; create a token on your profile page.")
+
+
+def api_user():
+    """The user this API request acts for."""
+    return g.api_user or current_user
+
+
+def _error(status: int, message: str, **extra):
+    return jsonify({"error": message, **extra}), status
+
+
+def as_of_arg() -> date | None:
+    """?as_of=YYYY-MM-DD, today when absent, None when malformed."""
+    raw = request.args.get("as_of")
+    if not raw:
+        return local_today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def line_json(line: StatusLine, as_of: date) -> dict:
+    """One body's line as the API shows it."""
+    return {
+        "id": line.id,
+        "agency": line.agency.name,
+        "status": line.status,
+        "progress": line.progress,
+        "note": line.note,
+        "paused_reason": line.paused_reason or None,
+        "completed_on": line.completed_on.isoformat() if line.completed_on else None,
+        "version": line.version,
+        "updated_at": line.updated_at.isoformat() + "Z" if line.updated_at else None,
+        "category": category_of_line(line, as_of),
+    }
+
+
+def task_json(task: Task, as_of: date, with_lines: bool = False) -> dict:
     """A task as the API shows it."""
     data = {
         "code": task.code,
@@ -33,42 +95,125 @@ def task_json(task: Task) -> dict:
         },
         "needs_date": task.needs_date,
         "flag_note": task.flag_note or None,
+        "category": category_of_task(task, as_of),
     }
     for role in ROLES:
         data[role] = [a.name for a in task.agencies(role)]
         data[f"{role}_text"] = task.cell_text(role)
     data["executing_bodies"] = [a.name for a in task.bodies("executing")]
+    if with_lines:
+        data["lines"] = [line_json(line, as_of) for line in task.lines]
     return data
+
+
+def task_or_404(code: str) -> Task:
+    plan = plan_or_404()
+    task = db.session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.code == code.upper()))
+    if task is None:
+        abort(404, description=f"No task {code} in the {plan.year} plan.")
+    return task
 
 
 @bp.get("/tasks")
 def tasks():
-    """The plan's tasks filtered like the plan page, paginated with page/per_page."""
+    """The plan's tasks filtered like the plan page (category as of a date too), paginated."""
     plan = plan_or_404()
     form = TaskFilterForm(request.args, plan)
     page = request.args.get("page", 1, type=int)
     per_page = request.args.get("per_page", 100, type=int)
-    if not form.validate() or page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        errors = dict(form.errors)
-        if page < 1:
-            errors["page"] = ["must be 1 or more"]
-        if not 1 <= per_page <= MAX_PER_PAGE:
-            errors["per_page"] = [f"must be between 1 and {MAX_PER_PAGE}"]
+    as_of = as_of_arg()
+    valid = form.validate()
+    errors = dict(form.errors)
+    if page < 1:
+        errors["page"] = ["must be 1 or more"]
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        errors["per_page"] = [f"must be between 1 and {MAX_PER_PAGE}"]
+    if as_of is None:
+        errors["as_of"] = ["must be a date YYYY-MM-DD"]
+    if not valid or errors:
         return jsonify({"errors": errors}), 400
-    query = task_query(plan, form.filters())
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
-    return jsonify({"items": [task_json(t) for t in items], "total": total, "page": page, "per_page": per_page})
+    found, _ = filtered_tasks(plan, form.filters(), form.category.data or None, as_of)
+    result = Page.of(found, page, per_page)
+    return jsonify({"items": [task_json(t, as_of) for t in result.items], "total": result.total,
+                    "page": page, "per_page": per_page, "as_of": as_of.isoformat()})
 
 
 @bp.get("/tasks/<code>")
 def task(code: str):
-    """One task by its code, such as IV.4."""
-    plan = plan_or_404()
-    found = db.session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.code == code.upper()))
-    if found is None:
-        abort(404, description=f"No task {code} in the {plan.year} plan.")
-    return jsonify(task_json(found))
+    """One task by its code, such as IV.4, with its category and every body's line."""
+    as_of = as_of_arg()
+    if as_of is None:
+        return jsonify({"errors": {"as_of": ["must be a date YYYY-MM-DD"]}}), 400
+    return jsonify(task_json(task_or_404(code), as_of, with_lines=True))
+
+
+@bp.post("/tasks/<code>/updates")
+def post_update(code: str):
+    """Update one body's line: JSON {agency, status, progress, note, version}."""
+    task = task_or_404(code)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return jsonify({"errors": {"body": ["send a JSON object"]}}), 400
+    errors, change, agency = _read_update(payload)
+    if errors:
+        return jsonify({"errors": errors}), 400
+    line = line_by_agency(task, agency)
+    if line is None:
+        return _error(404, f"{agency.name} has no line on task {task.code}.")
+    user = api_user()
+    if not can_update_line(user, line):
+        return _error(403, "You may update only your own agency's lines.")
+    today = local_today()
+    problems = validate_change(change, today)
+    if problems:
+        return jsonify({"errors": {k: [v] for k, v in problems.items()}}), 400
+    try:
+        update_line(line, change, user, payload["version"], today)
+        db.session.commit()
+    except (ConflictError, StaleDataError):
+        db.session.rollback()
+        db.session.refresh(line)
+        return _error(409, "The line was changed since your version; here is the newer state.",
+                      line=line_json(line, today))
+    return jsonify(line_json(line, today)), 201
+
+
+def _read_update(payload: dict) -> tuple[dict, LineChange | None, Agency | None]:
+    """Field errors, or the change and the agency it is for."""
+    errors: dict[str, list[str]] = {}
+    agency = None
+    name = payload.get("agency")
+    if not isinstance(name, str) or not name.strip():
+        errors["agency"] = ["required: the agency's name or alias"]
+    elif len(name) > 200 or (agency := find_agency(name)) is None:
+        errors["agency"] = ["unknown agency"]
+    status = payload.get("status")
+    if status not in STATUSES:
+        errors["status"] = [f"one of {', '.join(STATUSES)}"]
+    progress = payload.get("progress")
+    if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
+        errors["progress"] = ["a whole number from 0 to 100"]
+    note = payload.get("note", "")
+    if not isinstance(note, str) or len(note) > 5000:
+        errors["note"] = ["text of at most 5000 characters"]
+    reason = payload.get("paused_reason", "")
+    if not isinstance(reason, str) or len(reason) > 1000:
+        errors["paused_reason"] = ["text of at most 1000 characters"]
+    completed = payload.get("completed_on")
+    completed_on = None
+    if completed is not None:
+        try:
+            completed_on = date.fromisoformat(completed) if isinstance(completed, str) else None
+        except ValueError:
+            completed_on = None
+        if completed_on is None:
+            errors["completed_on"] = ["a date YYYY-MM-DD"]
+    version = payload.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        errors["version"] = ["required: the line's version you last read"]
+    if errors:
+        return errors, None, None
+    return {}, LineChange(status, progress, note, reason, completed_on), agency
 
 
 @bp.get("/agencies")

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from wtforms import Form, SelectChoice, SelectField, StringField, ValidationError
+from wtforms import DateField, Form, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import Length, Optional
 
 from ..extensions import db
 from .models import ROLE_LABELS, Agency, Plan, Section
 from .services import TaskFilter, find_agency
+from ..progress.categories import CATEGORY_LABELS
 from .timeline import KIND_LABELS
 
 
@@ -24,6 +25,8 @@ class TaskFilterForm(Form):
     agency = StringField("Cơ quan", validators=[Optional(), Length(max=200)])
     role = SelectField("Vai trò", choices=_choices("Mọi vai trò", ROLE_LABELS), validators=[Optional()])
     kind = SelectField("Loại thời hạn", choices=_choices("Mọi loại", KIND_LABELS), validators=[Optional()])
+    category = SelectField("Tình hình", choices=_choices("Mọi tình hình", CATEGORY_LABELS), validators=[Optional()])
+    as_of = DateField("Tính đến ngày", validators=[Optional()])
 
     def __init__(self, formdata, plan: Plan, **kwargs):
         super().__init__(formdata, **kwargs)

@@ -128,6 +128,8 @@ def import_appendix(appendix: Appendix, info: PlanInfo) -> ImportSummary:
     Tasks are matched by code, so importing the same file twice changes nothing, and a corrected
     file updates tasks in place without losing what hangs off them.
     """
+    from ..progress.services import sync_lines  # progress builds on the plan, not the reverse
+
     if not appendix.ok:
         raise ValueError("the appendix has problems; report them instead of importing")
     plan = db.session.scalar(sa.select(Plan).where(Plan.year == info.year))
@@ -161,6 +163,8 @@ def import_appendix(appendix: Appendix, info: PlanInfo) -> ImportSummary:
         before = _snapshot(task)
         _fill_task(task, item, sections[item.section], position, info.year)
         _sync_assignments(task, item.agencies, agencies)
+        db.session.flush()
+        sync_lines(task)
         task.search_text = search_text(task, [agencies[n] for names in item.agencies.values() for n in names])
         if created:
             summary.created.append(item.code)

@@ -5,11 +5,15 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy.orm import selectinload
 
+from ..clock import local_today
 from ..extensions import db
+from ..pagination import Page
+from ..progress.categories import CATEGORY_LABELS
+from ..progress.services import filtered_tasks
+from ..text import fold
 from .forms import TaskFilterForm, agency_choices
 from .models import LEVEL_LABELS, ROLES, Agency, AgencyAlias, Assignment, Plan, Task
-from ..text import fold
-from .services import current_plan, task_query
+from .services import current_plan
 
 bp = Blueprint("plan", __name__)
 
@@ -28,25 +32,18 @@ def index():
     """The plan's tasks, grouped by section, with filters and search."""
     plan = plan_or_404()
     form = TaskFilterForm(request.args, plan)
-    pagination = None
+    as_of = form.as_of.data or local_today()
+    pagination, categories = None, {}
     if form.validate():
-        pagination = db.paginate(task_query(plan, form.filters()), per_page=current_app.config["PAGE_SIZE"],
-                                 max_per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    filtered = any(request.args.get(k) for k in ("q", "section", "agency", "role", "kind"))
+        as_of = form.as_of.data or local_today()
+        tasks, categories = filtered_tasks(plan, form.filters(), form.category.data or None, as_of)
+        pagination = Page.of(tasks, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    filtered = any(request.args.get(k) for k in ("q", "section", "agency", "role", "kind", "category"))
     page = render_template("plan/index.html", plan=plan, form=form, pagination=pagination,
                            tasks=pagination.items if pagination else [], filtered=filtered,
-                           agencies=agency_choices())
+                           agencies=agency_choices(), categories=categories, as_of=as_of,
+                           category_labels=CATEGORY_LABELS)
     return page, 400 if form.errors else 200
-
-
-@bp.get("/tasks/<code>")
-def task_detail(code: str):
-    """One work item: its cells as written, what they were read as, and every body it names."""
-    plan = plan_or_404()
-    task = db.session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.code == code.upper()))
-    if task is None:
-        abort(404, description=f"Không có công việc «{code}» trong kế hoạch năm {plan.year}.")
-    return render_template("plan/task.html", plan=plan, task=task, roles=ROLES)
 
 
 @bp.get("/agencies")

@@ -1,0 +1,46 @@
+"""Forms for signing in, the profile, and the office's user administration."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from ..plan.forms import _choices
+from .models import ROLE_LABELS
+
+MIN_PASSWORD = 10
+
+
+class LoginForm(FlaskForm):
+    """E-mail and password."""
+
+    email = EmailField("Thư điện tử", validators=[DataRequired("Nhập thư điện tử."), Length(max=254)])
+    password = PasswordField("Mật khẩu", validators=[DataRequired("Nhập mật khẩu."), Length(max=200)])
+    next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    """Change one's own password."""
+
+    current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired(), Length(max=200)])
+    new = PasswordField("Mật khẩu mới", validators=[
+        DataRequired(), Length(MIN_PASSWORD, 200, f"Mật khẩu mới cần ít nhất {MIN_PASSWORD} ký tự.")])
+    confirm = PasswordField("Nhập lại", validators=[EqualTo("new", "Hai lần nhập không khớp.")])
+
+
+class TokenForm(FlaskForm):
+    """Name a new API token."""
+
+    name = StringField("Tên token (vd: phần mềm báo cáo)", validators=[Optional(), Length(max=100)])
+
+
+class UserForm(FlaskForm):
+    """The office creates or edits an account."""
+
+    email = EmailField("Thư điện tử", validators=[DataRequired(), Email("Thư điện tử không hợp lệ."), Length(max=254)])
+    name = StringField("Họ tên", validators=[Optional(), Length(max=200)])
+    agency = StringField("Cơ quan (tên hoặc tên viết tắt)", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Vai trò", choices=_choices("", ROLE_LABELS)[1:])
+    password = PasswordField("Mật khẩu (để trống: giữ nguyên)", validators=[
+        Optional(), Length(MIN_PASSWORD, 200, f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự.")])
+    active = BooleanField("Đang hoạt động", default=True)

@@ -1,0 +1,91 @@
+"""Accounts: users of one agency with one role, and their API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..clock import utcnow
+from ..extensions import db
+from ..plan.models import Agency
+
+ROLE_LABELS = {
+    "office": "Văn phòng Điều phối",
+    "officer": "Cán bộ cơ quan",
+    "leader": "Lãnh đạo (chỉ xem)",
+}
+ROLES = tuple(ROLE_LABELS)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in; belongs to one agency and has one role."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(20))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agency: Mapped[Agency] = relationship()
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", order_by="ApiToken.id")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        """The role in Vietnamese."""
+        return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def display_name(self) -> str:
+        """The name, or the e-mail when no name was given."""
+        return self.name or self.email
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password (scrypt unless configured otherwise)."""
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+    def check_password(self, password: str) -> bool:
+        """True when the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored as SHA-256: they are random, so a slow hash adds nothing."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(db.Model):
+    """A per-user bearer token for the API; only its hash is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100), default="")
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+    @classmethod
+    def issue(cls, user: User, name: str = "") -> tuple[ApiToken, str]:
+        """A new token for the user, and its secret, which is shown once and never stored."""
+        secret = "trk_" + secrets.token_urlsafe(32)
+        token = cls(user=user, name=name, token_hash=hash_token(secret), prefix=secret[:10])
+        db.session.add(token)
+        return token, secret

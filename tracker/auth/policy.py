@@ -1,0 +1,39 @@
+"""Who may do what. Every view and API endpoint asks here; nothing trusts an agency id from a form."""
+from __future__ import annotations
+
+from ..plan.models import Task
+from .models import User
+
+
+def is_office(user) -> bool:
+    """The coordination office manages the plan: deadlines, assignments, users."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role == "office" and user.active
+
+
+def can_update_line(user, line) -> bool:
+    """Officers change their own agency's lines; the office may post for a body that reported on paper."""
+    if not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    if user.role == "office":
+        return True
+    return user.role == "officer" and line.agency_id == user.agency_id
+
+
+def named_on(user: User, task: Task) -> bool:
+    """True when the user's agency is named on the task in any role, directly or through a group."""
+    return any(user.agency_id == body.id or user.agency_id == agency.id
+               for assignment in task.assignments
+               for agency in [assignment.agency]
+               for body in agency.bodies())
+
+
+def can_comment(user, task: Task) -> bool:
+    """The office and any body named on the task (coordinating bodies too) may comment."""
+    if not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    return user.role == "office" or (user.role == "officer" and named_on(user, task))
+
+
+def can_download(user) -> bool:
+    """Any signed-in, active account may read attachments: every role sees every task."""
+    return bool(getattr(user, "is_authenticated", False)) and user.active

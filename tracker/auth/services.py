@@ -1,0 +1,101 @@
+"""Sign-in with a per-account throttle kept in the database, user creation, token lookup."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..clock import utcnow
+from ..extensions import db
+from ..plan.services import find_agency
+from ..text import nfc
+from .models import ROLES, ApiToken, User, hash_token
+
+# A valid hash to check against when the e-mail is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method="scrypt")
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed as asked."""
+
+
+@dataclass
+class SignIn:
+    """The outcome of a sign-in attempt."""
+
+    user: User | None = None
+    locked_until: datetime | None = None
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses compare case-insensitively."""
+    return nfc(email).lower()
+
+
+def authenticate(email: str, password: str, now: datetime | None = None) -> SignIn:
+    """Check a password, counting failures per account in the database so every worker sees them."""
+    now = now or utcnow()
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.active:
+        check_password_hash(_DUMMY_HASH, password)
+        return SignIn()
+    if user.locked_until and user.locked_until > now:
+        return SignIn(locked_until=user.locked_until)
+    if user.check_password(password):
+        user.failed_logins, user.locked_until = 0, None
+        return SignIn(user=user)
+    # Increment in SQL, not in Python, so concurrent failures on two workers both count.
+    db.session.execute(sa.update(User).where(User.id == user.id)
+                       .values(failed_logins=User.failed_logins + 1))
+    db.session.refresh(user)
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        user.failed_logins = 0
+        return SignIn(locked_until=user.locked_until)
+    return SignIn()
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site may follow a sign-in; anything else is dropped."""
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def create_user(email: str, agency_name: str, role: str, password: str, name: str = "") -> User:
+    """A new account; the agency may be given by any name or alias the importer accepts."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise AccountError(f"Vai trò phải là một trong: {', '.join(ROLES)}.")
+    agency = find_agency(agency_name)
+    if agency is None:
+        raise AccountError(f"Không có cơ quan «{agency_name}».")
+    if agency.is_group:
+        raise AccountError(f"«{agency.name}» là một nhóm cơ quan; tài khoản thuộc về một cơ quan cụ thể.")
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise AccountError(f"Đã có tài khoản {email}.")
+    user = User(email=email, name=nfc(name), agency=agency, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def user_for_token(secret: str, now: datetime | None = None) -> User | None:
+    """The active user a bearer token belongs to, or None for an unknown or revoked token."""
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret),
+                                                        ApiToken.revoked_at.is_(None)))
+    if token is None or not token.user.active:
+        return None
+    now = now or utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now
+    return token.user

@@ -1,0 +1,157 @@
+"""Sign in and out, the profile (password, API tokens), and the office's user administration."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..clock import to_local, utcnow
+from ..extensions import db
+from ..plan.services import find_agency
+from .forms import LoginForm, PasswordForm, TokenForm, UserForm
+from .models import ApiToken, User
+from .policy import is_office
+from .services import AccountError, authenticate, create_user, normalise_email, safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in; repeated failures lock the account for a while."""
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        outcome = authenticate(form.email.data, form.password.data)
+        db.session.commit()  # failures and the lock are kept even though sign-in failed
+        if outcome.user:
+            login_user(outcome.user)
+            return redirect(safe_next(form.next.data) or url_for("plan.index"))
+        if outcome.locked_until:
+            until = to_local(outcome.locked_until).strftime("%H:%M")
+            flash(f"Tài khoản tạm khóa đến {until} vì đăng nhập sai nhiều lần.", "error")
+            return render_template("auth/login.html", form=form), 429
+        flash("Thư điện tử hoặc mật khẩu không đúng.", "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out."""
+    logout_user()
+    flash("Đã đăng xuất.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/profile")
+@login_required
+def profile():
+    """One's account, password and API tokens."""
+    return render_template("auth/profile.html", password_form=PasswordForm(), token_form=TokenForm(),
+                           new_token=None)
+
+
+@bp.post("/profile/password")
+@login_required
+def change_password():
+    """Change one's own password."""
+    form = PasswordForm()
+    if form.validate_on_submit() and current_user.check_password(form.current.data):
+        current_user.set_password(form.new.data)
+        db.session.commit()
+        flash("Đã đổi mật khẩu.", "success")
+        return redirect(url_for("auth.profile"))
+    if form.current.data and not form.errors:
+        form.current.errors = ["Mật khẩu hiện tại không đúng."]
+    return render_template("auth/profile.html", password_form=form, token_form=TokenForm(), new_token=None), 400
+
+
+@bp.post("/profile/tokens")
+@login_required
+def create_token():
+    """Create an API token; its secret is shown once."""
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return render_template("auth/profile.html", password_form=PasswordForm(), token_form=form,
+                               new_token=None), 400
+    _, secret = ApiToken.issue(current_user, form.name.data or "")
+    db.session.commit()
+    return render_template("auth/profile.html", password_form=PasswordForm(), token_form=TokenForm(),
+                           new_token=secret)
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of one's own tokens."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    if TokenForm().validate_on_submit() and token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.commit()
+        flash("Đã thu hồi token.", "success")
+    return redirect(url_for("auth.profile"))
+
+
+def _office_only() -> None:
+    if not is_office(current_user):
+        abort(403, description="Chỉ Văn phòng Điều phối quản lý tài khoản.")
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@login_required
+def users():
+    """The office lists accounts and creates new ones."""
+    _office_only()
+    form = UserForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            if not form.password.data:
+                form.password.errors = ["Tài khoản mới cần mật khẩu."]
+            else:
+                try:
+                    user = create_user(form.email.data, form.agency.data, form.role.data, form.password.data,
+                                       form.name.data or "")
+                    user.active = form.active.data
+                    db.session.commit()
+                    flash(f"Đã tạo tài khoản {user.email}.", "success")
+                    return redirect(url_for("auth.users"))
+                except AccountError as exc:
+                    db.session.rollback()
+                    form.email.errors = [str(exc)]
+    accounts = db.session.scalars(sa.select(User).order_by(User.email)).all()
+    return render_template("auth/users.html", form=form, accounts=accounts), status
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id: int):
+    """The office changes an account's agency, role, password or whether it is active."""
+    _office_only()
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user) if request.method == "GET" else UserForm()
+    if request.method == "GET":
+        form.agency.data = user.agency.name
+    if form.validate_on_submit():
+        agency = find_agency(form.agency.data)
+        email = normalise_email(form.email.data)
+        taken = db.session.scalar(sa.select(User.id).where(User.email == email, User.id != user.id))
+        if agency is None or agency.is_group:
+            form.agency.errors = [f"Không có cơ quan «{form.agency.data}»."]
+        elif taken:
+            form.email.errors = [f"Đã có tài khoản {email}."]
+        elif user.id == current_user.id and (form.role.data != "office" or not form.active.data):
+            form.role.errors = ["Không thể tự bỏ quyền Văn phòng Điều phối của chính mình."]
+        else:
+            user.email, user.name, user.agency, user.role = email, form.name.data or "", agency, form.role.data
+            user.active = form.active.data
+            if form.password.data:
+                user.set_password(form.password.data)
+                user.failed_logins, user.locked_until = 0, None
+            db.session.commit()
+            flash(f"Đã lưu tài khoản {user.email}.", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_edit.html", form=form, account=user), 400 if form.errors else 200

@@ -1,0 +1,136 @@
+"""Progress: one status line per executing body, comments, attachments, and an immutable history."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..clock import utcnow
+from ..extensions import db
+from ..plan.models import Agency, Task
+
+STATUS_LABELS = {
+    "not_started": "Chưa thực hiện",
+    "in_progress": "Đang thực hiện",
+    "paused": "Tạm dừng",
+    "done": "Hoàn thành",
+}
+STATUSES = tuple(STATUS_LABELS)
+
+
+class StatusLine(db.Model):
+    """One executing body's own line on a task: its status, progress and latest note."""
+
+    __table_args__ = (sa.UniqueConstraint("task_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="not_started")
+    progress: Mapped[int] = mapped_column(default=0)
+    paused_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    started_on: Mapped[date | None]
+    completed_on: Mapped[date | None]
+    updated_at: Mapped[datetime | None]
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    task: Mapped[Task] = relationship(backref=sa.orm.backref("lines", order_by="StatusLine.id",
+                                                              cascade="all, delete-orphan"))
+    agency: Mapped[Agency] = relationship()
+    updated_by: Mapped[User | None] = relationship()
+
+    # Optimistic locking: a flush that finds another version raises StaleDataError.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        """The status in Vietnamese."""
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+class Attachment(db.Model):
+    """A file posted with an update, stored under a generated name; the original name is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("status_line.id", ondelete="SET NULL"))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    task: Mapped[Task] = relationship()
+    line: Mapped[StatusLine | None] = relationship()
+    uploaded_by: Mapped[User | None] = relationship()
+
+
+class Comment(db.Model):
+    """A remark on a task, by any body named on it (coordinating bodies included) or the office."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+
+
+EVENT_LABELS = {
+    "status": "Trạng thái", "progress": "Tiến độ", "note": "Ghi chú", "deadline": "Hạn",
+    "assignment": "Phân công", "comment": "Ý kiến", "attachment": "Tệp đính kèm", "completed_on": "Ngày hoàn thành",
+    "paused_reason": "Lý do tạm dừng",
+}
+
+
+class TaskEvent(db.Model):
+    """One change to a task, appended and never edited: who, when, what, before and after."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("status_line.id", ondelete="SET NULL"))
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    before: Mapped[str | None] = mapped_column(sa.Text)  # JSON
+    after: Mapped[str | None] = mapped_column(sa.Text)  # JSON
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    user: Mapped[User | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        """What changed, in Vietnamese."""
+        return EVENT_LABELS.get(self.kind, self.kind)
+
+    @property
+    def before_value(self):
+        """The value before, decoded."""
+        return json.loads(self.before) if self.before is not None else None
+
+    @property
+    def after_value(self):
+        """The value after, decoded."""
+        return json.loads(self.after) if self.after is not None else None
+
+
+class HistoryIsImmutable(RuntimeError):
+    """Raised when code tries to change or delete a history entry."""
+
+
+@event.listens_for(TaskEvent, "before_update")
+@event.listens_for(TaskEvent, "before_delete")
+def _refuse_history_changes(_mapper, _connection, target: TaskEvent) -> None:
+    raise HistoryIsImmutable(f"history entry {target.id} cannot be changed or deleted")

@@ -1,0 +1,240 @@
+"""Changing progress: status lines, comments, deadlines, assignments, attachments. Flush, never commit."""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import FileStorage
+
+from ..clock import utcnow
+from ..extensions import db
+from ..plan.models import Agency, Assignment, Task
+from ..plan.services import search_text, task_query
+from ..text import nfc
+from .categories import LineFacts, deadline_of, line_category, task_category
+from .models import Attachment, Comment, StatusLine, TaskEvent
+
+
+class ConflictError(Exception):
+    """Someone saved the line since this form was loaded."""
+
+    def __init__(self, line: StatusLine):
+        super().__init__(f"line {line.id} is at version {line.version}")
+        self.line = line
+
+
+class UploadError(ValueError):
+    """A file that is refused: wrong type, too large, empty."""
+
+
+# extension -> (content type, magic bytes the file must start with)
+ALLOWED_UPLOADS = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+
+
+def record(task: Task, kind: str, before, after, user, *, line: StatusLine | None = None,
+           agency: Agency | None = None, reason: str = "") -> TaskEvent:
+    """Append one entry to the task's history."""
+    entry = TaskEvent(task_id=task.id, line_id=line.id if line else None,
+                      agency_id=(agency.id if agency else (line.agency_id if line else None)),
+                      user_id=user.id if user else None, kind=kind, reason=reason, at=utcnow(),
+                      before=None if before is None else json.dumps(before, ensure_ascii=False, default=str),
+                      after=None if after is None else json.dumps(after, ensure_ascii=False, default=str))
+    db.session.add(entry)
+    return entry
+
+
+def sync_lines(task: Task) -> None:
+    """Give every executing body of the task its own line; drop untouched lines of bodies no longer named."""
+    bodies = {body.id: body for body in task.bodies("executing")}
+    existing = {line.agency_id: line for line in task.lines}
+    for agency_id, body in bodies.items():
+        if agency_id not in existing:
+            task.lines.append(StatusLine(agency=body, agency_id=agency_id))
+    for agency_id, line in existing.items():
+        if agency_id not in bodies and line.updated_at is None:
+            task.lines.remove(line)
+
+
+@dataclass
+class LineChange:
+    """What an officer submits for a line."""
+
+    status: str
+    progress: int
+    note: str
+    paused_reason: str = ""
+    completed_on: date | None = None
+
+
+def validate_change(change: LineChange, today: date) -> dict[str, str]:
+    """Field errors for a line change, in Vietnamese; empty when it is acceptable."""
+    errors: dict[str, str] = {}
+    if change.status == "paused" and not nfc(change.paused_reason):
+        errors["paused_reason"] = "Tạm dừng cần nêu lý do."
+    if change.status == "not_started" and change.progress:
+        errors["progress"] = "Chưa thực hiện thì tiến độ phải là 0%."
+    if change.completed_on and change.completed_on > today:
+        errors["completed_on"] = "Ngày hoàn thành không thể sau hôm nay."
+    if change.completed_on and change.status != "done":
+        errors["completed_on"] = "Chỉ nhập ngày hoàn thành khi trạng thái là Hoàn thành."
+    return errors
+
+
+def update_line(line: StatusLine, change: LineChange, user, expected_version: int, today: date) -> list[str]:
+    """Apply a validated change, recording each changed field; raises ConflictError on a stale version."""
+    if expected_version != line.version:
+        raise ConflictError(line)
+    new = {
+        "status": change.status,
+        "progress": 100 if change.status == "done" else change.progress,
+        "note": nfc(change.note),
+        "paused_reason": nfc(change.paused_reason) if change.status == "paused" else "",
+        "completed_on": (change.completed_on or line.completed_on or today) if change.status == "done" else None,
+    }
+    changed = [field for field, value in new.items() if getattr(line, field) != value]
+    if not changed:
+        return []
+    for field in changed:
+        record(line.task, field, getattr(line, field), new[field], user, line=line)
+        setattr(line, field, new[field])
+    if line.status != "not_started" and line.started_on is None:
+        line.started_on = today
+    if line.status == "not_started":
+        line.started_on = None
+    line.updated_at, line.updated_by = utcnow(), user
+    db.session.flush()  # the version check happens here: a concurrent save raises StaleDataError
+    return changed
+
+
+def add_comment(task: Task, user, body: str) -> Comment:
+    """Post a comment and record it in the history."""
+    comment = Comment(task_id=task.id, author=user, agency_id=user.agency_id, body=nfc(body))
+    db.session.add(comment)
+    record(task, "comment", None, comment.body, user, agency=user.agency)
+    db.session.flush()
+    return comment
+
+
+def change_deadline(task: Task, user, due: date, reason: str) -> None:
+    """The office moves a deadline; the reason is kept in the history."""
+    if task.due_on == due:
+        return
+    record(task, "deadline", task.due_on, due, user, reason=nfc(reason))
+    task.due_on = due
+    task.needs_date = False
+    db.session.flush()
+
+
+def add_assignment(task: Task, agency: Agency, role: str, user) -> Assignment | None:
+    """Name an agency or group on a task in a role; None when it already is."""
+    if any(a.agency_id == agency.id and a.role == role for a in task.assignments):
+        return None
+    assignment = Assignment(agency=agency, agency_id=agency.id, role=role)
+    task.assignments.append(assignment)
+    record(task, "assignment", None, {"role": role, "agency": agency.name}, user, agency=agency)
+    _after_assignments(task)
+    return assignment
+
+
+def remove_assignment(task: Task, assignment: Assignment, user) -> None:
+    """Take an agency off a task's role."""
+    record(task, "assignment", {"role": assignment.role, "agency": assignment.agency.name}, None, user,
+           agency=assignment.agency)
+    task.assignments.remove(assignment)
+    _after_assignments(task)
+
+
+def _after_assignments(task: Task) -> None:
+    db.session.flush()
+    sync_lines(task)
+    task.search_text = search_text(task, [a.agency for a in task.assignments])
+    db.session.flush()
+
+
+def upload_folder() -> Path:
+    """Where attachments are stored: UPLOAD_FOLDER, or instance/uploads."""
+    folder = Path(current_app.config.get("UPLOAD_FOLDER") or os.path.join(current_app.instance_path, "uploads"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def check_upload(upload: FileStorage) -> tuple[str, str, bytes]:
+    """The original name, content type and bytes of an acceptable upload; UploadError otherwise."""
+    original = nfc(os.path.basename((upload.filename or "").replace("\\", "/")))
+    extension = os.path.splitext(original)[1].lower()
+    if extension not in ALLOWED_UPLOADS:
+        raise UploadError(f"«{original or 'tệp'}»: chỉ nhận PDF, DOCX, XLSX, PNG, JPG.")
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise UploadError(f"«{original}» lớn hơn {limit // (1024 * 1024)} MB.")
+    if not data:
+        raise UploadError(f"«{original}» rỗng.")
+    content_type, magics = ALLOWED_UPLOADS[extension]
+    if not data.startswith(magics):
+        raise UploadError(f"«{original}» không đúng định dạng {extension[1:].upper()}.")
+    return original, content_type, data
+
+
+def store_uploads(task: Task, line: StatusLine | None, checked: list[tuple[str, str, bytes]], user) -> list[Attachment]:
+    """Write checked files under generated names and record them."""
+    folder = upload_folder()
+    attachments = []
+    for original, content_type, data in checked:
+        stored = uuid.uuid4().hex
+        (folder / stored).write_bytes(data)
+        attachment = Attachment(task_id=task.id, line=line, stored_name=stored, original_name=original,
+                                content_type=content_type, size=len(data), uploaded_by=user)
+        db.session.add(attachment)
+        record(task, "attachment", None, original, user, line=line)
+        attachments.append(attachment)
+    db.session.flush()
+    return attachments
+
+
+def facts(line: StatusLine) -> LineFacts:
+    """The facts a category needs from a line."""
+    return LineFacts(line.status, line.started_on, line.completed_on)
+
+
+def task_deadline(task: Task) -> date | None:
+    """The date a task is judged against (None for ongoing, recurring and periodic work)."""
+    return deadline_of(task.schedule_kind, task.due_on)
+
+
+def category_of_line(line: StatusLine, as_of: date) -> str:
+    """A line's category on as_of."""
+    return line_category(facts(line), task_deadline(line.task), as_of)
+
+
+def category_of_task(task: Task, as_of: date) -> str:
+    """A task's category on as_of, derived from its lines."""
+    return task_category([facts(line) for line in task.lines], task_deadline(task), as_of)
+
+
+def line_by_agency(task: Task, agency: Agency) -> StatusLine | None:
+    """The task's line of an agency, or None."""
+    return next((line for line in task.lines if line.agency_id == agency.id), None)
+
+
+def filtered_tasks(plan, filters, category: str | None, as_of: date) -> tuple[list[Task], dict[int, str]]:
+    """The plan's tasks matching the filters and, when given, the category on as_of; with every category."""
+    tasks = list(db.session.scalars(task_query(plan, filters).options(selectinload(Task.lines))))
+    categories = {task.id: category_of_task(task, as_of) for task in tasks}
+    if category:
+        tasks = [task for task in tasks if categories[task.id] == category]
+    return tasks, categories

@@ -1,0 +1,194 @@
+"""The task page and its changes: line updates, comments, deadlines, assignments, attachments."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..auth.policy import can_comment, can_download, can_update_line, is_office
+from ..clock import local_today
+from ..extensions import db
+from ..plan.models import ROLES, Assignment, Task
+from ..plan.services import find_agency
+from ..plan.views import plan_or_404
+from .categories import CATEGORY_LABELS
+from .forms import AssignmentForm, CommentForm, ConfirmForm, DeadlineForm, LineUpdateForm
+from .models import Attachment, Comment, StatusLine, TaskEvent
+from .services import (ConflictError, LineChange, UploadError, add_assignment, add_comment, category_of_line,
+                       category_of_task, change_deadline, check_upload, remove_assignment, store_uploads,
+                       update_line, upload_folder, validate_change)
+
+bp = Blueprint("progress", __name__)
+
+
+def task_or_404(code: str) -> Task:
+    """The task of the current plan with this code."""
+    plan = plan_or_404()
+    task = db.session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.code == code.upper()))
+    if task is None:
+        abort(404, description=f"Không có công việc «{code}» trong kế hoạch năm {plan.year}.")
+    return task
+
+
+def as_of_date() -> date:
+    """?as_of=YYYY-MM-DD, or today in Việt Nam."""
+    try:
+        return date.fromisoformat(request.args.get("as_of", ""))
+    except ValueError:
+        return local_today()
+
+
+def line_form(line: StatusLine) -> LineUpdateForm:
+    """A form loaded with the line's current state and version."""
+    return LineUpdateForm(formdata=None, status=line.status, progress=line.progress, note=line.note,
+                          paused_reason=line.paused_reason, completed_on=line.completed_on, version=line.version,
+                          prefix=f"line{line.id}")
+
+
+def render_task(task: Task, status: int = 200, forms: dict | None = None, **extra):
+    """The task page, with forms for what the current user may change."""
+    as_of = as_of_date()
+    forms = forms or {}
+    line_forms = {line.id: forms.get(line.id) or line_form(line)
+                  for line in task.lines if can_update_line(current_user, line)}
+    history = db.session.scalars(sa.select(TaskEvent).where(TaskEvent.task_id == task.id)
+                                 .order_by(TaskEvent.at.desc(), TaskEvent.id.desc())).all()
+    comments = db.session.scalars(sa.select(Comment).where(Comment.task_id == task.id).order_by(Comment.id)).all()
+    attachments = db.session.scalars(sa.select(Attachment).where(Attachment.task_id == task.id)
+                                     .order_by(Attachment.id)).all()
+    return render_template(
+        "progress/task.html", task=task, plan=task.plan, roles=ROLES, as_of=as_of,
+        category=category_of_task(task, as_of), line_categories={l.id: category_of_line(l, as_of) for l in task.lines},
+        categories=CATEGORY_LABELS, line_forms=line_forms, history=history, comments=comments,
+        attachments=attachments, comment_form=forms.get("comment") or (CommentForm() if can_comment(current_user, task) else None),
+        deadline_form=forms.get("deadline") or (DeadlineForm(formdata=None, due_on=task.due_on) if is_office(current_user) else None),
+        assignment_form=forms.get("assignment") or (AssignmentForm(formdata=None) if is_office(current_user) else None),
+        confirm_form=ConfirmForm(), today=local_today(), **extra), status
+
+
+@bp.get("/tasks/<code>")
+def task_detail(code: str):
+    """One work item: its cells, its bodies' lines and categories, comments, files and history."""
+    return render_task(task_or_404(code))
+
+
+@bp.post("/tasks/<code>/lines/<int:line_id>")
+def update_line_view(code: str, line_id: int):
+    """An executing body updates its own line; a stale form gets the newer state, not an overwrite."""
+    task = task_or_404(code)
+    line = db.session.get(StatusLine, line_id)
+    if line is None or line.task_id != task.id:
+        abort(404)
+    if not can_update_line(current_user, line):
+        abort(403, description="Chỉ cơ quan thực hiện được cập nhật dòng của mình.")
+    form = LineUpdateForm(prefix=f"line{line.id}")
+    today = local_today()
+    if form.validate_on_submit() and form.expected_version() is not None:
+        change = LineChange(form.status.data, form.progress.data, form.note.data or "",
+                            form.paused_reason.data or "", form.completed_on.data)
+        errors = validate_change(change, today)
+        checked = []
+        for upload in form.attachments.data or []:
+            if upload and upload.filename:
+                try:
+                    checked.append(check_upload(upload))
+                except UploadError as exc:
+                    errors.setdefault("attachments", str(exc))
+        if not errors:
+            try:
+                changed = update_line(line, change, current_user, form.expected_version(), today)
+                store_uploads(task, line, checked, current_user)
+                db.session.commit()
+            except (ConflictError, StaleDataError):
+                db.session.rollback()
+                db.session.refresh(line)
+                flash("Dòng này vừa được người khác cập nhật. Đây là trạng thái mới nhất; "
+                      "hãy xem lại rồi lưu lại thay đổi của bạn.", "error")
+                return render_task(task, 409, conflict_line=line.id)
+            flash("Đã lưu cập nhật." if changed or checked else "Không có thay đổi.", "success")
+            return redirect(url_for("progress.task_detail", code=task.code, _anchor=f"line-{line.id}"))
+        for name, message in errors.items():
+            getattr(form, name).errors = [message]
+    elif form.expected_version() is None and not form.errors:
+        form.version.errors = ["Thiếu phiên bản của dòng; tải lại trang."]
+    return render_task(task, 400, forms={line.id: form})
+
+
+@bp.post("/tasks/<code>/comments")
+def comment_view(code: str):
+    """Any body named on the task, coordinating bodies included, may comment."""
+    task = task_or_404(code)
+    if not can_comment(current_user, task):
+        abort(403, description="Chỉ cơ quan có tên trong công việc được góp ý.")
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return render_task(task, 400, forms={"comment": form})
+    add_comment(task, current_user, form.body.data)
+    db.session.commit()
+    flash("Đã gửi ý kiến.", "success")
+    return redirect(url_for("progress.task_detail", code=task.code, _anchor="comments"))
+
+
+@bp.post("/tasks/<code>/deadline")
+def deadline_view(code: str):
+    """The office moves a task's deadline, giving a reason."""
+    task = task_or_404(code)
+    if not is_office(current_user):
+        abort(403, description="Chỉ Văn phòng Điều phối được đổi hạn.")
+    form = DeadlineForm()
+    if not form.validate_on_submit():
+        return render_task(task, 400, forms={"deadline": form})
+    change_deadline(task, current_user, form.due_on.data, form.reason.data)
+    db.session.commit()
+    flash("Đã đổi hạn.", "success")
+    return redirect(url_for("progress.task_detail", code=task.code))
+
+
+@bp.post("/tasks/<code>/assignments")
+def add_assignment_view(code: str):
+    """The office names an agency or group on the task."""
+    task = task_or_404(code)
+    if not is_office(current_user):
+        abort(403, description="Chỉ Văn phòng Điều phối được phân công.")
+    form = AssignmentForm()
+    agency = find_agency(form.agency.data or "") if form.validate_on_submit() else None
+    if agency is None:
+        if form.agency.data and not form.agency.errors:
+            form.agency.errors = [f"Không có cơ quan «{form.agency.data}»."]
+        return render_task(task, 400, forms={"assignment": form})
+    if add_assignment(task, agency, form.role.data, current_user) is None:
+        flash(f"«{agency.name}» đã có trong vai trò này.", "success")
+    db.session.commit()
+    return redirect(url_for("progress.task_detail", code=task.code))
+
+
+@bp.post("/tasks/<code>/assignments/<int:assignment_id>/delete")
+def remove_assignment_view(code: str, assignment_id: int):
+    """The office takes an agency off a task."""
+    task = task_or_404(code)
+    if not is_office(current_user):
+        abort(403, description="Chỉ Văn phòng Điều phối được phân công.")
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.task_id != task.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description="Biểu mẫu đã hết hạn; tải lại trang.")
+    remove_assignment(task, assignment, current_user)
+    db.session.commit()
+    return redirect(url_for("progress.task_detail", code=task.code))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def download(attachment_id: int):
+    """Download an attachment under its original Vietnamese name."""
+    attachment = db.get_or_404(Attachment, attachment_id)
+    if not can_download(current_user):
+        abort(403)
+    path = upload_folder() / attachment.stored_name
+    if not path.is_file():
+        abort(404, description="Tệp không còn trên máy chủ.")
+    return send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                     download_name=attachment.original_name)
