@@ -24,8 +24,13 @@ migrate: install
 seed: migrate
 	$(FLASK) seed
 
+# The demo serves plain http on 127.0.0.1, so it relaxes the Secure cookie flag and allows demo accounts;
+# a production configuration has neither.
+DEMO_ENV := TRACKER_DEMO=true TRACKER_SESSION_COOKIE_SECURE=false TRACKER_REMEMBER_COOKIE_SECURE=false
+
 run: seed
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(DEMO_ENV) $(FLASK) demo-users
+	$(DEMO_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import time_machine
 
 import pytest
 
@@ -9,6 +13,7 @@ from tracker import create_app
 from tracker.auth.services import create_user
 from tracker.extensions import db
 
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PASSWORD = "mat-khau-thu-nghiem"
 # email -> (agency as the office would type it, role)
 ACCOUNTS = {
@@ -81,6 +86,21 @@ def seeded(app, seeded_template):
         target = db.engine.url.database
     shutil.copyfile(seeded_template, target)
     return app
+
+
+@pytest.fixture
+def travel():
+    """Move "now" to a moment in Việt Nam: travel(2021, 3, 1) is 09:00 that day."""
+    travellers = []
+
+    def go(year, month, day, hour=9):
+        traveller = time_machine.travel(datetime(year, month, day, hour, tzinfo=VN), tick=False)
+        traveller.start()
+        travellers.append(traveller)
+
+    yield go
+    for traveller in reversed(travellers):
+        traveller.stop()
 
 
 class AuthActions:

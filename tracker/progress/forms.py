@@ -16,7 +16,7 @@ class LineUpdateForm(FlaskForm):
 
     status = SelectField("Trạng thái", choices=_choices("— chọn —", STATUS_LABELS)[1:], validators=[InputRequired()])
     progress = IntegerField("Tiến độ (%)", validators=[InputRequired("Nhập tiến độ từ 0 đến 100."),
-                                                       NumberRange(0, 100, "Tiến độ từ 0 đến 100%.")])
+                                                       NumberRange(0, 100, "Tiến độ từ 0 đến 100%%.")])
     note = TextAreaField("Ghi chú", validators=[Optional(), Length(max=5000)])
     paused_reason = StringField("Lý do tạm dừng", validators=[Optional(), Length(max=1000)])
     completed_on = DateField("Ngày hoàn thành", validators=[Optional()])

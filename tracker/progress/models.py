@@ -9,9 +9,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..clock import utcnow
+from ..clock import to_local, utcnow
 from ..extensions import db
-from ..plan.models import Agency, Task
+from ..plan.models import ROLE_LABELS, Agency, Task
 
 STATUS_LABELS = {
     "not_started": "Chưa thực hiện",
@@ -47,6 +47,10 @@ class StatusLine(db.Model):
 
     # Optimistic locking: a flush that finds another version raises StaleDataError.
     __mapper_args__ = {"version_id_col": version}
+
+    def days_since_update(self, today: date) -> int | None:
+        """Whole days since the last update, counted in Việt Nam's calendar."""
+        return (today - to_local(self.updated_at).date()).days if self.updated_at else None
 
     @property
     def status_label(self) -> str:
@@ -114,6 +118,29 @@ class TaskEvent(db.Model):
     def kind_label(self) -> str:
         """What changed, in Vietnamese."""
         return EVENT_LABELS.get(self.kind, self.kind)
+
+    def _text(self, value) -> str:
+        if value is None or value == "":
+            return "—"
+        if self.kind == "status":
+            return STATUS_LABELS.get(value, value)
+        if self.kind == "progress":
+            return f"{value}%"
+        if self.kind in ("deadline", "completed_on"):
+            return date.fromisoformat(value).strftime("%d/%m/%Y")
+        if isinstance(value, dict):
+            return f"{value.get('agency')} ({ROLE_LABELS.get(value.get('role'), value.get('role'))})"
+        return str(value)
+
+    @property
+    def before_text(self) -> str:
+        """The value before, as a person reads it."""
+        return self._text(self.before_value)
+
+    @property
+    def after_text(self) -> str:
+        """The value after, as a person reads it."""
+        return self._text(self.after_value)
 
     @property
     def before_value(self):

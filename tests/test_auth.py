@@ -1,0 +1,238 @@
+"""Accounts: sign-in, throttling across workers, safe redirects, cookies, commands, administration."""
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import PASSWORD, make_app
+from tracker.auth.models import ApiToken, User
+from tracker.auth.services import authenticate, safe_next
+from tracker.clock import utcnow
+from tracker.extensions import db
+
+
+def test_pages_need_an_account(seeded, client):
+    response = client.get("/tasks/II.1")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=/tasks/II.1")
+
+
+def test_login_and_logout(seeded, client, auth):
+    response = auth.login("khdt@test.vn")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "Cán bộ cơ quan" in client.get("/profile").get_data(as_text=True)
+    auth.logout()
+    assert client.get("/profile").status_code == 302
+
+
+def test_wrong_password_is_refused_with_one_message(seeded, client, auth):
+    wrong = auth.login("khdt@test.vn", "sai-mat-khau")
+    unknown = auth.login("nobody@test.vn", "sai-mat-khau")
+    assert wrong.status_code == unknown.status_code == 401
+    message = "Thư điện tử hoặc mật khẩu không đúng."
+    assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
+
+
+def test_email_is_case_insensitive(seeded, auth):
+    assert auth.login("KHDT@Test.VN").status_code == 302
+
+
+def test_account_locks_after_repeated_failures_even_with_the_right_password(seeded, auth):
+    for _ in range(5):
+        auth.login("khdt@test.vn", "sai")
+    response = auth.login("khdt@test.vn", PASSWORD)
+    assert response.status_code == 429
+    assert "tạm khóa" in response.get_data(as_text=True)
+
+
+def test_lock_holds_across_worker_processes(seeded, tmp_path):
+    # A second app on the same database stands for another gunicorn worker.
+    other = make_app(tmp_path)
+    for app in (seeded, other, seeded, other, seeded):
+        with app.app_context():
+            authenticate("khdt@test.vn", "sai")
+            db.session.commit()
+    with other.app_context():
+        outcome = authenticate("khdt@test.vn", PASSWORD)
+        assert outcome.user is None and outcome.locked_until is not None
+
+
+def test_lock_expires(seeded):
+    with seeded.app_context():
+        for _ in range(5):
+            authenticate("khdt@test.vn", "sai")
+        db.session.commit()
+        later = utcnow() + timedelta(minutes=16)
+        assert authenticate("khdt@test.vn", PASSWORD, now=later).user is not None
+
+
+def test_inactive_account_cannot_sign_in(seeded, auth):
+    with seeded.app_context():
+        db.session.scalar(sa.select(User).where(User.email == "khdt@test.vn")).active = False
+        db.session.commit()
+    assert auth.login("khdt@test.vn").status_code == 401
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("/tasks/II.1", "/tasks/II.1"),
+    ("/?section=IV", "/?section=IV"),
+    ("https://evil.example/", None),
+    ("//evil.example/", None),
+    ("/\\evil.example", None),
+    ("javascript:alert(1)", None),
+    ("tasks", None),
+    ("", None),
+])
+def test_next_must_stay_on_this_site(target, expected):
+    assert safe_next(target) == expected
+
+
+def test_login_follows_a_safe_next_only(seeded, client):
+    data = {"email": "khdt@test.vn", "password": PASSWORD}
+    assert client.post("/login", data={**data, "next": "/tasks/IV.4"}).headers["Location"] == "/tasks/IV.4"
+    client.post("/logout")
+    assert client.post("/login", data={**data, "next": "https://evil.example/"}).headers["Location"] == "/"
+
+
+def test_session_cookie_is_secure_httponly_samesite_by_default(tmp_path):
+    app = make_app(tmp_path, SESSION_COOKIE_SECURE=True)
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    from tracker import create_app
+    production = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}"})
+    assert production.config["SESSION_COOKIE_SECURE"] is True
+    assert production.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert production.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_login_sets_a_hardened_cookie(seeded, client):
+    seeded.config["SESSION_COOKIE_SECURE"] = True
+    response = client.post("/login", data={"email": "khdt@test.vn", "password": PASSWORD},
+                           base_url="https://localhost")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_passwords_are_hashed_with_scrypt_by_default(tmp_path):
+    from tracker import create_app
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite'}"})
+    with app.app_context():
+        user = User(email="x@test.vn", role="officer", agency_id=1)
+        user.set_password("mot-mat-khau-dai")
+        assert user.password_hash.startswith("scrypt:") and "mot-mat-khau-dai" not in user.password_hash
+        assert user.check_password("mot-mat-khau-dai") and not user.check_password("khac")
+
+
+def test_create_user_command_takes_an_alias(seeded, runner):
+    result = runner.invoke(args=["create-user", "new@test.vn", "--agency", "Sở KH&ĐT", "--role", "officer",
+                                 "--password", "mat-khau-moi-123"])
+    assert result.exit_code == 0, result.output
+    assert "Sở Kế hoạch và Đầu tư" in result.output
+    generated = runner.invoke(args=["create-user", "gen@test.vn", "--agency", "VPĐP tỉnh", "--role", "office"])
+    assert "Mật khẩu: " in generated.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--agency", "Sở Không Có", "--role", "officer"], "Không có cơ quan"),
+    (["--agency", "UBND các huyện", "--role", "officer"], "là một nhóm cơ quan"),
+])
+def test_create_user_command_refuses_bad_agency(seeded, runner, args, message):
+    result = runner.invoke(args=["create-user", "x@test.vn", *args])
+    assert result.exit_code != 0 and message in result.output
+    with seeded.app_context():
+        assert db.session.scalar(sa.select(User).where(User.email == "x@test.vn")) is None
+
+
+def test_create_token_command_prints_a_working_token(seeded, runner, client):
+    token = runner.invoke(args=["create-token", "khdt@test.vn"]).output.strip()
+    assert token.startswith("trk_")
+    response = client.get("/api/v1/tasks/II.1", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    with seeded.app_context():
+        stored = db.session.scalar(sa.select(ApiToken))
+        assert token not in (stored.token_hash, stored.prefix)  # only a hash is kept
+
+
+def test_demo_users_only_in_the_demo(seeded, runner):
+    refused = runner.invoke(args=["demo-users"])
+    assert refused.exit_code != 0 and "TRACKER_DEMO" in refused.output
+    seeded.config["DEMO"] = True
+    created = runner.invoke(args=["demo-users"])
+    assert created.exit_code == 0 and "vpdp@demo.local" in created.output
+
+
+def test_tokens_are_created_and_revoked_in_the_profile(seeded, client, auth):
+    auth.login("khdt@test.vn")
+    page = client.post("/profile/tokens", data={"name": "báo cáo"}).get_data(as_text=True)
+    token = page.split('<code class="token">')[1].split("</code>")[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/agencies", headers=headers).status_code == 200
+    with seeded.app_context():
+        token_id = db.session.scalar(sa.select(ApiToken.id))
+    client.post(f"/profile/tokens/{token_id}/revoke")
+    assert client.get("/api/v1/agencies", headers=headers).status_code == 401
+
+
+def test_someone_elses_token_cannot_be_revoked(seeded, client, auth, runner):
+    runner.invoke(args=["create-token", "dinhlap@test.vn"])
+    auth.login("khdt@test.vn")
+    with seeded.app_context():
+        token_id = db.session.scalar(sa.select(ApiToken.id))
+    assert client.post(f"/profile/tokens/{token_id}/revoke").status_code == 404
+    with seeded.app_context():
+        assert db.session.get(ApiToken, token_id).revoked_at is None
+
+
+def test_change_password(seeded, client, auth):
+    auth.login("khdt@test.vn")
+    bad = client.post("/profile/password", data={"current": "sai", "new": "mat-khau-moi-dai", "confirm": "mat-khau-moi-dai"})
+    assert bad.status_code == 400 and "Mật khẩu hiện tại không đúng." in bad.get_data(as_text=True)
+    ok = client.post("/profile/password", data={"current": PASSWORD, "new": "mat-khau-moi-dai", "confirm": "mat-khau-moi-dai"})
+    assert ok.status_code == 302
+    auth.logout()
+    assert auth.login("khdt@test.vn", "mat-khau-moi-dai").status_code == 302
+
+
+def test_office_creates_and_edits_accounts(seeded, client, auth):
+    auth.login("vpdp@test.vn")
+    created = client.post("/admin/users", data={"email": "caoloc@test.vn", "name": "Cán bộ Cao Lộc",
+                                                "agency": "Cao Lộc", "role": "officer",
+                                                "password": "mat-khau-cao-loc", "active": "y"})
+    assert created.status_code == 302
+    with seeded.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "caoloc@test.vn"))
+        assert user.agency.name == "UBND huyện Cao Lộc" and user.role == "officer"
+        user_id = user.id
+    edited = client.post(f"/admin/users/{user_id}", data={"email": "caoloc@test.vn", "agency": "Lộc Bình",
+                                                           "role": "leader", "active": ""})
+    assert edited.status_code == 302
+    with seeded.app_context():
+        user = db.session.get(User, user_id)
+        assert (user.agency.name, user.role, user.active) == ("UBND huyện Lộc Bình", "leader", False)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"email": "khdt@test.vn", "agency": "Sở Nội vụ", "role": "officer", "password": "mat-khau-dai-du"}, "Đã có tài khoản"),
+    ({"email": "new@test.vn", "agency": "Sở Ma", "role": "officer", "password": "mat-khau-dai-du"}, "Không có cơ quan"),
+    ({"email": "not-an-email", "agency": "Sở Nội vụ", "role": "officer", "password": "mat-khau-dai-du"}, "không hợp lệ"),
+    ({"email": "new@test.vn", "agency": "Sở Nội vụ", "role": "officer", "password": "ngan"}, "ít nhất 10"),
+    ({"email": "new@test.vn", "agency": "Sở Nội vụ", "role": "king", "password": "mat-khau-dai-du"}, "Not a valid choice"),
+])
+def test_bad_account_form_gets_a_message_and_changes_nothing(seeded, client, auth, data, message):
+    auth.login("vpdp@test.vn")
+    with seeded.app_context():
+        before = db.session.scalar(sa.select(sa.func.count(User.id)))
+    response = client.post("/admin/users", data=data)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    with seeded.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(User.id))) == before
+
+
+def test_office_cannot_demote_itself(seeded, client, auth):
+    auth.login("vpdp@test.vn")
+    with seeded.app_context():
+        me = db.session.scalar(sa.select(User).where(User.email == "vpdp@test.vn")).id
+    response = client.post(f"/admin/users/{me}", data={"email": "vpdp@test.vn", "agency": "VPĐP tỉnh",
+                                                        "role": "leader", "active": "y"})
+    assert response.status_code == 400
+    with seeded.app_context():
+        assert db.session.get(User, me).role == "office"

@@ -1,0 +1,65 @@
+"""Property-based fuzzing of the update form and API: whatever is sent, never a 500."""
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tracker.auth.models import ApiToken, User
+from tracker.extensions import db
+from tracker.plan.models import Agency, Task
+from tracker.progress.models import StatusLine
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+text = st.one_of(st.text(max_size=60), st.sampled_from(["", "0", "-1", "100", "101", "1e3", "2021-03-01", "null",
+                                                        "done", "paused", "in_progress", "not_started", "\x00",
+                                                        "Đ" * 6000]))
+json_value = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30)),
+                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                          max_leaves=5)
+
+
+def _line_id(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(StatusLine.id).join(StatusLine.task).join(StatusLine.agency)
+                                 .where(Task.code == "II.1", Agency.name == "Sở Kế hoạch và Đầu tư"))
+
+
+@FUZZ
+@given(fields=st.dictionaries(st.sampled_from(["status", "progress", "note", "paused_reason", "completed_on",
+                                               "version"]), text))
+def test_update_form_never_500(seeded, client, auth, fields):
+    auth.login("khdt@test.vn")
+    lid = _line_id(seeded)
+    response = client.post(f"/tasks/II.1/lines/{lid}", data={f"line{lid}-{k}": v for k, v in fields.items()})
+    assert response.status_code < 500
+
+
+@FUZZ
+@given(payload=st.one_of(
+    json_value,
+    st.fixed_dictionaries({}, optional={
+        "agency": st.one_of(st.sampled_from(["Sở KH&ĐT", "Sở Tài chính", "nobody"]), json_value),
+        "status": st.one_of(st.sampled_from(["done", "paused", "in_progress", "not_started"]), json_value),
+        "progress": st.one_of(st.integers(-5, 105), json_value),
+        "note": json_value, "paused_reason": json_value,
+        "completed_on": st.one_of(st.sampled_from(["2021-03-01", "2999-01-01", "01/03/2021"]), json_value),
+        "version": st.one_of(st.integers(-1, 5), json_value),
+    }),
+))
+def test_update_api_never_500(seeded, client, payload):
+    with seeded.app_context():
+        if not db.session.scalar(sa.select(ApiToken.id)):
+            _, secret = ApiToken.issue(db.session.scalar(sa.select(User).where(User.email == "khdt@test.vn")))
+            db.session.commit()
+            seeded.config["FUZZ_TOKEN"] = secret
+    response = client.post("/api/v1/tasks/II.1/updates", json=payload,
+                           headers={"Authorization": f"Bearer {seeded.config['FUZZ_TOKEN']}"})
+    assert response.status_code in (201, 400, 403, 404, 409)
+
+
+@FUZZ
+@given(query=st.dictionaries(st.sampled_from(["q", "section", "agency", "role", "kind", "category", "as_of", "page",
+                                              "per_page", "year"]), text, max_size=4))
+def test_filters_never_500(seeded, client, auth, query):
+    auth.login("lanhdao@test.vn")
+    assert client.get("/", query_string=query).status_code < 500
+    assert client.get("/api/v1/tasks", query_string=query).status_code < 500
