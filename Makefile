@@ -21,8 +21,10 @@ install-test: $(BIN)/python
 migrate: install
 	$(FLASK) db upgrade
 
+# The 2021 plan as issued, and the same appendix as this year's plan so the demo has live deadlines.
 seed: migrate
 	$(FLASK) seed
+	$(FLASK) seed --year $$(date +%Y)
 
 # The demo serves plain http on 127.0.0.1, so it relaxes the Secure cookie flag and allows demo accounts;
 # a production configuration has neither.

@@ -112,3 +112,13 @@ def test_plan_page_paginates(seeded, reader):
     assert "trang 2/3" in second
     assert codes(reader.get("/?page=99").get_data(as_text=True)) == []
     assert reader.get("/?page=abc").status_code == 200
+
+
+def test_chosen_year_follows_links(seeded, runner, reader):
+    assert runner.invoke(args=["seed", "--year", "2026"]).exit_code == 0
+    latest = reader.get("/").get_data(as_text=True)
+    assert "năm 2026" in latest and 'href="/?year=2021"' in latest
+    old = reader.get("/?year=2021").get_data(as_text=True)
+    assert "/tasks/II.1?year=2021" in old
+    assert "31/03/2021" in reader.get("/tasks/II.1?year=2021").get_data(as_text=True)
+    assert "31/03/2026" in reader.get("/tasks/II.1").get_data(as_text=True)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request
 from sqlalchemy.orm import selectinload
 
 from ..clock import local_today
@@ -16,6 +16,24 @@ from .models import LEVEL_LABELS, ROLES, Agency, AgencyAlias, Assignment, Plan, 
 from .services import current_plan
 
 bp = Blueprint("plan", __name__)
+YEAR_AWARE = ("plan.", "progress.")
+
+
+@bp.before_app_request
+def remember_year() -> None:
+    """A ?year= chosen on one page follows every link and form to the plan's other pages."""
+    g.plan_year = request.args.get("year", type=int)
+
+
+@bp.app_url_defaults
+def add_year(endpoint: str, values: dict) -> None:
+    if g.get("plan_year") and endpoint.startswith(YEAR_AWARE) and "year" not in values:
+        values["year"] = g.plan_year
+
+
+def plan_years() -> list[int]:
+    """Every year that has a plan, newest first."""
+    return list(db.session.scalars(sa.select(Plan.year).order_by(Plan.year.desc())))
 
 
 def plan_or_404() -> Plan:
@@ -41,7 +59,7 @@ def index():
     filtered = any(request.args.get(k) for k in ("q", "section", "agency", "role", "kind", "category"))
     page = render_template("plan/index.html", plan=plan, form=form, pagination=pagination,
                            tasks=pagination.items if pagination else [], filtered=filtered,
-                           agencies=agency_choices(), categories=categories, as_of=as_of,
+                           agencies=agency_choices(), categories=categories, as_of=as_of, years=plan_years(),
                            category_labels=CATEGORY_LABELS)
     return page, 400 if form.errors else 200
 
