@@ -35,11 +35,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .plan import cli as plan_cli
     from .plan.views import bp as plan_bp
     from .progress.views import bp as progress_bp
+    from .reminders import cli as reminders_cli
+    from .reminders.views import bp as reminders_bp
+    from .reporting.views import bp as reporting_bp
 
-    for blueprint in (auth_bp, plan_bp, progress_bp, api_bp):
+    for blueprint in (auth_bp, plan_bp, progress_bp, reporting_bp, reminders_bp, api_bp):
         app.register_blueprint(blueprint)
     plan_cli.init_app(app)
     auth_cli.init_app(app)
+    reminders_cli.init_app(app)
     _register_login(app)
     _register_filters(app)
     _register_errors(app)

@@ -25,6 +25,21 @@ DEFAULTS = {
     # A request may carry a few files of MAX_UPLOAD_BYTES each; larger ones get 413.
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
     "UPLOAD_FOLDER": None,
+    # Mail: with no SMTP_HOST, messages wait in the outbox.
+    "SMTP_HOST": None,
+    "SMTP_PORT": None,  # default by SMTP_SECURITY: 25 none, 587 starttls, 465 ssl
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_SECURITY": "none",  # none | starttls | ssl
+    "SMTP_TIMEOUT": 30,
+    "MAIL_FROM": "nhacviec@localhost",
+    "MAIL_FROM_NAME": "Theo dõi kế hoạch NTM Lạng Sơn",
+    "MAIL_DOMAIN": "tracker.localhost",
+    "MAIL_SUBJECT_PREFIX": "[NTM Lạng Sơn]",
+    "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails
+    "REMINDER_SWEEP_HOUR": 7,
+    "REMINDER_SWEEP_MINUTE": 0,
+    "OUTBOX_INTERVAL_SECONDS": 60,
     # Demo accounts (`flask demo-users`) can be created only when this is on, as in `make run`.
     "DEMO": False,
 }

@@ -2,3 +2,5 @@
 from .plan.models import Agency, AgencyAlias, Assignment, Plan, Section, Task, agency_members  # noqa: F401
 from .auth.models import ApiToken, User  # noqa: F401
 from .progress.models import Attachment, Comment, StatusLine, TaskEvent  # noqa: F401
+from .reminders.models import OutboxMessage, ReminderOptOut, ReminderSettings, SentReminder  # noqa: F401
+from .reporting.models import ReportingPolicy, ReportingRound, Submission, round_bodies  # noqa: F401

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.policy import can_update_line
+from ..auth.models import User
 from ..auth.services import user_for_token
 from ..clock import local_today
 from ..extensions import csrf, db
@@ -225,3 +226,56 @@ def agencies():
          "aliases": [al.alias for al in a.aliases], "members": [m.name for m in a.members]}
         for a in db.session.scalars(query)
     ]})
+
+
+@bp.get("/reminders")
+def reminders():
+    """What is due to go out on as_of and what went out that day (an officer sees its own)."""
+    from ..reminders.sweep import overview
+
+    as_of = as_of_arg()
+    if as_of is None:
+        return jsonify({"errors": {"as_of": ["must be a date YYYY-MM-DD"]}}), 400
+    user = api_user()
+    result = overview(as_of, user.id if user.role == "officer" else None)
+    emails = dict(db.session.execute(sa.select(User.id, User.email).where(
+        User.id.in_({d.recipient_id for d in result.due})))) if result.due else {}
+    return jsonify({
+        "as_of": as_of.isoformat(),
+        "due": [{"rule": d.rule, "recipient": emails.get(d.recipient_id), "subject_type": d.subject_type,
+                 "subject_id": d.subject_id, "occurrence": d.occurrence, "send_on": d.send_on.isoformat(),
+                 "summary": d.summary} for d in result.due],
+        "due_total": result.due_total,
+        "sent": [{"rule": r.rule, "recipient": r.recipient.email, "occurrence": r.occurrence,
+                  "send_on": r.send_on.isoformat(), "summary": r.summary,
+                  "message": {"status": r.outbox.status, "subject": r.outbox.subject,
+                              "sent_at": r.outbox.sent_at.isoformat() + "Z" if r.outbox.sent_at else None}
+                  if r.outbox else None} for r in result.sent],
+        "sent_total": result.sent_total,
+    })
+
+
+@bp.get("/rounds")
+def rounds():
+    """The plan's reporting rounds with each body's submission and state."""
+    from ..reporting.models import ReportingRound
+    from ..reporting.services import body_state
+
+    plan = plan_or_404()
+    today = local_today()
+    found = db.session.scalars(sa.select(ReportingRound).where(ReportingRound.plan_id == plan.id)
+                               .order_by(ReportingRound.due_on, ReportingRound.id))
+    items = []
+    for round_ in found:
+        bodies = []
+        for body in round_.bodies:
+            submission = round_.submission_of(body.id)
+            bodies.append({"agency": body.name, "state": body_state(round_, body.id, today),
+                           "submission": {"status": submission.status, "submitted_on": submission.submitted_on.isoformat(),
+                                          "body": submission.body, "return_reason": submission.return_reason or None}
+                           if submission else None})
+        items.append({"id": round_.id, "kind": round_.kind, "title": round_.title,
+                      "period_start": round_.period_start.isoformat(), "period_end": round_.period_end.isoformat(),
+                      "cutoff_on": round_.cutoff_on.isoformat(), "due_on": round_.due_on.isoformat(),
+                      "bodies": bodies})
+    return jsonify({"items": items, "total": len(items)})

@@ -55,6 +55,9 @@ def run_import(path: Path, info: PlanInfo) -> None:
         sys.exit(1)
     try:
         summary = import_appendix(appendix, info)
+        from ..reporting.services import ensure_quarterly_rounds  # reporting builds on the plan
+
+        ensure_quarterly_rounds(summary.plan)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -190,17 +190,20 @@ def check_upload(upload: FileStorage) -> tuple[str, str, bytes]:
     return original, content_type, data
 
 
-def store_uploads(task: Task, line: StatusLine | None, checked: list[tuple[str, str, bytes]], user) -> list[Attachment]:
-    """Write checked files under generated names and record them."""
+def store_uploads(checked: list[tuple[str, str, bytes]], user, *, task: Task | None = None,
+                  line: StatusLine | None = None, submission=None) -> list[Attachment]:
+    """Write checked files under generated names and record them (in the task's history for a task)."""
     folder = upload_folder()
     attachments = []
     for original, content_type, data in checked:
         stored = uuid.uuid4().hex
         (folder / stored).write_bytes(data)
-        attachment = Attachment(task_id=task.id, line=line, stored_name=stored, original_name=original,
-                                content_type=content_type, size=len(data), uploaded_by=user)
+        attachment = Attachment(task_id=task.id if task else None, line=line, submission_id=submission.id if submission else None,
+                                stored_name=stored, original_name=original, content_type=content_type, size=len(data),
+                                uploaded_by=user)
         db.session.add(attachment)
-        record(task, "attachment", None, original, user, line=line)
+        if task is not None:
+            record(task, "attachment", None, original, user, line=line)
         attachments.append(attachment)
     db.session.flush()
     return attachments

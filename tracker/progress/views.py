@@ -100,7 +100,7 @@ def update_line_view(code: str, line_id: int):
         if not errors:
             try:
                 changed = update_line(line, change, current_user, form.expected_version(), today)
-                store_uploads(task, line, checked, current_user)
+                store_uploads(checked, current_user, task=task, line=line)
                 db.session.commit()
             except (ConflictError, StaleDataError):
                 db.session.rollback()

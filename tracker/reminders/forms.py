@@ -1,0 +1,37 @@
+"""The office's reminder settings, and each user's choice of reminders."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange
+
+from ..plan.forms import _choices
+from .calendar import WorkCalendar
+
+WEEKDAYS = {"0": "Thứ Hai", "1": "Thứ Ba", "2": "Thứ Tư", "3": "Thứ Năm", "4": "Thứ Sáu"}
+
+
+class SettingsForm(FlaskForm):
+    """Rules' defaults the coordination office can change."""
+
+    before_days = StringField("Nhắc trước hạn (số ngày, cách nhau dấu phẩy)", validators=[InputRequired(), Length(max=50)])
+    overdue_notice = BooleanField("Gửi thông báo quá hạn ngày sau hạn")
+    digest_weekday = SelectField("Ngày gửi tổng hợp quá hạn hằng tuần", choices=_choices("", WEEKDAYS)[1:])
+    nudge_days = IntegerField("Nhắc cập nhật khi không cập nhật quá (ngày; 0: tắt)",
+                              validators=[InputRequired(), NumberRange(0, 365)])
+    catch_up_days = IntegerField("Gửi bù thông báo đã lỡ trong vòng (ngày)", validators=[InputRequired(), NumberRange(0, 90)])
+    holidays = TextAreaField("Ngày nghỉ lễ (mỗi dòng: MM-DD hằng năm hoặc YYYY-MM-DD)", validators=[Length(max=5000)])
+
+    def validate_before_days(self, field) -> None:
+        parts = [p.strip() for p in field.data.split(",") if p.strip()]
+        if not parts or not all(p.isdigit() and 0 < int(p) <= 90 for p in parts):
+            raise ValidationError("Nhập các số ngày từ 1 đến 90, ví dụ 7,3,1.")
+
+    def validate_holidays(self, field) -> None:
+        bad = WorkCalendar.invalid_lines(field.data)
+        if bad:
+            raise ValidationError(f"Không hiểu các dòng: {', '.join(bad[:5])}.")
+
+
+class PreferencesForm(FlaskForm):
+    """Which reminders a user receives; fields are added per rule."""

@@ -1,0 +1,110 @@
+"""Reminders: the office's settings, users' choices, the ledger of what was decided, and the outbox."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..clock import utcnow
+from ..extensions import db
+
+RULE_LABELS = {
+    "task_due_soon": "Sắp đến hạn công việc",
+    "task_overdue": "Công việc quá hạn",
+    "round_due_soon": "Sắp đến hạn báo cáo",
+    "round_overdue": "Báo cáo quá hạn",
+    "overdue_digest": "Tổng hợp quá hạn hằng tuần",
+    "nudge": "Nhắc cập nhật tiến độ",
+}
+RULES = tuple(RULE_LABELS)
+
+
+class ReminderSettings(db.Model):
+    """One row of defaults the coordination office can change."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    before_days: Mapped[str] = mapped_column(sa.String(50), default="7,3,1")
+    overdue_notice: Mapped[bool] = mapped_column(default=True)
+    digest_weekday: Mapped[int] = mapped_column(default=0)  # Monday
+    nudge_days: Mapped[int] = mapped_column(default=30)
+    catch_up_days: Mapped[int] = mapped_column(default=14)
+    # One per line: "MM-DD" every year, or "YYYY-MM-DD" for one year (Tết moves with the lunar calendar).
+    holidays: Mapped[str] = mapped_column(sa.Text, default="01-01\n04-30\n05-01\n09-02")
+
+    @property
+    def before_list(self) -> list[int]:
+        """Days before a deadline, largest first."""
+        return sorted({int(d) for d in self.before_days.split(",") if d.strip().isdigit() and int(d) > 0},
+                      reverse=True)
+
+
+class ReminderOptOut(db.Model):
+    """A rule a user chose not to receive."""
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    rule: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+
+
+class SentReminder(db.Model):
+    """The ledger: one row per reminder decided, unique per (rule, subject, recipient, occurrence).
+
+    Every column of the key is NOT NULL: SQLite and PostgreSQL treat NULLs as distinct in unique
+    constraints, which would let a duplicate through.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("rule", "subject_type", "subject_id", "recipient_id", "occurrence", name="uq_reminder_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(sa.String(30))
+    subject_type: Mapped[str] = mapped_column(sa.String(20))  # line | submission | round_body | digest
+    subject_id: Mapped[int]
+    recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    occurrence: Mapped[str] = mapped_column(sa.String(40))
+    send_on: Mapped[date] = mapped_column(index=True)
+    decided_on: Mapped[date] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_message.id", ondelete="SET NULL"), index=True)
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    batch: Mapped[str] = mapped_column(sa.String(32), index=True)  # the sweep that decided it
+
+    recipient: Mapped[User] = relationship()
+    outbox: Mapped[OutboxMessage | None] = relationship(back_populates="reminders")
+
+    @property
+    def rule_label(self) -> str:
+        """The rule in Vietnamese."""
+        return RULE_LABELS.get(self.rule, self.rule)
+
+
+OUTBOX_STATES = {"pending": "Chờ gửi", "sending": "Đang gửi", "sent": "Đã gửi", "failed": "Lỗi", "cancelled": "Đã hủy"}
+
+
+class OutboxMessage(db.Model):
+    """An e-mail decided in the same transaction as its reminders; a sender drains it over SMTP."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    to_address: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    text_body: Mapped[str] = mapped_column(sa.Text)
+    html_body: Mapped[str] = mapped_column(sa.Text)
+    message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)  # kept across retries
+    status: Mapped[str] = mapped_column(sa.String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    recipient: Mapped[User | None] = relationship()
+    reminders: Mapped[list[SentReminder]] = relationship(back_populates="outbox", viewonly=True)
+
+    @property
+    def status_label(self) -> str:
+        """The state in Vietnamese."""
+        return OUTBOX_STATES.get(self.status, self.status)

@@ -1,0 +1,250 @@
+"""What reminders are due on a date: every rule, evaluated from the current state, streamed in batches.
+
+The planner decides nothing twice by itself: it lists what *should* have gone out by `today`; the
+ledger's unique key turns that into "once". A deadline that moves changes the occurrence key, so
+the reminders still to come follow the new date.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from ..auth.models import User
+from ..clock import to_local
+from ..extensions import db
+from ..plan.models import Agency, Assignment, Plan, Task, agency_members
+from ..progress.categories import NO_DEADLINE_KINDS
+from ..progress.models import StatusLine
+from ..reporting.models import ReportingRound, Submission, round_bodies
+from .calendar import WorkCalendar
+from .models import ReminderOptOut, ReminderSettings
+
+BATCH = 2000
+# Rules a user cannot turn off: the coordination office always gets the overdue digest.
+FORCED_FOR_OFFICE = {"overdue_digest"}
+
+
+@dataclass(frozen=True)
+class Due:
+    """One reminder that should have gone out by the sweep's date."""
+
+    rule: str
+    subject_type: str
+    subject_id: int
+    recipient_id: int
+    occurrence: str
+    send_on: date
+    summary: str
+    path: str
+    deadline: date | None = None
+
+
+@dataclass
+class Audience:
+    """Who receives what: active officers by agency, office users, and everyone's opt-outs."""
+
+    officers: dict[int, list[int]] = field(default_factory=dict)
+    office: list[int] = field(default_factory=list)
+    opted_out: set[tuple[int, str]] = field(default_factory=set)
+
+    @classmethod
+    def load(cls) -> Audience:
+        """Read every active account once per sweep."""
+        audience = cls(officers=defaultdict(list))
+        for user_id, agency_id, role in db.session.execute(
+                sa.select(User.id, User.agency_id, User.role).where(User.active).order_by(User.id)):
+            if role == "officer":
+                audience.officers[agency_id].append(user_id)
+            elif role == "office":
+                audience.office.append(user_id)
+        audience.opted_out = set(db.session.execute(sa.select(ReminderOptOut.user_id, ReminderOptOut.rule)).tuples())
+        return audience
+
+    def of_agency(self, agency_id: int, rule: str) -> list[int]:
+        """The officers of an agency who receive this rule."""
+        return [u for u in self.officers.get(agency_id, []) if (u, rule) not in self.opted_out]
+
+    def office_for(self, rule: str) -> list[int]:
+        """The office users who receive this rule (some rules cannot be turned off)."""
+        return [u for u in self.office if rule in FORCED_FOR_OFFICE or (u, rule) not in self.opted_out]
+
+
+def settings() -> ReminderSettings:
+    """The office's reminder settings, created with defaults on first use."""
+    found = db.session.get(ReminderSettings, 1)
+    if found is None:
+        found = ReminderSettings(id=1)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def _before(deadline: date, today: date, days: list[int], cal: WorkCalendar) -> tuple[int, date] | None:
+    """The nearest "N days before" reminder already due on today, or None.
+
+    After downtime only the nearest missed reminder goes out: the 7-day one is pointless once the
+    3-day one is due. A reminder on a weekend or holiday moves to the working day before.
+    """
+    if today > deadline:
+        return None
+    for n in sorted(days):
+        send_on = cal.on_or_before(deadline - timedelta(days=n))
+        if send_on <= today:
+            return n, send_on
+    return None
+
+
+def _after(deadline: date, today: date, catch_up: int, cal: WorkCalendar) -> date | None:
+    """The overdue notice's date (the working day after the deadline) if due and not too old."""
+    send_on = cal.on_or_after(deadline + timedelta(days=1))
+    if send_on <= today and (today - send_on).days <= catch_up:
+        return send_on
+    return None
+
+
+def active_plan_ids(today: date) -> list[int]:
+    """Plans in force: this year's, and last year's for notices about its last deadlines."""
+    return list(db.session.scalars(sa.select(Plan.id).where(Plan.year >= today.year - 1)))
+
+
+def _dated(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def due_reminders(today: date, config: ReminderSettings, cal: WorkCalendar, audience: Audience) -> Iterator[Due]:
+    """Every reminder due on or before today under the current state, plan by plan, batch by batch."""
+    plan_ids = active_plan_ids(today)
+    if not plan_ids:
+        return
+    yield from _line_reminders(today, config, cal, audience, plan_ids)
+    yield from _round_reminders(today, config, cal, audience, plan_ids)
+    yield from _digests(today, config, cal, audience, plan_ids)
+
+
+def _line_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
+    """Before a task's deadline, the day after it, and nudges for lines left without update."""
+    days = config.before_list
+    this_year = set(db.session.scalars(sa.select(Plan.id).where(Plan.id.in_(plan_ids), Plan.year == today.year)))
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            sa.select(StatusLine.id, StatusLine.agency_id, StatusLine.updated_at, Task.code, Task.title, Task.due_on,
+                      Task.schedule_kind, Task.plan_id, Plan.year)
+            .join(Task, Task.id == StatusLine.task_id).join(Plan, Plan.id == Task.plan_id)
+            .where(StatusLine.id > last_id, StatusLine.status != "done", Task.plan_id.in_(plan_ids))
+            .order_by(StatusLine.id).limit(BATCH)).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        for row in rows:
+            path = f"/tasks/{row.code}?year={row.year}"
+            label = f"{row.code} {row.title}"
+            if row.due_on and row.schedule_kind not in NO_DEADLINE_KINDS:
+                before = _before(row.due_on, today, days, cal)
+                if before:
+                    n, send_on = before
+                    for user in audience.of_agency(row.agency_id, "task_due_soon"):
+                        yield Due("task_due_soon", "line", row.id, user, f"{row.due_on.isoformat()}-{n}d", send_on,
+                                  f"{label}: hạn {_dated(row.due_on)} (còn {(row.due_on - today).days} ngày)", path,
+                                  row.due_on)
+                elif config.overdue_notice and (send_on := _after(row.due_on, today, config.catch_up_days, cal)):
+                    for user in audience.of_agency(row.agency_id, "task_overdue"):
+                        yield Due("task_overdue", "line", row.id, user, row.due_on.isoformat(), send_on,
+                                  f"{label}: quá hạn từ {_dated(row.due_on)}", path, row.due_on)
+            if row.plan_id in this_year and config.nudge_days > 0:
+                yield from _nudge(row, today, config, cal, audience, path, label)
+
+
+def _nudge(row, today, config, cal, audience, path, label) -> Iterator[Due]:
+    """One "please post an update" per nudge_days of silence on a line, ongoing tasks included."""
+    last = to_local(row.updated_at).date() if row.updated_at else date(row.year, 1, 1)
+    periods = (today - last).days // config.nudge_days
+    if periods < 1:
+        return
+    send_on = cal.on_or_before(last + timedelta(days=periods * config.nudge_days))
+    for user in audience.of_agency(row.agency_id, "nudge"):
+        yield Due("nudge", "line", row.id, user, f"{last.isoformat()}#{periods}", send_on,
+                  f"{label}: chưa cập nhật từ {_dated(last)}", path)
+
+
+def _round_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
+    """Before a round's due date and the day after it, to every body that has not submitted."""
+    rounds = db.session.execute(
+        sa.select(ReportingRound.id, ReportingRound.title, ReportingRound.due_on, Plan.year)
+        .join(Plan, Plan.id == ReportingRound.plan_id).where(ReportingRound.plan_id.in_(plan_ids))
+        .order_by(ReportingRound.due_on, ReportingRound.id)).all()
+    for round_id, title, due_on, year in rounds:
+        before = _before(due_on, today, config.before_list, cal)
+        after = None if before or not config.overdue_notice else _after(due_on, today, config.catch_up_days, cal)
+        if not before and not after:
+            continue
+        submitted = sa.select(Submission.agency_id).where(Submission.round_id == round_id,
+                                                          Submission.status == "submitted")
+        owing = db.session.scalars(sa.select(round_bodies.c.agency_id).where(
+            round_bodies.c.round_id == round_id, round_bodies.c.agency_id.not_in(submitted)))
+        path = f"/rounds/{round_id}"
+        for agency_id in owing:
+            if before:
+                n, send_on = before
+                for user in audience.of_agency(agency_id, "round_due_soon"):
+                    yield Due("round_due_soon", "round", round_id, user, f"{due_on.isoformat()}-{n}d", send_on,
+                              f"{title}: hạn nộp {_dated(due_on)} (còn {(due_on - today).days} ngày)", path, due_on)
+            else:
+                for user in audience.of_agency(agency_id, "round_overdue"):
+                    yield Due("round_overdue", "round", round_id, user, due_on.isoformat(), after,
+                              f"{title}: quá hạn nộp từ {_dated(due_on)}", path, due_on)
+
+
+def overdue_tasks(today: date, plan_ids: list[int]) -> sa.Select:
+    """Tasks with a deadline before today and some executing body not done, or no body assigned yet."""
+    open_line = sa.select(StatusLine.id).where(StatusLine.task_id == Task.id, StatusLine.status != "done").exists()
+    no_line = ~sa.select(StatusLine.id).where(StatusLine.task_id == Task.id).exists()
+    return (sa.select(Task.id, Task.code, Task.title, Task.due_on, Plan.year).join(Plan, Plan.id == Task.plan_id)
+            .where(Task.plan_id.in_(plan_ids), Task.due_on < today,
+                   Task.schedule_kind.not_in(NO_DEADLINE_KINDS), sa.or_(open_line, no_line))
+            .order_by(Task.due_on, Task.id))
+
+
+def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
+    """Weekly: the overdue list to the coordination office, and to each lead body for the tasks it directs."""
+    monday = today - timedelta(days=today.weekday())
+    send_on = cal.on_or_after(monday + timedelta(days=config.digest_weekday))
+    if send_on > today:
+        return
+    year, week, _ = monday.isocalendar()
+    occurrence = f"{year}-W{week:02d}"
+    office = audience.office_for("overdue_digest")
+    last_id = -1
+    while True:
+        rows = db.session.execute(overdue_tasks(today, plan_ids).where(Task.id > last_id)
+                                  .order_by(None).order_by(Task.id).limit(BATCH)).all()
+        if not rows:
+            return
+        last_id = rows[-1].id
+        leads = _lead_bodies([r.id for r in rows])
+        for row in rows:
+            summary = f"{row.code} {row.title}: quá hạn từ {_dated(row.due_on)}"
+            path = f"/tasks/{row.code}?year={row.year}"
+            recipients = set(office)
+            for agency_id in leads.get(row.id, ()):
+                recipients.update(audience.of_agency(agency_id, "overdue_digest"))
+            for user in sorted(recipients):
+                yield Due("overdue_digest", "task", row.id, user, occurrence, send_on, summary, path, row.due_on)
+
+
+def _lead_bodies(task_ids: list[int]) -> dict[int, set[int]]:
+    """Each task's lead bodies, groups expanded."""
+    leads: dict[int, set[int]] = defaultdict(set)
+    rows = db.session.execute(
+        sa.select(Assignment.task_id, Assignment.agency_id, Agency.level, agency_members.c.member_id)
+        .join(Agency, Agency.id == Assignment.agency_id)
+        .outerjoin(agency_members, agency_members.c.group_id == Assignment.agency_id)
+        .where(Assignment.task_id.in_(task_ids), Assignment.role == "lead"))
+    for task_id, agency_id, level, member_id in rows:
+        leads[task_id].add(member_id if level == "group" else agency_id)
+    leads = {k: {a for a in v if a is not None} for k, v in leads.items()}
+    return leads

@@ -1,0 +1,156 @@
+"""The reminder sweep: decide what is due, record each decision once, queue one digest per person."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..auth.models import User
+from ..extensions import db
+from ..plan.models import Plan
+from ..reporting.services import ensure_quarterly_rounds
+from .calendar import WorkCalendar
+from .mail import Digest, new_message_id, render_digest
+from .models import OutboxMessage, SentReminder
+from .planner import Audience, Due, due_reminders, settings
+
+CHUNK = 1000
+
+
+@dataclass
+class SweepResult:
+    """What one sweep decided."""
+
+    today: date
+    queued: int = 0  # new reminders recorded
+    already: int = 0  # due but recorded by an earlier sweep
+    messages: int = 0  # digests put in the outbox
+    by_rule: dict[str, int] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)  # a few human-readable examples
+
+
+def _lock_sqlite() -> None:
+    # SQLite lets two writers start reading and fails the second when it writes; taking the write
+    # lock first makes a second sweep wait for the first and then find everything recorded.
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _insert(rows: list[dict]):
+    dialect = db.session.connection().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    key = ["rule", "subject_type", "subject_id", "recipient_id", "occurrence"]
+    statement = insert(SentReminder).values(rows).on_conflict_do_nothing(index_elements=key)
+    return db.session.execute(statement.returning(*(getattr(SentReminder, k) for k in key))).all()
+
+
+def run_sweep(today: date, *, dry_run: bool = False) -> SweepResult:
+    """Record every reminder due on or before today that is not yet recorded, and queue the digests.
+
+    Flushes only; the caller commits, so ledger rows and outbox rows land together or not at all.
+    With dry_run nothing is written: the result says what a real sweep would queue.
+    """
+    if not dry_run:
+        _lock_sqlite()
+        for plan in db.session.scalars(sa.select(Plan).where(Plan.year >= today.year - 1)):
+            ensure_quarterly_rounds(plan)
+    config = settings()
+    calendar = WorkCalendar.parse(config.holidays)
+    audience = Audience.load()
+    result = SweepResult(today)
+    digests: dict[int, Digest] = {}
+    batch = uuid.uuid4().hex
+    stream = due_reminders(today, config, calendar, audience)
+    while chunk := list(islice(stream, CHUNK)):
+        new = _new_in(chunk) if dry_run else _record(chunk, today, batch)
+        result.already += len(chunk) - len(new)
+        for due in new:
+            result.queued += 1
+            result.by_rule[due.rule] = result.by_rule.get(due.rule, 0) + 1
+            digests.setdefault(due.recipient_id, Digest(due.recipient_id)).add(due.rule, due.summary, due.path)
+            if len(result.lines) < 20:
+                result.lines.append(f"{due.rule}: {due.summary}")
+    if not dry_run:
+        result.messages = _queue(digests, today, batch)
+    else:
+        result.messages = len(digests)
+    return result
+
+
+def _key(due: Due) -> tuple:
+    return (due.rule, due.subject_type, due.subject_id, due.recipient_id, due.occurrence)
+
+
+def _record(chunk: list[Due], today: date, batch: str) -> list[Due]:
+    """Insert the chunk into the ledger; only rows this sweep inserted come back (the winners)."""
+    unique = {_key(d): d for d in chunk}
+    rows = [{"rule": d.rule, "subject_type": d.subject_type, "subject_id": d.subject_id,
+             "recipient_id": d.recipient_id, "occurrence": d.occurrence, "send_on": d.send_on,
+             "decided_on": today, "summary": d.summary[:500], "batch": batch} for d in unique.values()]
+    inserted = {tuple(row) for row in _insert(rows)}
+    return [unique[k] for k in unique if k in inserted]
+
+
+def _new_in(chunk: list[Due]) -> list[Due]:
+    """For a dry run: the items of the chunk the ledger does not hold yet."""
+    unique = {_key(d): d for d in chunk}
+    columns = (SentReminder.rule, SentReminder.subject_type, SentReminder.subject_id, SentReminder.recipient_id,
+               SentReminder.occurrence)
+    held = set(db.session.execute(sa.select(*columns).where(sa.tuple_(*columns).in_(list(unique)))).tuples())
+    return [d for k, d in unique.items() if k not in held]
+
+
+def _queue(digests: dict[int, Digest], today: date, batch: str) -> int:
+    """One outbox message per person, linked to the ledger rows it carries."""
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(digests))))}
+    for recipient_id, digest in digests.items():
+        user = users[recipient_id]
+        subject, text, html = render_digest(digest, user, today)
+        message = OutboxMessage(recipient_id=user.id, to_address=user.email, subject=subject, text_body=text,
+                                html_body=html, message_id=new_message_id())
+        db.session.add(message)
+        db.session.flush()
+        db.session.execute(sa.update(SentReminder).where(
+            SentReminder.recipient_id == recipient_id, SentReminder.outbox_id.is_(None),
+            SentReminder.batch == batch).values(outbox_id=message.id))
+    db.session.flush()
+    return len(digests)
+
+
+@dataclass
+class Overview:
+    """What is due to go out on a date, and what went out that day."""
+
+    as_of: date
+    due: list[Due]
+    due_total: int
+    sent: list[SentReminder]
+    sent_total: int
+
+
+def overview(as_of: date, recipient_id: int | None = None, limit: int = 500) -> Overview:
+    """The reminders a sweep on as_of would still queue, and those decided on that day."""
+    config = settings()
+    calendar = WorkCalendar.parse(config.holidays)
+    stream = due_reminders(as_of, config, calendar, Audience.load())
+    due: list[Due] = []
+    total = 0
+    while chunk := list(islice(stream, CHUNK)):
+        chunk = [d for d in chunk if recipient_id is None or d.recipient_id == recipient_id]
+        new = _new_in(chunk)
+        total += len(new)
+        due.extend(new[: max(0, limit - len(due))])
+    sent_query = sa.select(SentReminder).where(SentReminder.decided_on == as_of)
+    if recipient_id is not None:
+        sent_query = sent_query.where(SentReminder.recipient_id == recipient_id)
+    sent_total = db.session.scalar(sa.select(sa.func.count()).select_from(sent_query.subquery()))
+    sent = list(db.session.scalars(sent_query.order_by(SentReminder.id).limit(limit)))
+    return Overview(as_of, due, total, sent, sent_total)

@@ -1,0 +1,123 @@
+"""Reporting rounds: create the quarterly ones, open ad-hoc ones, submit and return reports. Flush only."""
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+import sqlalchemy as sa
+
+from ..clock import utcnow
+from ..extensions import db
+from ..plan.models import Agency, Plan
+from ..text import nfc
+from .models import ReportingPolicy, ReportingRound, Submission
+
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+class ReportError(ValueError):
+    """A submission or round that cannot be accepted as asked."""
+
+
+def policy_of(plan: Plan) -> ReportingPolicy:
+    """The plan's reporting policy, created with defaults on first use."""
+    policy = db.session.get(ReportingPolicy, plan.id)
+    if policy is None:
+        policy = ReportingPolicy(plan_id=plan.id, cutoff_day=14, due_day=18, levels="department,district")
+        db.session.add(policy)
+        db.session.flush()
+    return policy
+
+
+def _day_in(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def ensure_quarterly_rounds(plan: Plan) -> list[ReportingRound]:
+    """The plan year's four quarterly rounds, created if missing and kept in step with the policy."""
+    policy = policy_of(plan)
+    bodies = list(db.session.scalars(sa.select(Agency).where(Agency.level.in_(policy.level_list))
+                                     .order_by(Agency.name)))
+    existing = {r.period_start: r for r in db.session.scalars(
+        sa.select(ReportingRound).where(ReportingRound.plan_id == plan.id, ReportingRound.kind == "quarterly"))}
+    rounds = []
+    for quarter in range(1, 5):
+        start = date(plan.year, 3 * quarter - 2, 1)
+        last_month = 3 * quarter
+        round_ = existing.get(start)
+        if round_ is None:
+            round_ = ReportingRound(plan_id=plan.id, kind="quarterly", period_start=start)
+            db.session.add(round_)
+        round_.title = f"Báo cáo quý {ROMAN[quarter]} năm {plan.year}"
+        round_.period_end = _day_in(plan.year, last_month, 31)
+        round_.cutoff_on = _day_in(plan.year, last_month, policy.cutoff_day)
+        round_.due_on = _day_in(plan.year, last_month, policy.due_day)
+        round_.note = f"Gửi {policy.recipient}."
+        round_.bodies = bodies
+        rounds.append(round_)
+    db.session.flush()
+    return rounds
+
+
+def open_adhoc_round(plan: Plan, title: str, due_on: date, bodies: list[Agency], user, today: date,
+                     note: str = "") -> ReportingRound:
+    """An ad-hoc round the office opens with a due date and the bodies that owe it (groups expanded)."""
+    members: dict[int, Agency] = {}
+    for agency in bodies:
+        for body in agency.bodies():
+            members.setdefault(body.id, body)
+    if not members:
+        raise ReportError("Chọn ít nhất một cơ quan có thành viên cụ thể.")
+    if due_on < today:
+        raise ReportError("Hạn nộp không thể trước hôm nay.")
+    round_ = ReportingRound(plan_id=plan.id, kind="adhoc", title=nfc(title), period_start=today, period_end=due_on,
+                            cutoff_on=today, due_on=due_on, note=nfc(note), created_by_id=user.id if user else None,
+                            bodies=sorted(members.values(), key=lambda a: a.name))
+    db.session.add(round_)
+    db.session.flush()
+    return round_
+
+
+def body_state(round_: ReportingRound, agency_id: int, today: date) -> str:
+    """on_time | late | returned | missing | overdue: where a body stands on a round."""
+    submission = round_.submission_of(agency_id)
+    if submission is None:
+        return "overdue" if today > round_.due_on else "missing"
+    if submission.status == "returned":
+        return "returned"
+    return "late" if submission.submitted_on > round_.due_on else "on_time"
+
+
+BODY_STATE_LABELS = {
+    "on_time": "Đã nộp đúng hạn",
+    "late": "Đã nộp muộn",
+    "returned": "Bị trả lại, chờ nộp lại",
+    "missing": "Chưa nộp",
+    "overdue": "Quá hạn, chưa nộp",
+}
+
+
+def submit_report(round_: ReportingRound, agency: Agency, user, body: str, today: date) -> Submission:
+    """A body submits its report once; after a return it submits again in the same place."""
+    if agency.id not in {b.id for b in round_.bodies}:
+        raise ReportError(f"«{agency.name}» không thuộc danh sách phải nộp kỳ báo cáo này.")
+    submission = round_.submission_of(agency.id)
+    if submission is not None and submission.status == "submitted":
+        raise ReportError("Cơ quan đã nộp báo cáo kỳ này; chỉ nộp lại khi Văn phòng Điều phối trả lại.")
+    if submission is None:
+        submission = Submission(round=round_, agency=agency, agency_id=agency.id, submitted_on=today)
+        db.session.add(submission)
+    submission.status, submission.body = "submitted", nfc(body)
+    submission.submitted_on, submission.submitted_at, submission.submitted_by_id = today, utcnow(), user.id
+    db.session.flush()
+    return submission
+
+
+def return_submission(submission: Submission, user, reason: str) -> None:
+    """The office sends a report back with a reason; the body must submit again."""
+    if submission.status != "submitted":
+        raise ReportError("Chỉ trả lại báo cáo đã nộp.")
+    submission.status, submission.return_reason = "returned", nfc(reason)
+    submission.returned_at, submission.returned_by_id = utcnow(), user.id
+    submission.times_returned += 1
+    db.session.flush()

@@ -1,0 +1,161 @@
+"""Reporting rounds: who owes, who submitted, who is late; submitting and returning reports."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..auth.policy import is_office
+from ..clock import local_today
+from ..extensions import db
+from ..plan.models import LEVEL_LABELS
+from ..plan.services import find_agency
+from ..plan.views import plan_or_404
+from ..progress.models import Attachment
+from ..progress.services import UploadError, check_upload, store_uploads
+from .forms import AdhocRoundForm, PolicyForm, ReturnForm, SubmitForm
+from .models import ReportingRound, Submission
+from .services import (BODY_STATE_LABELS, ReportError, body_state, ensure_quarterly_rounds, open_adhoc_round,
+                       policy_of, return_submission, submit_report)
+
+bp = Blueprint("reporting", __name__, url_prefix="/rounds")
+
+
+def _office_only() -> None:
+    if not is_office(current_user):
+        abort(403, description="Chỉ Văn phòng Điều phối thực hiện việc này.")
+
+
+def round_or_404(round_id: int) -> ReportingRound:
+    """A round of any plan."""
+    return db.get_or_404(ReportingRound, round_id, description="Không có kỳ báo cáo này.")
+
+
+@bp.get("")
+def rounds():
+    """Every round of the plan, with how many bodies have submitted and how many are late."""
+    plan = plan_or_404()
+    today = local_today()
+    found = db.session.scalars(sa.select(ReportingRound).where(ReportingRound.plan_id == plan.id)
+                               .order_by(ReportingRound.due_on, ReportingRound.id)).all()
+    summary = {}
+    for round_ in found:
+        states = [body_state(round_, body.id, today) for body in round_.bodies]
+        summary[round_.id] = {state: states.count(state) for state in BODY_STATE_LABELS}
+    return render_template("reporting/rounds.html", plan=plan, rounds=found, summary=summary, today=today,
+                           labels=BODY_STATE_LABELS)
+
+
+def render_round(round_: ReportingRound, status: int = 200, submit_form=None, return_forms=None):
+    """A round's page with the forms the current user may use."""
+    today = local_today()
+    mine = current_user.agency_id in {b.id for b in round_.bodies} and current_user.role == "officer"
+    own = round_.submission_of(current_user.agency_id) if mine else None
+    can_submit = mine and (own is None or own.status == "returned")
+    files = {s.id: db.session.scalars(sa.select(Attachment).where(Attachment.submission_id == s.id)).all()
+             for s in round_.submissions}
+    return render_template(
+        "reporting/round.html", round=round_, today=today, labels=BODY_STATE_LABELS,
+        states={b.id: body_state(round_, b.id, today) for b in round_.bodies}, files=files, own=own,
+        submit_form=submit_form or (SubmitForm() if can_submit else None),
+        return_forms=return_forms or ({s.id: ReturnForm(prefix=f"s{s.id}") for s in round_.submissions}
+                                      if is_office(current_user) else {})), status
+
+
+@bp.get("/<int:round_id>")
+def round_detail(round_id: int):
+    """Who owes the round, who submitted (on time or late), who was sent back."""
+    return render_round(round_or_404(round_id))
+
+
+@bp.post("/<int:round_id>/submit")
+def submit(round_id: int):
+    """An officer submits its agency's report for the round."""
+    round_ = round_or_404(round_id)
+    if current_user.role != "officer" or current_user.agency_id not in {b.id for b in round_.bodies}:
+        abort(403, description="Chỉ cơ quan phải nộp mới nộp được báo cáo kỳ này.")
+    form = SubmitForm()
+    if form.validate_on_submit():
+        try:
+            checked = [check_upload(f) for f in form.attachments.data or [] if f and f.filename]
+            submission = submit_report(round_, current_user.agency, current_user, form.body.data, local_today())
+            store_uploads(checked, current_user, submission=submission)
+            db.session.commit()
+            flash("Đã nộp báo cáo.", "success")
+            return redirect(url_for("reporting.round_detail", round_id=round_.id))
+        except (ReportError, UploadError) as exc:
+            db.session.rollback()
+            form.body.errors = [*form.body.errors, str(exc)]
+    return render_round(round_, 400, submit_form=form)
+
+
+@bp.post("/<int:round_id>/submissions/<int:submission_id>/return")
+def send_back(round_id: int, submission_id: int):
+    """The office sends a report back with a reason."""
+    _office_only()
+    round_ = round_or_404(round_id)
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.round_id != round_.id:
+        abort(404)
+    form = ReturnForm(prefix=f"s{submission.id}")
+    if form.validate_on_submit():
+        try:
+            return_submission(submission, current_user, form.reason.data)
+            db.session.commit()
+            flash(f"Đã trả lại báo cáo của {submission.agency.name}.", "success")
+            return redirect(url_for("reporting.round_detail", round_id=round_.id))
+        except ReportError as exc:
+            form.reason.errors = [str(exc)]
+    forms = {s.id: ReturnForm(prefix=f"s{s.id}") for s in round_.submissions}
+    forms[submission.id] = form
+    return render_round(round_, 400, return_forms=forms)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_round():
+    """The office opens an ad-hoc round for a list of bodies."""
+    _office_only()
+    plan = plan_or_404()
+    form = AdhocRoundForm()
+    if form.validate_on_submit():
+        names = [n.strip() for line in form.bodies.data.splitlines() for n in line.split(";") if n.strip()]
+        found = [(n, find_agency(n)) for n in names]
+        unknown = [n for n, a in found if a is None]
+        if unknown:
+            form.bodies.errors = [f"Không nhận ra: {', '.join(unknown)}."]
+        else:
+            try:
+                round_ = open_adhoc_round(plan, form.title.data, form.due_on.data, [a for _, a in found],
+                                          current_user, local_today(), form.note.data or "")
+                db.session.commit()
+                flash("Đã mở kỳ báo cáo đột xuất.", "success")
+                return redirect(url_for("reporting.round_detail", round_id=round_.id))
+            except ReportError as exc:
+                form.due_on.errors = [str(exc)]
+    return render_template("reporting/new.html", form=form, plan=plan), 400 if form.errors else 200
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+def policy():
+    """The office sets when quarterly reports are counted and due, and which levels owe them."""
+    _office_only()
+    plan = plan_or_404()
+    current = policy_of(plan)
+    form = PolicyForm(obj=current)
+    if form.validate_on_submit():
+        levels = [level.strip() for level in form.levels.data.split(",") if level.strip()]
+        bad = [level for level in levels if level not in LEVEL_LABELS or level == "group"]
+        if bad or form.cutoff_day.data > form.due_day.data:
+            if bad:
+                form.levels.errors = [f"Cấp không hợp lệ: {', '.join(bad)}."]
+            else:
+                form.cutoff_day.errors = ["Ngày chốt số liệu phải trước hạn nộp."]
+        else:
+            current.cutoff_day, current.due_day, current.levels = form.cutoff_day.data, form.due_day.data, ",".join(levels)
+            ensure_quarterly_rounds(plan)
+            db.session.commit()
+            flash("Đã lưu lịch báo cáo quý.", "success")
+            return redirect(url_for("reporting.rounds"))
+    elif request.method == "GET":
+        db.session.commit()  # keeps a policy created with defaults on first visit
+    return render_template("reporting/policy.html", form=form, plan=plan), 400 if form.errors else 200
