@@ -103,6 +103,34 @@ def travel():
         traveller.stop()
 
 
+@pytest.fixture
+def mail_server(seeded):
+    """A running SMTP server on 127.0.0.1; the seeded app sends to it."""
+    from mailserver import MailServer
+
+    server = MailServer()
+    server.start()
+    seeded.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_SECURITY="none",
+                         MAIL_FROM="nhacviec@langson.test")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_real_smtp(monkeypatch):
+    """Fail any test that would reach an SMTP server other than the test one on 127.0.0.1."""
+    import smtplib
+
+    real_init = smtplib.SMTP.__init__
+
+    def guarded(self, host="", port=0, *args, **kwargs):
+        if host and host not in ("127.0.0.1", "localhost"):
+            raise AssertionError(f"a test tried to reach a real SMTP server at {host}")
+        real_init(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "__init__", guarded)
+
+
 class AuthActions:
     """Sign a test client in and out, as in Flask's tutorial."""
 

@@ -45,28 +45,32 @@ class Due:
 
 @dataclass
 class Audience:
-    """Who receives what: active officers by agency, office users, and everyone's opt-outs."""
+    """Who receives what: active staff by agency, leaders by agency, office users, and opt-outs."""
 
-    officers: dict[int, list[int]] = field(default_factory=dict)
+    staff: dict[int, list[int]] = field(default_factory=dict)  # officers and office users of an agency
+    leaders: dict[int, list[int]] = field(default_factory=dict)
     office: list[int] = field(default_factory=list)
     opted_out: set[tuple[int, str]] = field(default_factory=set)
 
     @classmethod
     def load(cls) -> Audience:
         """Read every active account once per sweep."""
-        audience = cls(officers=defaultdict(list))
+        audience = cls(staff=defaultdict(list), leaders=defaultdict(list))
         for user_id, agency_id, role in db.session.execute(
                 sa.select(User.id, User.agency_id, User.role).where(User.active).order_by(User.id)):
-            if role == "officer":
-                audience.officers[agency_id].append(user_id)
-            elif role == "office":
+            if role == "leader":
+                audience.leaders[agency_id].append(user_id)
+            else:
+                audience.staff[agency_id].append(user_id)
+            if role == "office":
                 audience.office.append(user_id)
-        audience.opted_out = set(db.session.execute(sa.select(ReminderOptOut.user_id, ReminderOptOut.rule)).tuples())
+        audience.opted_out = set((tuple(row) for row in db.session.execute(sa.select(ReminderOptOut.user_id, ReminderOptOut.rule))))
         return audience
 
-    def of_agency(self, agency_id: int, rule: str) -> list[int]:
-        """The officers of an agency who receive this rule."""
-        return [u for u in self.officers.get(agency_id, []) if (u, rule) not in self.opted_out]
+    def of_agency(self, agency_id: int, rule: str, with_leaders: bool = False) -> list[int]:
+        """The people of an agency who do its work (and, if asked, its leaders) and receive this rule."""
+        people = self.staff.get(agency_id, []) + (self.leaders.get(agency_id, []) if with_leaders else [])
+        return [u for u in people if (u, rule) not in self.opted_out]
 
     def office_for(self, rule: str) -> list[int]:
         """The office users who receive this rule (some rules cannot be turned off)."""
@@ -220,7 +224,8 @@ def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
     office = audience.office_for("overdue_digest")
     last_id = -1
     while True:
-        rows = db.session.execute(overdue_tasks(today, plan_ids).where(Task.id > last_id)
+        # The list as it stood on the digest's own day: a missed Monday is caught up with Monday's list.
+        rows = db.session.execute(overdue_tasks(send_on, plan_ids).where(Task.id > last_id)
                                   .order_by(None).order_by(Task.id).limit(BATCH)).all()
         if not rows:
             return
@@ -231,7 +236,7 @@ def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
             path = f"/tasks/{row.code}?year={row.year}"
             recipients = set(office)
             for agency_id in leads.get(row.id, ()):
-                recipients.update(audience.of_agency(agency_id, "overdue_digest"))
+                recipients.update(audience.of_agency(agency_id, "overdue_digest", with_leaders=True))
             for user in sorted(recipients):
                 yield Due("overdue_digest", "task", row.id, user, occurrence, send_on, summary, path, row.due_on)
 

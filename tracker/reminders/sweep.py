@@ -104,7 +104,7 @@ def _new_in(chunk: list[Due]) -> list[Due]:
     unique = {_key(d): d for d in chunk}
     columns = (SentReminder.rule, SentReminder.subject_type, SentReminder.subject_id, SentReminder.recipient_id,
                SentReminder.occurrence)
-    held = set(db.session.execute(sa.select(*columns).where(sa.tuple_(*columns).in_(list(unique)))).tuples())
+    held = {tuple(row) for row in db.session.execute(sa.select(*columns).where(sa.tuple_(*columns).in_(list(unique))))}
     return [d for k, d in unique.items() if k not in held]
 
 
