@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.policy import can_update_line
-from ..auth.models import User
 from ..auth.services import user_for_token
 from ..clock import local_today
 from ..extensions import csrf, db
@@ -238,11 +237,9 @@ def reminders():
         return jsonify({"errors": {"as_of": ["must be a date YYYY-MM-DD"]}}), 400
     user = api_user()
     result = overview(as_of, user.id if user.role == "officer" else None)
-    emails = dict(db.session.execute(sa.select(User.id, User.email).where(
-        User.id.in_({d.recipient_id for d in result.due})))) if result.due else {}
     return jsonify({
         "as_of": as_of.isoformat(),
-        "due": [{"rule": d.rule, "recipient": emails.get(d.recipient_id), "subject_type": d.subject_type,
+        "due": [{"rule": d.rule, "recipient": result.emails.get(d.recipient_id), "subject_type": d.subject_type,
                  "subject_id": d.subject_id, "occurrence": d.occurrence, "send_on": d.send_on.isoformat(),
                  "summary": d.summary} for d in result.due],
         "due_total": result.due_total,

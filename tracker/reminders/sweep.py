@@ -134,6 +134,7 @@ class Overview:
     due_total: int
     sent: list[SentReminder]
     sent_total: int
+    emails: dict[int, str] = field(default_factory=dict)  # recipient id -> address, for the due list
 
 
 def overview(as_of: date, recipient_id: int | None = None, limit: int = 500) -> Overview:
@@ -153,4 +154,6 @@ def overview(as_of: date, recipient_id: int | None = None, limit: int = 500) -> 
         sent_query = sent_query.where(SentReminder.recipient_id == recipient_id)
     sent_total = db.session.scalar(sa.select(sa.func.count()).select_from(sent_query.subquery()))
     sent = list(db.session.scalars(sent_query.order_by(SentReminder.id).limit(limit)))
-    return Overview(as_of, due, total, sent, sent_total)
+    ids = {d.recipient_id for d in due}
+    emails = {row.id: row.email for row in db.session.execute(sa.select(User.id, User.email).where(User.id.in_(ids)))}
+    return Overview(as_of, due, total, sent, sent_total, emails)

@@ -1,0 +1,71 @@
+"""Reminder pages and API: what goes out on a date, the outbox, the office's settings, users' choices."""
+from datetime import date
+
+import sqlalchemy as sa
+
+from test_reminders import configure, sweep_only
+from tracker.extensions import db
+from tracker.reminders.models import ReminderOptOut, ReminderSettings
+
+
+def test_api_lists_due_then_sent(seeded, client, auth):
+    configure(seeded)
+    auth.login("vpdp@test.vn")
+    before = client.get("/api/v1/reminders?as_of=2021-03-24").get_json()
+    assert before["due_total"] == 9 and before["sent_total"] == 0
+    first = next(d for d in before["due"] if d["recipient"] == "khdt@test.vn" and d["rule"] == "task_due_soon")
+    assert first["send_on"] == "2021-03-24" and first["occurrence"] == "2021-03-31-7d"
+    assert first["summary"].startswith("II.1 Phân bổ kế hoạch vốn")
+    sweep_only(seeded, date(2021, 3, 24))
+    after = client.get("/api/v1/reminders?as_of=2021-03-24").get_json()
+    assert after["due_total"] == 0 and after["sent_total"] == 9
+    assert {s["message"]["status"] for s in after["sent"]} == {"pending"}
+    assert client.get("/api/v1/reminders?as_of=24-03-2021").status_code == 400
+
+
+def test_officer_sees_only_own_reminders(seeded, client, auth):
+    configure(seeded)
+    auth.login("khdt@test.vn")
+    data = client.get("/api/v1/reminders?as_of=2021-03-24").get_json()
+    assert {d["recipient"] for d in data["due"]} == {"khdt@test.vn"}
+    page = client.get("/reminders?as_of=2021-03-24").get_data(as_text=True)
+    assert "II.1 Phân bổ kế hoạch vốn" in page
+
+
+def test_outbox_is_for_the_office(seeded, client, auth):
+    configure(seeded)
+    sweep_only(seeded, date(2021, 3, 24))
+    auth.login("khdt@test.vn")
+    assert client.get("/outbox").status_code == 403
+    auth.logout()
+    auth.login("vpdp@test.vn")
+    page = client.get("/outbox").get_data(as_text=True)
+    assert "Chưa cấu hình máy chủ thư" in page and "khdt@test.vn" in page and "Chờ gửi" in page
+
+
+def test_settings_validate_and_save(seeded, client, auth):
+    auth.login("vpdp@test.vn")
+    bad = client.post("/reminders/settings", data={"before_days": "7,x", "digest_weekday": "0", "nudge_days": "30",
+                                                   "catch_up_days": "14", "holidays": "01-01\nTết"})
+    body = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "ví dụ 7,3,1" in body and "Không hiểu các dòng: Tết" in body
+    ok = client.post("/reminders/settings", data={"before_days": "1, 10,5", "digest_weekday": "4", "nudge_days": "15",
+                                                  "catch_up_days": "7", "holidays": "01-01\n2021-02-12",
+                                                  "overdue_notice": "y"})
+    assert ok.status_code == 302
+    with seeded.app_context():
+        settings = db.session.get(ReminderSettings, 1)
+        assert (settings.before_days, settings.digest_weekday, settings.nudge_days) == ("10,5,1", 4, 15)
+    auth.logout()
+    auth.login("khdt@test.vn")
+    assert client.post("/reminders/settings", data={"before_days": "1"}).status_code == 403
+
+
+def test_preferences_and_the_office_digest_that_stays_on(seeded, client, auth):
+    auth.login("vpdp@test.vn")
+    assert client.post("/profile/reminders", data={"nudge": "y"}).status_code == 302
+    with seeded.app_context():
+        opted = set(db.session.scalars(sa.select(ReminderOptOut.rule)))
+    assert "overdue_digest" not in opted and "task_due_soon" in opted and "nudge" not in opted
+    page = client.get("/profile/reminders").get_data(as_text=True)
+    assert "Văn phòng Điều phối luôn nhận" in page
