@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install install-test run test migrate seed clean
+.PHONY: install install-test run test bench migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +30,18 @@ seed: migrate
 # a production configuration has neither.
 DEMO_ENV := TRACKER_DEMO=true TRACKER_SESSION_COOKIE_SECURE=false TRACKER_REMEMBER_COOKIE_SECURE=false
 
+# The scheduler runs in its own process beside the web server (never inside it); Ctrl+C stops both.
 run: seed
 	$(DEMO_ENV) $(FLASK) demo-users
-	$(DEMO_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Web: http://$(HOST):$(PORT)  ·  scheduler: reminders at 07:00 Asia/Ho_Chi_Minh, outbox every minute"
+	$(DEMO_ENV) bash -c 'trap "kill 0" EXIT; $(FLASK) scheduler & $(FLASK) run --host $(HOST) --port $(PORT)'
+
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/sweep.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite* .pytest_cache

@@ -1,4 +1,6 @@
 """Every role against every state-changing endpoint, pages and API: allowed, or refused with nothing changed."""
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
@@ -7,6 +9,9 @@ from tracker.auth.models import ApiToken, User
 from tracker.extensions import db
 from tracker.plan.models import Agency, Assignment, Task
 from tracker.progress.models import Comment, StatusLine, TaskEvent
+from tracker.reminders.models import ReminderOptOut, ReminderSettings
+from tracker.reporting.models import ReportingRound, Submission
+from tracker.reporting.services import submit_report
 
 ACTORS = {
     "anonymous": None,
@@ -26,7 +31,11 @@ def ids(seeded):
         assignment = db.session.scalar(sa.select(Assignment).join(Assignment.task).where(
             Task.code == "II.1", Assignment.role == "coordinating"))
         user = db.session.scalar(sa.select(User).where(User.email == "taichinh@test.vn"))
-        return {"line": line.id, "assignment": assignment.id, "user": user.id}
+        q1 = db.session.scalar(sa.select(ReportingRound).where(ReportingRound.title == "Báo cáo quý I năm 2021"))
+        submission = submit_report(q1, user.agency, user, "Báo cáo của Sở Tài chính", date(2021, 3, 10))
+        db.session.commit()
+        return {"line": line.id, "assignment": assignment.id, "user": user.id, "round": q1.id,
+                "submission": submission.id}
 
 
 def update_line(client, ids):
@@ -48,6 +57,16 @@ ENDPOINTS = {
     "create_token": lambda c, ids: c.post("/profile/tokens", data={"name": "x"}),
     "change_password": lambda c, ids: c.post("/profile/password", data={
         "current": PASSWORD, "new": "mat-khau-moi-dai", "confirm": "mat-khau-moi-dai"}),
+    "submit_report": lambda c, ids: c.post(f"/rounds/{ids['round']}/submit", data={"body": "Báo cáo"}),
+    "return_report": lambda c, ids: c.post(f"/rounds/{ids['round']}/submissions/{ids['submission']}/return",
+                                           data={f"s{ids['submission']}-reason": "Thiếu số liệu"}),
+    "open_round": lambda c, ids: c.post("/rounds/new", data={"title": "Đột xuất", "due_on": "2099-01-01",
+                                                             "bodies": "Sở Y tế"}),
+    "round_policy": lambda c, ids: c.post("/rounds/policy", data={"cutoff_day": "5", "due_day": "10",
+                                                                  "levels": "department"}),
+    "reminder_settings": lambda c, ids: c.post("/reminders/settings", data={
+        "before_days": "5", "digest_weekday": "1", "nudge_days": "10", "catch_up_days": "3", "holidays": ""}),
+    "reminder_choices": lambda c, ids: c.post("/profile/reminders", data={"nudge": "y"}),
 }
 
 ALLOWED = {
@@ -60,6 +79,13 @@ ALLOWED = {
     "edit_user": {"office"},
     "create_token": {"leader", "officer_own", "officer_other", "coordinating", "office"},
     "change_password": {"leader", "officer_own", "officer_other", "coordinating", "office"},
+    # Sở KH&ĐT, Sở Nội vụ and huyện Đình Lập all owe the quarterly report.
+    "submit_report": {"officer_own", "officer_other", "coordinating"},
+    "return_report": {"office"},
+    "open_round": {"office"},
+    "round_policy": {"office"},
+    "reminder_settings": {"office"},
+    "reminder_choices": {"leader", "officer_own", "officer_other", "coordinating", "office"},
 }
 
 
@@ -70,7 +96,11 @@ def state(app):
         return (count(TaskEvent), count(Comment), count(User), count(ApiToken), count(Assignment),
                 tuple(db.session.execute(sa.select(StatusLine.id, StatusLine.version).order_by(StatusLine.id))),
                 tuple(db.session.execute(sa.select(Task.id, Task.due_on).order_by(Task.id))),
-                tuple(db.session.execute(sa.select(User.id, User.role, User.password_hash).order_by(User.id))))
+                tuple(db.session.execute(sa.select(User.id, User.role, User.password_hash).order_by(User.id))),
+                tuple(db.session.execute(sa.select(Submission.id, Submission.status).order_by(Submission.id))),
+                tuple(db.session.execute(sa.select(ReportingRound.id, ReportingRound.due_on).order_by(ReportingRound.id))),
+                tuple(db.session.execute(sa.select(ReminderSettings.id, ReminderSettings.before_days))),
+                count(ReminderOptOut))
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
@@ -128,13 +158,15 @@ def test_api_refuses_bad_tokens(seeded, client, header):
 
 
 @pytest.mark.parametrize("path", ["/", "/tasks/II.1", "/agencies", "/agencies/1", "/profile", "/admin/users",
-                                  "/attachments/1"])
+                                  "/attachments/1", "/rounds", "/rounds/1", "/reminders", "/outbox",
+                                  "/reminders/settings", "/profile/reminders"])
 def test_every_page_needs_an_account(seeded, client, path):
     response = client.get(path)
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-@pytest.mark.parametrize("path", ["/api/v1/tasks", "/api/v1/tasks/II.1", "/api/v1/agencies"])
+@pytest.mark.parametrize("path", ["/api/v1/tasks", "/api/v1/tasks/II.1", "/api/v1/agencies", "/api/v1/rounds",
+                                  "/api/v1/reminders"])
 def test_every_api_read_needs_a_token_or_session(seeded, client, path):
     assert client.get(path).status_code == 401
 

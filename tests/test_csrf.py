@@ -10,6 +10,7 @@ from tracker.auth.models import User
 from tracker.extensions import db
 from tracker.plan.models import Agency, Assignment, Task
 from tracker.progress.models import StatusLine
+from tracker.reporting.models import ReportingRound
 
 
 @pytest.fixture
@@ -47,6 +48,8 @@ def test_forms_refuse_posts_without_the_token(csrf_app, endpoint):
             "assignment": db.session.scalar(sa.select(Assignment.id).join(Assignment.task)
                                             .where(Task.code == "II.1", Assignment.role == "coordinating")),
             "user": db.session.scalar(sa.select(User.id).where(User.email == "taichinh@test.vn")),
+            "round": db.session.scalar(sa.select(ReportingRound.id).where(ReportingRound.title == "Báo cáo quý I năm 2021")),
+            "submission": 1,
         }
     before = state(csrf_app)
     response = ENDPOINTS[endpoint](client, ids)

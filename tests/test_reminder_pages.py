@@ -66,6 +66,7 @@ def test_preferences_and_the_office_digest_that_stays_on(seeded, client, auth):
     assert client.post("/profile/reminders", data={"nudge": "y"}).status_code == 302
     with seeded.app_context():
         opted = set(db.session.scalars(sa.select(ReminderOptOut.rule)))
-    assert "overdue_digest" not in opted and "task_due_soon" in opted and "nudge" not in opted
+    assert "overdue_digest" not in opted and "task_overdue" not in opted
+    assert "task_due_soon" in opted and "nudge" not in opted
     page = client.get("/profile/reminders").get_data(as_text=True)
     assert "Văn phòng Điều phối luôn nhận" in page

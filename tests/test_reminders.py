@@ -152,8 +152,9 @@ def test_overdue_mail_and_opt_out(seeded, mail_server):
     configure(seeded)
     with seeded.app_context():
         db.session.add(ReminderOptOut(user_id=user("noivu@test.vn").id, rule="task_overdue"))
-        # The office cannot turn off the overdue digest.
+        # The office cannot turn off overdue notices.
         db.session.add(ReminderOptOut(user_id=user("vpdp@test.vn").id, rule="overdue_digest"))
+        db.session.add(ReminderOptOut(user_id=user("vpdp@test.vn").id, rule="task_overdue"))
         db.session.commit()
     sweep_and_send(seeded, date(2021, 4, 5))  # Monday: overdue notices (caught up) and the weekly digest
     by_user = {m["to"][0]: m for m in mail_server.messages}

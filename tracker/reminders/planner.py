@@ -24,8 +24,8 @@ from .calendar import WorkCalendar
 from .models import ReminderOptOut, ReminderSettings
 
 BATCH = 2000
-# Rules a user cannot turn off: the coordination office always gets the overdue digest.
-FORCED_FOR_OFFICE = {"overdue_digest"}
+# Rules the coordination office cannot turn off: every overdue notice and the weekly overdue digest.
+FORCED_FOR_OFFICE = {"overdue_digest", "task_overdue", "round_overdue"}
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,15 @@ class Audience:
     def of_agency(self, agency_id: int, rule: str, with_leaders: bool = False) -> list[int]:
         """The people of an agency who do its work (and, if asked, its leaders) and receive this rule."""
         people = self.staff.get(agency_id, []) + (self.leaders.get(agency_id, []) if with_leaders else [])
-        return [u for u in people if (u, rule) not in self.opted_out]
+        return [u for u in people if self.receives(u, rule)]
+
+    def receives(self, user_id: int, rule: str) -> bool:
+        """Whether a user gets a rule: their choice, except the office's overdue notices."""
+        return (user_id, rule) not in self.opted_out or (rule in FORCED_FOR_OFFICE and user_id in self.office)
 
     def office_for(self, rule: str) -> list[int]:
         """The office users who receive this rule (some rules cannot be turned off)."""
-        return [u for u in self.office if rule in FORCED_FOR_OFFICE or (u, rule) not in self.opted_out]
+        return [u for u in self.office if self.receives(u, rule)]
 
 
 def settings() -> ReminderSettings:

@@ -44,12 +44,18 @@ def _lock_sqlite() -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+KEY = ("rule", "subject_type", "subject_id", "recipient_id", "occurrence")
+
+
 def _insert(rows: list[dict]):
-    dialect = db.session.connection().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    key = ["rule", "subject_type", "subject_id", "recipient_id", "occurrence"]
-    statement = insert(SentReminder).values(rows).on_conflict_do_nothing(index_elements=key)
-    return db.session.execute(statement.returning(*(getattr(SentReminder, k) for k in key))).all()
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the key: only the rows this sweep won come back."""
+    connection = db.session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    table = SentReminder.__table__
+    statement = (insert(table).on_conflict_do_nothing(index_elements=list(KEY))
+                 .returning(*(table.c[k] for k in KEY)))
+    # One statement compiled once, sent as batched multi-row inserts (insertmanyvalues).
+    return connection.execute(statement, rows).all()
 
 
 def run_sweep(today: date, *, dry_run: bool = False) -> SweepResult:
