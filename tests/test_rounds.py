@@ -1,5 +1,4 @@
 """Reporting rounds: quarterly from the plan's policy, ad hoc from the office; submit once, return, resubmit."""
-from datetime import date
 
 import pytest
 import sqlalchemy as sa

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,6 +18,7 @@ from ..plan.forms import TaskFilterForm
 from ..plan.models import ROLES, Agency, Task
 from ..plan.services import find_agency
 from ..plan.views import plan_or_404
+from ..progress.views import task_or_404
 from ..progress.models import STATUSES, StatusLine
 from ..progress.services import (ConflictError, LineChange, category_of_line, category_of_task, filtered_tasks,
                                  line_by_agency, update_line, validate_change)
@@ -104,14 +105,6 @@ def task_json(task: Task, as_of: date, with_lines: bool = False) -> dict:
     if with_lines:
         data["lines"] = [line_json(line, as_of) for line in task.lines]
     return data
-
-
-def task_or_404(code: str) -> Task:
-    plan = plan_or_404()
-    task = db.session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.code == code.upper()))
-    if task is None:
-        abort(404, description=f"No task {code} in the {plan.year} plan.")
-    return task
 
 
 @bp.get("/tasks")

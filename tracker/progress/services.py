@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage

@@ -133,49 +133,64 @@ def due_reminders(today: date, config: ReminderSettings, cal: WorkCalendar, audi
     yield from _digests(today, config, cal, audience, plan_ids)
 
 
+def task_batches(plan_ids: list[int], *where) -> Iterator[list]:
+    """The plans' tasks in batches, by keyset on the id within each plan.
+
+    One plan at a time, so the (plan_id, id) index yields rows in order: with several plans in one
+    query SQLite sorts everything left for every batch, which grows with the square of the plan.
+    """
+    for plan_id in plan_ids:
+        last_id = 0
+        while True:
+            rows = db.session.execute(
+                sa.select(Task.id, Task.code, Task.title, Task.due_on, Task.schedule_kind, Task.plan_id, Plan.year)
+                .join(Plan, Plan.id == Task.plan_id)
+                .where(Task.plan_id == plan_id, Task.id > last_id, *where)
+                .order_by(Task.id).limit(BATCH)).all()
+            if not rows:
+                break
+            last_id = rows[-1].id
+            yield rows
+
+
 def _line_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
     """Before a task's deadline, the day after it, and nudges for lines left without update."""
     days = config.before_list
     this_year = set(db.session.scalars(sa.select(Plan.id).where(Plan.id.in_(plan_ids), Plan.year == today.year)))
-    last_id = 0
-    while True:
-        rows = db.session.execute(
-            sa.select(StatusLine.id, StatusLine.agency_id, StatusLine.updated_at, Task.code, Task.title, Task.due_on,
-                      Task.schedule_kind, Task.plan_id, Plan.year)
-            .join(Task, Task.id == StatusLine.task_id).join(Plan, Plan.id == Task.plan_id)
-            .where(StatusLine.id > last_id, StatusLine.status != "done", Task.plan_id.in_(plan_ids))
-            .order_by(StatusLine.id).limit(BATCH)).all()
-        if not rows:
-            return
-        last_id = rows[-1].id
-        for row in rows:
-            path = f"/tasks/{row.code}?year={row.year}"
-            label = f"{row.code} {row.title}"
-            if row.due_on and row.schedule_kind not in NO_DEADLINE_KINDS:
-                before = _before(row.due_on, today, days, cal)
+    for tasks in task_batches(plan_ids):
+        by_id = {task.id: task for task in tasks}
+        lines = db.session.execute(
+            sa.select(StatusLine.id, StatusLine.task_id, StatusLine.agency_id, StatusLine.updated_at)
+            .where(StatusLine.task_id.in_(list(by_id)), StatusLine.status != "done").order_by(StatusLine.id))
+        for line in lines:
+            task = by_id[line.task_id]
+            path = f"/tasks/{task.code}?year={task.year}"
+            label = f"{task.code} {task.title}"
+            if task.due_on and task.schedule_kind not in NO_DEADLINE_KINDS:
+                before = _before(task.due_on, today, days, cal)
                 if before:
                     n, send_on = before
-                    for user in audience.of_agency(row.agency_id, "task_due_soon"):
-                        yield Due("task_due_soon", "line", row.id, user, f"{row.due_on.isoformat()}-{n}d", send_on,
-                                  f"{label}: hạn {_dated(row.due_on)} (còn {(row.due_on - today).days} ngày)", path,
-                                  row.due_on)
-                elif config.overdue_notice and (send_on := _after(row.due_on, today, config.catch_up_days, cal)):
-                    for user in audience.of_agency(row.agency_id, "task_overdue"):
-                        yield Due("task_overdue", "line", row.id, user, row.due_on.isoformat(), send_on,
-                                  f"{label}: quá hạn từ {_dated(row.due_on)}", path, row.due_on)
-            if row.plan_id in this_year and config.nudge_days > 0:
-                yield from _nudge(row, today, config, cal, audience, path, label)
+                    for user in audience.of_agency(line.agency_id, "task_due_soon"):
+                        yield Due("task_due_soon", "line", line.id, user, f"{task.due_on.isoformat()}-{n}d", send_on,
+                                  f"{label}: hạn {_dated(task.due_on)} (còn {(task.due_on - today).days} ngày)", path,
+                                  task.due_on)
+                elif config.overdue_notice and (send_on := _after(task.due_on, today, config.catch_up_days, cal)):
+                    for user in audience.of_agency(line.agency_id, "task_overdue"):
+                        yield Due("task_overdue", "line", line.id, user, task.due_on.isoformat(), send_on,
+                                  f"{label}: quá hạn từ {_dated(task.due_on)}", path, task.due_on)
+            if task.plan_id in this_year and config.nudge_days > 0:
+                yield from _nudge(line, task.year, today, config, cal, audience, path, label)
 
 
-def _nudge(row, today, config, cal, audience, path, label) -> Iterator[Due]:
+def _nudge(line, year, today, config, cal, audience, path, label) -> Iterator[Due]:
     """One "please post an update" per nudge_days of silence on a line, ongoing tasks included."""
-    last = to_local(row.updated_at).date() if row.updated_at else date(row.year, 1, 1)
+    last = to_local(line.updated_at).date() if line.updated_at else date(year, 1, 1)
     periods = (today - last).days // config.nudge_days
     if periods < 1:
         return
     send_on = cal.on_or_before(last + timedelta(days=periods * config.nudge_days))
-    for user in audience.of_agency(row.agency_id, "nudge"):
-        yield Due("nudge", "line", row.id, user, f"{last.isoformat()}#{periods}", send_on,
+    for user in audience.of_agency(line.agency_id, "nudge"):
+        yield Due("nudge", "line", line.id, user, f"{last.isoformat()}#{periods}", send_on,
                   f"{label}: chưa cập nhật từ {_dated(last)}", path)
 
 
@@ -207,14 +222,12 @@ def _round_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
                               f"{title}: quá hạn nộp từ {_dated(due_on)}", path, due_on)
 
 
-def overdue_tasks(today: date, plan_ids: list[int]) -> sa.Select:
-    """Tasks with a deadline before today and some executing body not done, or no body assigned yet."""
+def overdue_conditions(today: date) -> tuple:
+    """A task is overdue when its deadline is before today and some executing body is not done,
+    or no body has been assigned yet."""
     open_line = sa.select(StatusLine.id).where(StatusLine.task_id == Task.id, StatusLine.status != "done").exists()
     no_line = ~sa.select(StatusLine.id).where(StatusLine.task_id == Task.id).exists()
-    return (sa.select(Task.id, Task.code, Task.title, Task.due_on, Plan.year).join(Plan, Plan.id == Task.plan_id)
-            .where(Task.plan_id.in_(plan_ids), Task.due_on < today,
-                   Task.schedule_kind.not_in(NO_DEADLINE_KINDS), sa.or_(open_line, no_line))
-            .order_by(Task.due_on, Task.id))
+    return (Task.due_on < today, Task.schedule_kind.not_in(NO_DEADLINE_KINDS), sa.or_(open_line, no_line))
 
 
 def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
@@ -226,14 +239,8 @@ def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
     year, week, _ = monday.isocalendar()
     occurrence = f"{year}-W{week:02d}"
     office = audience.office_for("overdue_digest")
-    last_id = -1
-    while True:
-        # The list as it stood on the digest's own day: a missed Monday is caught up with Monday's list.
-        rows = db.session.execute(overdue_tasks(send_on, plan_ids).where(Task.id > last_id)
-                                  .order_by(None).order_by(Task.id).limit(BATCH)).all()
-        if not rows:
-            return
-        last_id = rows[-1].id
+    # The list as it stood on the digest's own day: a missed Monday is caught up with Monday's list.
+    for rows in task_batches(plan_ids, *overdue_conditions(send_on)):
         leads = _lead_bodies([r.id for r in rows])
         for row in rows:
             summary = f"{row.code} {row.title}: quá hạn từ {_dated(row.due_on)}"
