@@ -125,6 +125,13 @@ def test_a_quarter_day_by_day_sends_each_reminder_once(seeded, mail_server):
         ("12/04/2021", "lanhdao@test.vn", f"{S} 12/04/2021: tổng hợp 1 việc quá hạn"),
     ])
     assert received(mail_server) == expected
+    round_mail = next(m for m in mail_server.messages if m["to"] == ["dinhlap@test.vn"] and "11/03/2021" in m["subject"])
+    assert "Kính gửi dinhlap@test.vn (UBND huyện Đình Lập)" in round_mail["text"]
+    assert "SẮP ĐẾN HẠN BÁO CÁO (1)" in round_mail["text"]
+    assert "- Báo cáo quý I năm 2021: hạn nộp 18/03/2021 (còn 7 ngày)" in round_mail["text"]
+    with seeded.app_context():
+        q1 = db.session.scalar(sa.select(ReportingRound.id).where(ReportingRound.title == "Báo cáo quý I năm 2021"))
+    assert f"http://127.0.0.1:5000/rounds/{q1}" in round_mail["text"]
     with seeded.app_context():
         keys = db.session.execute(sa.select(SentReminder.rule, SentReminder.subject_id, SentReminder.recipient_id,
                                             SentReminder.occurrence)).all()

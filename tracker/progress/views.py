@@ -52,6 +52,8 @@ def render_task(task: Task, status: int = 200, forms: dict | None = None, **extr
     """The task page, with forms for what the current user may change."""
     as_of = as_of_date()
     forms = forms or {}
+    # An officer's own line first: a district need not scroll past ten others on a phone.
+    lines = sorted(task.lines, key=lambda line: line.agency_id != current_user.agency_id)
     line_forms = {line.id: forms.get(line.id) or line_form(line)
                   for line in task.lines if can_update_line(current_user, line)}
     history = db.session.scalars(sa.select(TaskEvent).where(TaskEvent.task_id == task.id)
@@ -60,7 +62,7 @@ def render_task(task: Task, status: int = 200, forms: dict | None = None, **extr
     attachments = db.session.scalars(sa.select(Attachment).where(Attachment.task_id == task.id)
                                      .order_by(Attachment.id)).all()
     return render_template(
-        "progress/task.html", task=task, plan=task.plan, roles=ROLES, as_of=as_of,
+        "progress/task.html", task=task, lines=lines, plan=task.plan, roles=ROLES, as_of=as_of,
         category=category_of_task(task, as_of), line_categories={l.id: category_of_line(l, as_of) for l in task.lines},
         categories=CATEGORY_LABELS, line_forms=line_forms, history=history, comments=comments,
         attachments=attachments, comment_form=forms.get("comment") or (CommentForm() if can_comment(current_user, task) else None),
