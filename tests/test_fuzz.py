@@ -63,3 +63,35 @@ def test_filters_never_500(seeded, client, auth, query):
     auth.login("lanhdao@test.vn")
     assert client.get("/", query_string=query).status_code < 500
     assert client.get("/api/v1/tasks", query_string=query).status_code < 500
+
+
+FORM_POSTS = {
+    "/rounds/new": ["title", "due_on", "bodies", "note"],
+    "/rounds/policy": ["cutoff_day", "due_day", "levels"],
+    "/reminders/settings": ["before_days", "overdue_notice", "digest_weekday", "nudge_days", "catch_up_days", "holidays"],
+    "/admin/users": ["email", "name", "agency", "role", "password", "active"],
+    "/tasks/II.1/deadline": ["due_on", "reason"],
+    "/tasks/II.1/assignments": ["agency", "role"],
+    "/tasks/II.1/comments": ["body"],
+    "/profile/tokens": ["name"],
+    "/profile/reminders": ["task_due_soon", "nudge", "overdue_digest"],
+}
+
+
+@FUZZ
+@given(path=st.sampled_from(sorted(FORM_POSTS)), data=st.data())
+def test_office_forms_never_500(seeded, client, auth, path, data):
+    auth.login("vpdp@test.vn")
+    fields = data.draw(st.dictionaries(st.sampled_from(FORM_POSTS[path]), text))
+    assert client.post(path, data=fields).status_code < 500
+
+
+@FUZZ
+@given(body=text, round_title=st.sampled_from(["Báo cáo quý I năm 2021", "Báo cáo quý II năm 2021"]))
+def test_report_submission_never_500(seeded, client, auth, body, round_title):
+    from tracker.reporting.models import ReportingRound
+
+    auth.login("noivu@test.vn")
+    with seeded.app_context():
+        rid = db.session.scalar(sa.select(ReportingRound.id).where(ReportingRound.title == round_title))
+    assert client.post(f"/rounds/{rid}/submit", data={"body": body}).status_code < 500
