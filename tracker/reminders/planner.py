@@ -161,7 +161,8 @@ def _line_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
         by_id = {task.id: task for task in tasks}
         lines = db.session.execute(
             sa.select(StatusLine.id, StatusLine.task_id, StatusLine.agency_id, StatusLine.updated_at)
-            .where(StatusLine.task_id.in_(list(by_id)), StatusLine.status != "done").order_by(StatusLine.id))
+            .where(StatusLine.task_id.in_(list(by_id)), StatusLine.status != "done").order_by(StatusLine.id)).all()
+        # Fetched whole (one batch of tasks): no cursor stays open while the sweep writes the ledger.
         for line in lines:
             task = by_id[line.task_id]
             path = f"/tasks/{task.code}?year={task.year}"

@@ -1,15 +1,13 @@
 """Reminder pages: what goes out on a date, the outbox, the office's settings, each user's choices."""
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth.policy import is_office
-from ..clock import local_today
 from ..extensions import db
+from ..progress.views import as_of_date
 from .forms import PreferencesForm, SettingsForm
 from .models import RULE_LABELS, RULES, OutboxMessage, ReminderOptOut
 from .outbox import smtp_configured
@@ -17,13 +15,6 @@ from .planner import FORCED_FOR_OFFICE, settings
 from .sweep import overview
 
 bp = Blueprint("reminders", __name__)
-
-
-def _as_of() -> date:
-    try:
-        return date.fromisoformat(request.args.get("as_of", ""))
-    except ValueError:
-        return local_today()
 
 
 def _scope() -> int | None:
@@ -34,7 +25,7 @@ def _scope() -> int | None:
 @bp.get("/reminders")
 def index():
     """What is due to go out on a date and what went out that day."""
-    as_of = _as_of()
+    as_of = as_of_date()
     result = overview(as_of, _scope())
     return render_template("reminders/index.html", result=result, rules=RULE_LABELS, as_of=as_of,
                            smtp=smtp_configured())
