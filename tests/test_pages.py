@@ -111,7 +111,8 @@ def test_plan_page_paginates(seeded, reader):
     assert codes(second) == ["IV.6", "V.1", "VI.1", "VII.1", "VII.2", "VII.3", "VIII.1", "VIII.2", "VIII.3", "IX.1"]
     assert "trang 2/3" in second
     assert codes(reader.get("/?page=99").get_data(as_text=True)) == []
-    assert reader.get("/?page=abc").status_code == 200
+    bad = reader.get("/?page=abc")
+    assert bad.status_code == 400 and "Not a valid integer" not in bad.get_data(as_text=True)
 
 
 def test_chosen_year_follows_links(seeded, runner, reader):

@@ -27,3 +27,13 @@ def to_local(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=timezone.utc).astimezone(zone())
+
+
+def parse_iso_date(raw: str | None) -> date | None:
+    """A YYYY-MM-DD date, or None when absent or malformed (never an exception)."""
+    if not raw or len(raw) != 10 or not raw.isascii():
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None

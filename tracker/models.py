@@ -4,3 +4,4 @@ from .auth.models import ApiToken, User  # noqa: F401
 from .progress.models import Attachment, Comment, StatusLine, TaskEvent  # noqa: F401
 from .reminders.models import OutboxMessage, ReminderOptOut, ReminderSettings, SentReminder  # noqa: F401
 from .reporting.models import ReportingPolicy, ReportingRound, Submission, round_bodies  # noqa: F401
+from .progress import category_sql  # noqa: F401,E402  (its flush hook keeps each task's line facts in step)

@@ -11,17 +11,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.policy import can_update_line
 from ..auth.services import user_for_token
-from ..clock import local_today
+from ..clock import local_today, parse_iso_date
 from ..extensions import csrf, db
-from ..pagination import Page
 from ..plan.forms import TaskFilterForm
 from ..plan.models import ROLES, Agency, Task
 from ..plan.services import find_agency
 from ..plan.views import plan_or_404
 from ..progress.views import task_or_404
 from ..progress.models import STATUSES, StatusLine
-from ..progress.services import (ConflictError, LineChange, category_of_line, category_of_task, filtered_tasks,
-                                 line_by_agency, update_line, validate_change)
+from ..progress.listing import task_page
+from ..progress.services import (ConflictError, LineChange, category_of_task, line_by_agency, line_categories,
+                                 update_line, validate_change)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # the API authenticates each request by token, not by cookie
@@ -56,16 +56,11 @@ def _error(status: int, message: str, **extra):
 def as_of_arg() -> date | None:
     """?as_of=YYYY-MM-DD, today when absent, None when malformed."""
     raw = request.args.get("as_of")
-    if not raw:
-        return local_today()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
+    return parse_iso_date(raw) if raw else local_today()
 
 
-def line_json(line: StatusLine, as_of: date) -> dict:
-    """One body's line as the API shows it."""
+def line_json(line: StatusLine, category: str) -> dict:
+    """One body's line as the API shows it, with its category on the request's date."""
     return {
         "id": line.id,
         "agency": line.agency.name,
@@ -76,12 +71,12 @@ def line_json(line: StatusLine, as_of: date) -> dict:
         "completed_on": line.completed_on.isoformat() if line.completed_on else None,
         "version": line.version,
         "updated_at": line.updated_at.isoformat() + "Z" if line.updated_at else None,
-        "category": category_of_line(line, as_of),
+        "category": category,
     }
 
 
-def task_json(task: Task, as_of: date, with_lines: bool = False) -> dict:
-    """A task as the API shows it."""
+def task_json(task: Task, category: str) -> dict:
+    """A task as the API shows it, with its category on the request's date."""
     data = {
         "code": task.code,
         "section": task.section.numeral,
@@ -96,38 +91,41 @@ def task_json(task: Task, as_of: date, with_lines: bool = False) -> dict:
         },
         "needs_date": task.needs_date,
         "flag_note": task.flag_note or None,
-        "category": category_of_task(task, as_of),
+        "category": category,
     }
     for role in ROLES:
         data[role] = [a.name for a in task.agencies(role)]
         data[f"{role}_text"] = task.cell_text(role)
     data["executing_bodies"] = [a.name for a in task.bodies("executing")]
-    if with_lines:
-        data["lines"] = [line_json(line, as_of) for line in task.lines]
     return data
+
+
+def with_lines(task: Task, as_of: date) -> dict:
+    """A task with every body's line, as of a date."""
+    categories = line_categories(task, as_of)
+    return {**task_json(task, category_of_task(task, as_of)),
+            "lines": [line_json(line, categories[line.id]) for line in task.lines]}
 
 
 @bp.get("/tasks")
 def tasks():
-    """The plan's tasks filtered like the plan page (category as of a date too), paginated."""
+    """The plan's tasks filtered like the plan page (category as of a date too), sorted and paginated."""
     plan = plan_or_404()
     form = TaskFilterForm(request.args, plan)
-    page = request.args.get("page", 1, type=int)
     per_page = request.args.get("per_page", 100, type=int)
     as_of = as_of_arg()
     valid = form.validate()
     errors = dict(form.errors)
-    if page < 1:
-        errors["page"] = ["must be 1 or more"]
     if not 1 <= per_page <= MAX_PER_PAGE:
         errors["per_page"] = [f"must be between 1 and {MAX_PER_PAGE}"]
     if as_of is None:
         errors["as_of"] = ["must be a date YYYY-MM-DD"]
     if not valid or errors:
         return jsonify({"errors": errors}), 400
-    found, _ = filtered_tasks(plan, form.filters(), form.category.data or None, as_of)
-    result = Page.of(found, page, per_page)
-    return jsonify({"items": [task_json(t, as_of) for t in result.items], "total": result.total,
+    page = form.page.data or 1
+    result = task_page(plan, form.filters(), as_of=as_of, category=form.category.data or None,
+                       sort=form.sort.data or "section", page=page, per_page=per_page)
+    return jsonify({"items": [task_json(row.task, row.category) for row in result.items], "total": result.total,
                     "page": page, "per_page": per_page, "as_of": as_of.isoformat()})
 
 
@@ -137,7 +135,7 @@ def task(code: str):
     as_of = as_of_arg()
     if as_of is None:
         return jsonify({"errors": {"as_of": ["must be a date YYYY-MM-DD"]}}), 400
-    return jsonify(task_json(task_or_404(code), as_of, with_lines=True))
+    return jsonify(with_lines(task_or_404(code), as_of))
 
 
 @bp.post("/tasks/<code>/updates")
@@ -167,8 +165,8 @@ def post_update(code: str):
         db.session.rollback()
         db.session.refresh(line)
         return _error(409, "The line was changed since your version; here is the newer state.",
-                      line=line_json(line, today))
-    return jsonify(line_json(line, today)), 201
+                      line=line_json(line, line_categories(line.task, today)[line.id]))
+    return jsonify(line_json(line, line_categories(line.task, today)[line.id])), 201
 
 
 def _read_update(payload: dict) -> tuple[dict, LineChange | None, Agency | None]:
@@ -212,7 +210,7 @@ def _read_update(payload: dict) -> tuple[dict, LineChange | None, Agency | None]
 @bp.get("/agencies")
 def agencies():
     """Every agency and group with its level, aliases and members."""
-    query = sa.select(Agency).options(selectinload(Agency.aliases), selectinload(Agency.members)).order_by(Agency.name)
+    query = sa.select(Agency).options(selectinload(Agency.aliases), selectinload(Agency.members)).order_by(Agency.sort_key)
     return jsonify({"items": [
         {"id": a.id, "name": a.name, "level": a.level, "is_group": a.is_group,
          "aliases": [al.alias for al in a.aliases], "members": [m.name for m in a.members]}

@@ -2,19 +2,32 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from wtforms import DateField, Form, SelectChoice, SelectField, StringField, ValidationError
-from wtforms.validators import Length, Optional
+from wtforms import DateField, Form, IntegerField, SelectChoice, SelectField, StringField, ValidationError
+from wtforms.validators import Length, NumberRange, Optional
 
 from ..extensions import db
 from .models import ROLE_LABELS, Agency, Plan, Section
 from .services import TaskFilter, find_agency
 from ..progress.categories import CATEGORY_LABELS
+from ..progress.listing import SORT_LABELS
 from .timeline import KIND_LABELS
 
 
 def _choices(any_label: str, labels: dict[str, str]) -> list[SelectChoice]:
     """An "any" choice followed by one choice per value."""
     return [SelectChoice("", any_label), *(SelectChoice(value, label) for value, label in labels.items())]
+
+
+class PageField(IntegerField):
+    """A page number; anything but plain ASCII digits is refused in Vietnamese, never converted."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0] != "":
+            raw = valuelist[0]
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
+                self.data = None
+                raise ValueError(f"Số trang «{raw[:20]}» không hợp lệ.")
+            self.data = int(raw)
 
 
 class TaskFilterForm(Form):
@@ -27,6 +40,9 @@ class TaskFilterForm(Form):
     kind = SelectField("Loại thời hạn", choices=_choices("Mọi loại", KIND_LABELS), validators=[Optional()])
     category = SelectField("Tình hình", choices=_choices("Mọi tình hình", CATEGORY_LABELS), validators=[Optional()])
     as_of = DateField("Tính đến ngày", validators=[Optional()])
+    sort = SelectField("Sắp xếp", choices=[SelectChoice(k, v) for k, v in SORT_LABELS.items()], default="section",
+                       validators=[Optional()])
+    page = PageField("Trang", default=1, validators=[Optional(), NumberRange(1, 100_000, "Trang từ 1 đến 100000.")])
 
     def __init__(self, formdata, plan: Plan, **kwargs):
         super().__init__(formdata, **kwargs)
@@ -57,7 +73,7 @@ def agency_choices() -> list[Agency]:
     """Agencies for the filter's list: bodies first by level, then groups."""
     order = sa.case({"province": 0, "department": 1, "district": 2, "commune": 3, "other": 4}, value=Agency.level,
                     else_=5)
-    return list(db.session.scalars(sa.select(Agency).order_by(order, Agency.name)))
+    return list(db.session.scalars(sa.select(Agency).order_by(order, Agency.sort_key)))
 
 
 def sections_of(plan: Plan) -> list[Section]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
+from ..text import fold, sort_key
 from .timeline import KIND_LABELS
 
 LEVEL_LABELS = {
@@ -65,6 +66,8 @@ class Agency(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     name_folded: Mapped[str] = mapped_column(sa.String(200), index=True)
+    # Vietnamese alphabetical order (Bắc Sơn before Bình Gia, Đ after D), kept in step with the name.
+    sort_key: Mapped[str] = mapped_column(sa.String(400), index=True, default="")
     level: Mapped[str] = mapped_column(sa.String(20))
     note: Mapped[str] = mapped_column(sa.Text, default="")
 
@@ -76,15 +79,20 @@ class Agency(db.Model):
         primaryjoin=lambda: Agency.id == agency_members.c.group_id,
         secondaryjoin=lambda: Agency.id == agency_members.c.member_id,
         back_populates="groups",
-        order_by=lambda: Agency.name,
+        order_by=lambda: Agency.sort_key,
     )
     groups: Mapped[list[Agency]] = relationship(
         secondary=agency_members,
         primaryjoin=lambda: Agency.id == agency_members.c.member_id,
         secondaryjoin=lambda: Agency.id == agency_members.c.group_id,
         back_populates="members",
-        order_by=lambda: Agency.name,
+        order_by=lambda: Agency.sort_key,
     )
+
+    @validates("name")
+    def _keep_keys(self, _key: str, name: str) -> str:
+        self.name_folded, self.sort_key = fold(name), sort_key(name)
+        return name
 
     @property
     def is_group(self) -> bool:
@@ -122,13 +130,18 @@ class AgencyAlias(db.Model):
 class Task(db.Model):
     """A work item of the appendix, with every cell as written beside what it was parsed into."""
 
-    __table_args__ = (sa.UniqueConstraint("plan_id", "code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "code"),
+        # The plan page walks a plan in appendix order or by deadline, a page at a time.
+        sa.Index("ix_task_plan_position", "plan_id", "position"),
+        sa.Index("ix_task_plan_due", "plan_id", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
     section_id: Mapped[int] = mapped_column(sa.ForeignKey("section.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(sa.String(20))
-    position: Mapped[int]
+    position: Mapped[int]  # the item's place in the whole appendix, so sections come in order too
     title: Mapped[str] = mapped_column(sa.Text)
     lead_text: Mapped[str] = mapped_column(sa.Text, default="")
     executing_text: Mapped[str] = mapped_column(sa.Text, default="")
@@ -136,11 +149,16 @@ class Task(db.Model):
     timeline: Mapped[str] = mapped_column(sa.String(200), default="")
     schedule_kind: Mapped[str] = mapped_column(sa.String(20), index=True)
     start_on: Mapped[date | None]
-    due_on: Mapped[date | None] = mapped_column(index=True)
+    due_on: Mapped[date | None]
     recurrence: Mapped[str | None] = mapped_column(sa.String(20))
     needs_date: Mapped[bool] = mapped_column(default=False, index=True)
     flag_note: Mapped[str] = mapped_column(sa.Text, default="")
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    # What a category needs from the task's lines, aggregated in SQL whenever a line changes
+    # (tracker/progress/category_sql.py), so a list judges 50,000 tasks without reading a line:
+    # the day the last body finished while every body is done, and the first day any body was at work.
+    lines_done_on: Mapped[date | None]
+    lines_started_on: Mapped[date | None]
 
     plan: Mapped[Plan] = relationship()
     section: Mapped[Section] = relationship(back_populates="tasks")
@@ -173,11 +191,15 @@ class Task(db.Model):
 class Assignment(db.Model):
     """An agency or group named in one of a task's three role cells."""
 
-    __table_args__ = (sa.UniqueConstraint("task_id", "agency_id", "role"),)
+    __table_args__ = (
+        sa.UniqueConstraint("task_id", "agency_id", "role"),
+        # "Tasks of this agency in this role" is answered from the index alone.
+        sa.Index("ix_assignment_agency_role_task", "agency_id", "role", "task_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
-    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"))
     role: Mapped[str] = mapped_column(sa.String(20))
 
     task: Mapped[Task] = relationship(back_populates="assignments")

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..text import fold, fold_key, nfc
@@ -90,7 +90,7 @@ def _members(tokens: list[str], by_name: dict[str, Agency], number: int) -> list
     members: list[Agency] = []
     for token in tokens:
         if token.startswith("@"):
-            found = sorted((a for a in by_name.values() if a.level == token[1:]), key=lambda a: a.name)
+            found = sorted((a for a in by_name.values() if a.level == token[1:]), key=lambda a: a.sort_key)
         elif token in by_name:
             found = [by_name[token]]
         else:
@@ -226,27 +226,37 @@ class TaskFilter:
     q: str = ""
 
 
-def task_query(plan: Plan, filters: TaskFilter) -> sa.Select:
-    """A select of the plan's tasks matching the filters, in appendix order."""
-    query = (sa.select(Task).join(Task.section).where(Task.plan_id == plan.id)
-             .order_by(Section.position, Task.position))
+def task_conditions(plan: Plan, filters: TaskFilter) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses that pick the plan's tasks matching the filters (categories aside)."""
+    conditions: list[sa.ColumnElement[bool]] = [Task.plan_id == plan.id]
     if filters.section:
-        query = query.where(Section.numeral == filters.section)
+        conditions.append(Task.section_id == sa.select(Section.id).where(
+            Section.plan_id == plan.id, Section.numeral == filters.section).scalar_subquery())
     if filters.kind in KINDS:
-        query = query.where(Task.schedule_kind == filters.kind)
+        conditions.append(Task.schedule_kind == filters.kind)
     if filters.agency is not None:
         # An agency is named directly or through a group it belongs to.
         ids = [filters.agency.id, *(g.id for g in filters.agency.groups)]
         named = sa.select(Assignment.task_id).where(Assignment.agency_id.in_(ids))
         if filters.role in ROLES:
             named = named.where(Assignment.role == filters.role)
-        query = query.where(Task.id.in_(named))
+        conditions.append(Task.id.in_(named))
     elif filters.role in ROLES:
-        query = query.where(Task.id.in_(sa.select(Assignment.task_id).where(Assignment.role == filters.role)))
+        conditions.append(Task.id.in_(sa.select(Assignment.task_id).where(Assignment.role == filters.role)))
     for word in fold(filters.q).split():
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Task.search_text.like(f"%{escaped}%", escape="\\"))
-    return query.options(selectinload(Task.assignments).selectinload(Assignment.agency), selectinload(Task.section))
+        conditions.append(Task.search_text.like(f"%{escaped}%", escape="\\"))
+    return conditions
+
+
+def with_cells() -> tuple:
+    """Loader options for showing tasks as appendix rows: section, and every named agency with its
+    aliases (short names) and members, in a fixed number of queries whatever the page's size."""
+    return (
+        joinedload(Task.section),
+        selectinload(Task.assignments).selectinload(Assignment.agency).options(
+            selectinload(Agency.aliases), selectinload(Agency.members)),
+    )
 
 
 def current_plan(year: int | None = None) -> Plan | None:

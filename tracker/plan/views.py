@@ -1,18 +1,19 @@
 """Pages: the plan laid out as the appendix, a task, the agencies and each agency's sheet."""
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, render_template, request
 from sqlalchemy.orm import selectinload
 
-from ..clock import local_today
+from ..clock import local_today, parse_iso_date
 from ..extensions import db
-from ..pagination import Page
 from ..progress.categories import CATEGORY_LABELS
-from ..progress.services import filtered_tasks
+from ..progress.listing import agency_sheet, task_page
 from ..text import fold
 from .forms import TaskFilterForm, agency_choices
-from .models import LEVEL_LABELS, ROLES, Agency, AgencyAlias, Assignment, Plan, Task
+from .models import LEVEL_LABELS, ROLE_LABELS, Agency, AgencyAlias, Plan
 from .services import current_plan
 
 bp = Blueprint("plan", __name__)
@@ -36,6 +37,17 @@ def plan_years() -> list[int]:
     return list(db.session.scalars(sa.select(Plan.year).order_by(Plan.year.desc())))
 
 
+def as_of_param() -> date:
+    """?as_of=YYYY-MM-DD, today in Việt Nam when absent; 400 with a message when malformed."""
+    raw = request.args.get("as_of")
+    if not raw:
+        return local_today()
+    found = parse_iso_date(raw)
+    if found is None:
+        abort(400, description=f"Ngày «{raw[:20]}» không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2021-04-15.")
+    return found
+
+
 def plan_or_404() -> Plan:
     """The plan asked for by ?year=, or the latest; 404 when there is none."""
     year = request.args.get("year", type=int)
@@ -47,28 +59,29 @@ def plan_or_404() -> Plan:
 
 @bp.get("/")
 def index():
-    """The plan's tasks, grouped by section, with filters and search."""
+    """The plan's tasks in the appendix's layout, with filters, search, sorting and pages."""
     plan = plan_or_404()
     form = TaskFilterForm(request.args, plan)
-    as_of = form.as_of.data or local_today()
-    pagination, categories = None, {}
-    if form.validate():
-        as_of = form.as_of.data or local_today()
-        tasks, categories = filtered_tasks(plan, form.filters(), form.category.data or None, as_of)
-        pagination = Page.of(tasks, request.args.get("page", 1, type=int), current_app.config["PAGE_SIZE"])
+    valid = form.validate()
+    as_of = (form.as_of.data if valid else None) or local_today()
+    pagination = None
+    if valid:
+        pagination = task_page(plan, form.filters(), as_of=as_of, category=form.category.data or None,
+                               sort=form.sort.data or "section", page=form.page.data or 1,
+                               per_page=current_app.config["PAGE_SIZE"])
     filtered = any(request.args.get(k) for k in ("q", "section", "agency", "role", "kind", "category"))
     page = render_template("plan/index.html", plan=plan, form=form, pagination=pagination,
-                           tasks=pagination.items if pagination else [], filtered=filtered,
-                           agencies=agency_choices(), categories=categories, as_of=as_of, years=plan_years(),
+                           rows=pagination.items if pagination else [], filtered=filtered,
+                           agencies=agency_choices(), as_of=as_of, years=plan_years(),
                            category_labels=CATEGORY_LABELS)
-    return page, 400 if form.errors else 200
+    return page, 200 if valid else 400
 
 
 @bp.get("/agencies")
 def agencies():
     """Every body and group, by level, with a diacritic-insensitive search."""
     q = request.args.get("q", "")[:200]
-    query = sa.select(Agency).options(selectinload(Agency.aliases)).order_by(Agency.name_folded)
+    query = sa.select(Agency).options(selectinload(Agency.aliases)).order_by(Agency.sort_key)
     for word in fold(q).split():
         matching_alias = sa.select(AgencyAlias.agency_id).where(AgencyAlias.key.contains(word, autoescape=True))
         query = query.where(sa.or_(Agency.name_folded.contains(word, autoescape=True), Agency.id.in_(matching_alias)))
@@ -79,19 +92,10 @@ def agencies():
 
 @bp.get("/agencies/<int:agency_id>")
 def agency_detail(agency_id: int):
-    """An agency's responsibility sheet: its tasks grouped by role, directly or through its groups."""
+    """An agency's responsibility sheet: by role, its counts by category and its first tasks."""
     plan = plan_or_404()
     agency = db.get_or_404(Agency, agency_id, description="Không có cơ quan này.")
-    ids = [agency.id, *(g.id for g in agency.groups)]
-    rows = db.session.execute(
-        sa.select(Assignment.role, Task, Assignment.agency_id)
-        .join(Assignment.task).where(Task.plan_id == plan.id, Assignment.agency_id.in_(ids))
-        .order_by(Task.id)
-    ).all()
-    sheet: dict[str, list[tuple[Task, Agency | None]]] = {role: [] for role in ROLES}
-    seen: set[tuple[str, int]] = set()
-    for role, task, via_id in sorted(rows, key=lambda r: (r[1].section.position, r[1].position)):
-        if (role, task.id) not in seen:
-            seen.add((role, task.id))
-            sheet[role].append((task, db.session.get(Agency, via_id) if via_id != agency.id else None))
-    return render_template("plan/agency.html", plan=plan, agency=agency, sheet=sheet)
+    as_of = as_of_param()
+    return render_template("plan/agency.html", plan=plan, agency=agency, as_of=as_of,
+                           sheets=agency_sheet(plan, agency, as_of), category_labels=CATEGORY_LABELS,
+                           role_labels=ROLE_LABELS)

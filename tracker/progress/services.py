@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from ..clock import utcnow
 from ..extensions import db
 from ..plan.models import Agency, Assignment, Task
-from ..plan.services import search_text, task_query
+from ..plan.services import search_text
 from ..text import nfc
-from .categories import LineFacts, deadline_of, line_category, task_category
+from .category_sql import line_category, task_category
 from .models import Attachment, Comment, StatusLine, TaskEvent
 
 
@@ -208,35 +208,17 @@ def store_uploads(checked: list[tuple[str, str, bytes]], user, *, task: Task | N
     return attachments
 
 
-def facts(line: StatusLine) -> LineFacts:
-    """The facts a category needs from a line."""
-    return LineFacts(line.status, line.started_on, line.completed_on)
-
-
-def task_deadline(task: Task) -> date | None:
-    """The date a task is judged against (None for ongoing, recurring and periodic work)."""
-    return deadline_of(task.schedule_kind, task.due_on)
-
-
-def category_of_line(line: StatusLine, as_of: date) -> str:
-    """A line's category on as_of."""
-    return line_category(facts(line), task_deadline(line.task), as_of)
-
-
 def category_of_task(task: Task, as_of: date) -> str:
-    """A task's category on as_of, derived from its lines."""
-    return task_category([facts(line) for line in task.lines], task_deadline(task), as_of)
+    """A task's category on as_of (one query, the same SQL as every list)."""
+    return db.session.scalar(sa.select(task_category(as_of)).where(Task.id == task.id))
+
+
+def line_categories(task: Task, as_of: date) -> dict[int, str]:
+    """Each of the task's lines' category on as_of, by line id (one query)."""
+    return dict(db.session.execute(
+        sa.select(StatusLine.id, line_category(as_of)).join(StatusLine.task).where(StatusLine.task_id == task.id)).all())
 
 
 def line_by_agency(task: Task, agency: Agency) -> StatusLine | None:
     """The task's line of an agency, or None."""
     return next((line for line in task.lines if line.agency_id == agency.id), None)
-
-
-def filtered_tasks(plan, filters, category: str | None, as_of: date) -> tuple[list[Task], dict[int, str]]:
-    """The plan's tasks matching the filters and, when given, the category on as_of; with every category."""
-    tasks = list(db.session.scalars(task_query(plan, filters).options(selectinload(Task.lines))))
-    categories = {task.id: category_of_task(task, as_of) for task in tasks}
-    if category:
-        tasks = [task for task in tasks if categories[task.id] == category]
-    return tasks, categories

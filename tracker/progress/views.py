@@ -13,13 +13,13 @@ from ..clock import local_today
 from ..extensions import db
 from ..plan.models import ROLES, Assignment, Task
 from ..plan.services import find_agency
-from ..plan.views import plan_or_404
+from ..plan.views import as_of_param, plan_or_404
 from .categories import CATEGORY_LABELS
 from .forms import AssignmentForm, CommentForm, ConfirmForm, DeadlineForm, LineUpdateForm
 from .models import Attachment, Comment, StatusLine, TaskEvent
-from .services import (ConflictError, LineChange, UploadError, add_assignment, add_comment, category_of_line,
-                       category_of_task, change_deadline, check_upload, remove_assignment, store_uploads,
-                       update_line, upload_folder, validate_change)
+from .services import (ConflictError, LineChange, UploadError, add_assignment, add_comment, category_of_task,
+                       change_deadline, check_upload, line_categories, remove_assignment, store_uploads, update_line,
+                       upload_folder, validate_change)
 
 bp = Blueprint("progress", __name__)
 
@@ -33,14 +33,6 @@ def task_or_404(code: str) -> Task:
     return task
 
 
-def as_of_date() -> date:
-    """?as_of=YYYY-MM-DD, or today in Việt Nam."""
-    try:
-        return date.fromisoformat(request.args.get("as_of", ""))
-    except ValueError:
-        return local_today()
-
-
 def line_form(line: StatusLine) -> LineUpdateForm:
     """A form loaded with the line's current state and version."""
     return LineUpdateForm(formdata=None, status=line.status, progress=line.progress, note=line.note,
@@ -50,7 +42,7 @@ def line_form(line: StatusLine) -> LineUpdateForm:
 
 def render_task(task: Task, status: int = 200, forms: dict | None = None, **extra):
     """The task page, with forms for what the current user may change."""
-    as_of = as_of_date()
+    as_of = as_of_param()
     forms = forms or {}
     # An officer's own line first: a district need not scroll past ten others on a phone.
     lines = sorted(task.lines, key=lambda line: line.agency_id != current_user.agency_id)
@@ -63,7 +55,7 @@ def render_task(task: Task, status: int = 200, forms: dict | None = None, **extr
                                      .order_by(Attachment.id)).all()
     return render_template(
         "progress/task.html", task=task, lines=lines, plan=task.plan, roles=ROLES, as_of=as_of,
-        category=category_of_task(task, as_of), line_categories={l.id: category_of_line(l, as_of) for l in task.lines},
+        category=category_of_task(task, as_of), line_categories=line_categories(task, as_of),
         categories=CATEGORY_LABELS, line_forms=line_forms, history=history, comments=comments,
         attachments=attachments, comment_form=forms.get("comment") or (CommentForm() if can_comment(current_user, task) else None),
         deadline_form=forms.get("deadline") or (DeadlineForm(formdata=None, due_on=task.due_on) if is_office(current_user) else None),

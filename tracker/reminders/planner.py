@@ -18,6 +18,7 @@ from ..clock import to_local
 from ..extensions import db
 from ..plan.models import Agency, Assignment, Plan, Task, agency_members
 from ..progress.categories import NO_DEADLINE_KINDS
+from ..progress.category_sql import task_in_category
 from ..progress.models import StatusLine
 from ..reporting.models import ReportingRound, Submission, round_bodies
 from .calendar import WorkCalendar
@@ -223,14 +224,6 @@ def _round_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
                               f"{title}: quá hạn nộp từ {_dated(due_on)}", path, due_on)
 
 
-def overdue_conditions(today: date) -> tuple:
-    """A task is overdue when its deadline is before today and some executing body is not done,
-    or no body has been assigned yet."""
-    open_line = sa.select(StatusLine.id).where(StatusLine.task_id == Task.id, StatusLine.status != "done").exists()
-    no_line = ~sa.select(StatusLine.id).where(StatusLine.task_id == Task.id).exists()
-    return (Task.due_on < today, Task.schedule_kind.not_in(NO_DEADLINE_KINDS), sa.or_(open_line, no_line))
-
-
 def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
     """Weekly: the overdue list to the coordination office, and to each lead body for the tasks it directs."""
     monday = today - timedelta(days=today.weekday())
@@ -241,7 +234,7 @@ def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
     occurrence = f"{year}-W{week:02d}"
     office = audience.office_for("overdue_digest")
     # The list as it stood on the digest's own day: a missed Monday is caught up with Monday's list.
-    for rows in task_batches(plan_ids, *overdue_conditions(send_on)):
+    for rows in task_batches(plan_ids, task_in_category("overdue", send_on)):
         leads = _lead_bodies([r.id for r in rows])
         for row in rows:
             summary = f"{row.code} {row.title}: quá hạn từ {_dated(row.due_on)}"

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..auth.policy import is_office
 from ..extensions import db
-from ..progress.views import as_of_date
+from ..plan.views import as_of_param
 from .forms import PreferencesForm, SettingsForm
 from .models import RULE_LABELS, RULES, OutboxMessage, ReminderOptOut
 from .outbox import smtp_configured
@@ -25,7 +25,7 @@ def _scope() -> int | None:
 @bp.get("/reminders")
 def index():
     """What is due to go out on a date and what went out that day."""
-    as_of = as_of_date()
+    as_of = as_of_param()
     result = overview(as_of, _scope())
     return render_template("reminders/index.html", result=result, rules=RULE_LABELS, as_of=as_of,
                            smtp=smtp_configured())

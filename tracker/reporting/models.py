@@ -60,7 +60,7 @@ class ReportingRound(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     plan: Mapped[Plan] = relationship()
-    bodies: Mapped[list[Agency]] = relationship(secondary=round_bodies, order_by=lambda: Agency.name)
+    bodies: Mapped[list[Agency]] = relationship(secondary=round_bodies, order_by=lambda: Agency.sort_key)
     submissions: Mapped[list[Submission]] = relationship(back_populates="round", order_by="Submission.id")
 
     @property

@@ -37,7 +37,7 @@ def ensure_quarterly_rounds(plan: Plan) -> list[ReportingRound]:
     """The plan year's four quarterly rounds, created if missing and kept in step with the policy."""
     policy = policy_of(plan)
     bodies = list(db.session.scalars(sa.select(Agency).where(Agency.level.in_(policy.level_list))
-                                     .order_by(Agency.name)))
+                                     .order_by(Agency.sort_key)))
     existing = {r.period_start: r for r in db.session.scalars(
         sa.select(ReportingRound).where(ReportingRound.plan_id == plan.id, ReportingRound.kind == "quarterly"))}
     rounds = []
@@ -72,7 +72,7 @@ def open_adhoc_round(plan: Plan, title: str, due_on: date, bodies: list[Agency],
         raise ReportError("Hạn nộp không thể trước hôm nay.")
     round_ = ReportingRound(plan_id=plan.id, kind="adhoc", title=nfc(title), period_start=today, period_end=due_on,
                             cutoff_on=today, due_on=due_on, note=nfc(note), created_by_id=user.id if user else None,
-                            bodies=sorted(members.values(), key=lambda a: a.name))
+                            bodies=sorted(members.values(), key=lambda a: a.sort_key))
     db.session.add(round_)
     db.session.flush()
     return round_
