@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from ..clock import local_today, parse_iso_date
@@ -30,6 +31,30 @@ def remember_year() -> None:
 def add_year(endpoint: str, values: dict) -> None:
     if g.get("plan_year") and endpoint.startswith(YEAR_AWARE) and "year" not in values:
         values["year"] = g.plan_year
+
+
+@bp.app_template_global()
+def agency_url(agency_id: int) -> str:
+    """The link to an agency's sheet, built once per agency per request (a page names the same few often)."""
+    cache = g.setdefault("agency_urls", {})
+    if agency_id not in cache:
+        cache[agency_id] = url_for("plan.agency_detail", agency_id=agency_id)
+    return cache[agency_id]
+
+
+@bp.app_template_global()
+def agency_links(agencies: list[Agency], short: bool = False) -> Markup:
+    """Agencies as links to their sheets, separated by semicolons; a group's title says how many it holds.
+
+    Python rather than a Jinja macro: a plan page draws three of these per row.
+    """
+    links = []
+    for agency in agencies:
+        title = agency.name + (f" (nhóm: {len(agency.members)} cơ quan)" if agency.is_group else "")
+        links.append(Markup('<a href="{}"{} title="{}">{}</a>').format(
+            agency_url(agency.id), Markup(' class="group"') if agency.is_group else "", title,
+            agency.short_name if short else agency.name))
+    return Markup("; ").join(links)
 
 
 def plan_years() -> list[int]:

@@ -56,20 +56,24 @@ class SentReminder(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("rule", "subject_type", "subject_id", "recipient_id", "occurrence", name="uq_reminder_once"),
+        # A sweep writes tens of thousands of rows: only the indexes its readers use. The sweep links
+        # each recipient's rows of its batch to their message; the reminder page lists a day's rows.
+        sa.Index("ix_sent_reminder_batch_recipient", "batch", "recipient_id"),
+        sa.Index("ix_sent_reminder_decided_recipient", "decided_on", "recipient_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rule: Mapped[str] = mapped_column(sa.String(30))
     subject_type: Mapped[str] = mapped_column(sa.String(20))  # line | submission | round_body | digest
     subject_id: Mapped[int]
-    recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
     occurrence: Mapped[str] = mapped_column(sa.String(40))
-    send_on: Mapped[date] = mapped_column(index=True)
-    decided_on: Mapped[date] = mapped_column(index=True)
+    send_on: Mapped[date]
+    decided_on: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_message.id", ondelete="SET NULL"), index=True)
     summary: Mapped[str] = mapped_column(sa.Text, default="")
-    batch: Mapped[str] = mapped_column(sa.String(32), index=True)  # the sweep that decided it
+    batch: Mapped[str] = mapped_column(sa.String(32))  # the sweep that decided it
 
     recipient: Mapped[User] = relationship()
     outbox: Mapped[OutboxMessage | None] = relationship(back_populates="reminders")

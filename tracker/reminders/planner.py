@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from typing import NamedTuple
+from datetime import date, timedelta, timezone
 
 import sqlalchemy as sa
 
 from ..auth.models import User
-from ..clock import to_local
+from ..clock import zone
 from ..extensions import db
 from ..plan.models import Agency, Assignment, Plan, Task, agency_members
 from ..progress.categories import NO_DEADLINE_KINDS
@@ -29,9 +30,8 @@ BATCH = 2000
 FORCED_FOR_OFFICE = {"overdue_digest", "task_overdue", "round_overdue"}
 
 
-@dataclass(frozen=True)
-class Due:
-    """One reminder that should have gone out by the sweep's date."""
+class Due(NamedTuple):
+    """One reminder that should have gone out by the sweep's date (a tuple: a sweep makes tens of thousands)."""
 
     rule: str
     subject_type: str
@@ -158,42 +158,68 @@ def _line_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
     """Before a task's deadline, the day after it, and nudges for lines left without update."""
     days = config.before_list
     this_year = set(db.session.scalars(sa.select(Plan.id).where(Plan.id.in_(plan_ids), Plan.year == today.year)))
+    nudges = _NudgeClock(today, config.nudge_days, cal, zone())
     for tasks in task_batches(plan_ids):
         by_id = {task.id: task for task in tasks}
         lines = db.session.execute(
             sa.select(StatusLine.id, StatusLine.task_id, StatusLine.agency_id, StatusLine.updated_at)
             .where(StatusLine.task_id.in_(list(by_id)), StatusLine.status != "done").order_by(StatusLine.id)).all()
         # Fetched whole (one batch of tasks): no cursor stays open while the sweep writes the ledger.
+        deadline_reminders: dict[int, tuple | None] = {}
         for line in lines:
             task = by_id[line.task_id]
+            if task.id not in deadline_reminders:
+                deadline_reminders[task.id] = _deadline_reminder(task, today, days, config, cal)
             path = f"/tasks/{task.code}?year={task.year}"
             label = f"{task.code} {task.title}"
-            if task.due_on and task.schedule_kind not in NO_DEADLINE_KINDS:
-                before = _before(task.due_on, today, days, cal)
-                if before:
-                    n, send_on = before
-                    for user in audience.of_agency(line.agency_id, "task_due_soon"):
-                        yield Due("task_due_soon", "line", line.id, user, f"{task.due_on.isoformat()}-{n}d", send_on,
-                                  f"{label}: hạn {_dated(task.due_on)} (còn {(task.due_on - today).days} ngày)", path,
-                                  task.due_on)
-                elif config.overdue_notice and (send_on := _after(task.due_on, today, config.catch_up_days, cal)):
-                    for user in audience.of_agency(line.agency_id, "task_overdue"):
-                        yield Due("task_overdue", "line", line.id, user, task.due_on.isoformat(), send_on,
-                                  f"{label}: quá hạn từ {_dated(task.due_on)}", path, task.due_on)
-            if task.plan_id in this_year and config.nudge_days > 0:
-                yield from _nudge(line, task.year, today, config, cal, audience, path, label)
+            found = deadline_reminders[task.id]
+            if found is not None:
+                rule, occurrence, send_on, summary = found
+                for user in audience.of_agency(line.agency_id, rule):
+                    yield Due(rule, "line", line.id, user, occurrence, send_on, f"{label}: {summary}", path, task.due_on)
+            if task.plan_id in this_year and nudges.period_days > 0:
+                nudge = nudges.due(line.updated_at, task.year)
+                if nudge is not None:
+                    occurrence, send_on, since = nudge
+                    for user in audience.of_agency(line.agency_id, "nudge"):
+                        yield Due("nudge", "line", line.id, user, occurrence, send_on,
+                                  f"{label}: chưa cập nhật từ {since}", path)
 
 
-def _nudge(line, year, today, config, cal, audience, path, label) -> Iterator[Due]:
-    """One "please post an update" per nudge_days of silence on a line, ongoing tasks included."""
-    last = to_local(line.updated_at).date() if line.updated_at else date(year, 1, 1)
-    periods = (today - last).days // config.nudge_days
-    if periods < 1:
-        return
-    send_on = cal.on_or_before(last + timedelta(days=periods * config.nudge_days))
-    for user in audience.of_agency(line.agency_id, "nudge"):
-        yield Due("nudge", "line", line.id, user, f"{last.isoformat()}#{periods}", send_on,
-                  f"{label}: chưa cập nhật từ {_dated(last)}", path)
+def _deadline_reminder(task, today, days, config, cal) -> tuple[str, str, date, str] | None:
+    """A task's "due soon" or "overdue" reminder due by today: (rule, occurrence, send_on, summary), or None."""
+    if not task.due_on or task.schedule_kind in NO_DEADLINE_KINDS:
+        return None
+    before = _before(task.due_on, today, days, cal)
+    if before:
+        n, send_on = before
+        return ("task_due_soon", f"{task.due_on.isoformat()}-{n}d", send_on,
+                f"hạn {_dated(task.due_on)} (còn {(task.due_on - today).days} ngày)")
+    if config.overdue_notice and (send_on := _after(task.due_on, today, config.catch_up_days, cal)):
+        return "task_overdue", task.due_on.isoformat(), send_on, f"quá hạn từ {_dated(task.due_on)}"
+    return None
+
+
+class _NudgeClock:
+    """One "please post an update" per period of silence on a line, ongoing tasks included.
+
+    Many lines share a last-update day, so each day's answer is worked out once per sweep.
+    """
+
+    def __init__(self, today: date, period_days: int, cal: WorkCalendar, tz):
+        self.today, self.period_days, self.cal, self.tz = today, period_days, cal, tz
+        self._by_day: dict[date, tuple[str, date, str] | None] = {}
+
+    def due(self, updated_at, year: int) -> tuple[str, date, str] | None:
+        """(occurrence, send_on, last update as dd/mm/yyyy) when a nudge is due by today, else None."""
+        last = (updated_at.replace(tzinfo=timezone.utc).astimezone(self.tz).date() if updated_at
+                else date(year, 1, 1))
+        if last not in self._by_day:
+            periods = (self.today - last).days // self.period_days
+            self._by_day[last] = None if periods < 1 else (
+                f"{last.isoformat()}#{periods}",
+                self.cal.on_or_before(last + timedelta(days=periods * self.period_days)), _dated(last))
+        return self._by_day[last]
 
 
 def _round_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
