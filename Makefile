@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install install-test run test bench migrate seed clean
+.PHONY: install install-test install-bench run test bench migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,12 @@ run: seed
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install
+install-bench: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+
+# The web tier and the reminder run at 10,000 and 50,000 tasks, then the sweep's memory at 10,000 and 100,000.
+bench: install-bench
+	$(BIN)/python bench/web.py
 	$(BIN)/python bench/sweep.py
 
 clean:

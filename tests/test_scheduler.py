@@ -20,7 +20,7 @@ from tracker.reminders.models import OutboxMessage, SentReminder
 
 def test_jobs_are_declared_once_with_stable_ids(app):
     jobs = scheduled_jobs(app.config)
-    assert [j.id for j in jobs] == ["reminders.sweep", "outbox.deliver"]
+    assert [j.id for j in jobs] == ["reminders.sweep", "outbox.deliver", "database.statistics"]
     scheduler = build_scheduler(app, BackgroundScheduler)
     scheduler.start(paused=True)  # job defaults are applied when the scheduler starts
     try:
@@ -28,6 +28,7 @@ def test_jobs_are_declared_once_with_stable_ids(app):
         assert str(scheduler.timezone) == "Asia/Ho_Chi_Minh"
         assert "hour='7', minute='0'" in str(sweep.trigger)
         assert (sweep.coalesce, sweep.max_instances, sweep.misfire_grace_time) == (True, 1, 6 * 3600)
+        assert "hour='3', minute='30'" in str(scheduler.get_job("database.statistics").trigger)
     finally:
         scheduler.shutdown(wait=False)
 

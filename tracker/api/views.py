@@ -19,9 +19,8 @@ from ..plan.services import find_agency
 from ..plan.views import plan_or_404
 from ..progress.views import task_or_404
 from ..progress.models import STATUSES, StatusLine
-from ..progress.listing import task_page
-from ..progress.services import (ConflictError, LineChange, category_of_task, line_by_agency, line_categories,
-                                 update_line, validate_change)
+from ..progress.listing import TaskRow, directory, task_page, task_rows
+from ..progress.services import ConflictError, LineChange, line_by_agency, line_categories, update_line, validate_change
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # the API authenticates each request by token, not by cookie
@@ -75,36 +74,36 @@ def line_json(line: StatusLine, category: str) -> dict:
     }
 
 
-def task_json(task: Task, category: str) -> dict:
+def task_json(row: TaskRow) -> dict:
     """A task as the API shows it, with its category on the request's date."""
     data = {
-        "code": task.code,
-        "section": task.section.numeral,
-        "section_title": task.section.title,
-        "title": task.title,
-        "timeline": task.timeline,
+        "code": row.code,
+        "section": row.section_numeral,
+        "section_title": row.section_title,
+        "title": row.title,
+        "timeline": row.timeline,
         "schedule": {
-            "kind": task.schedule_kind,
-            "start": task.start_on.isoformat() if task.start_on else None,
-            "due": task.due_on.isoformat() if task.due_on else None,
-            "recurrence": task.recurrence,
+            "kind": row.schedule_kind,
+            "start": row.start_on.isoformat() if row.start_on else None,
+            "due": row.due_on.isoformat() if row.due_on else None,
+            "recurrence": row.recurrence,
         },
-        "needs_date": task.needs_date,
-        "flag_note": task.flag_note or None,
-        "category": category,
+        "needs_date": row.needs_date,
+        "flag_note": row.flag_note or None,
+        "category": row.category,
     }
     for role in ROLES:
-        data[role] = [a.name for a in task.agencies(role)]
-        data[f"{role}_text"] = task.cell_text(role)
-    data["executing_bodies"] = [a.name for a in task.bodies("executing")]
+        data[role] = [a.name for a in row.agencies(role)]
+        data[f"{role}_text"] = row.cell_text(role)
+    data["executing_bodies"] = [a.name for a in directory().bodies(row.agencies("executing"))]
     return data
 
 
 def with_lines(task: Task, as_of: date) -> dict:
     """A task with every body's line, as of a date."""
     categories = line_categories(task, as_of)
-    return {**task_json(task, category_of_task(task, as_of)),
-            "lines": [line_json(line, categories[line.id]) for line in task.lines]}
+    row = task_rows([Task.id == task.id], as_of)[0]
+    return {**task_json(row), "lines": [line_json(line, categories[line.id]) for line in task.lines]}
 
 
 @bp.get("/tasks")
@@ -125,7 +124,7 @@ def tasks():
     page = form.page.data or 1
     result = task_page(plan, form.filters(), as_of=as_of, category=form.category.data or None,
                        sort=form.sort.data or "section", page=page, per_page=per_page)
-    return jsonify({"items": [task_json(row.task, row.category) for row in result.items], "total": result.total,
+    return jsonify({"items": [task_json(row) for row in result.items], "total": result.total,
                     "page": page, "per_page": per_page, "as_of": as_of.isoformat()})
 
 

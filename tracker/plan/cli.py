@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import db
+from ..maintenance import refresh_statistics
 from .appendix import AppendixError, parse_appendix, read_rows
 from .services import (AgencyFileError, PlanInfo, add_alias, alias_map, current_plan, find_agency,
                        import_appendix, load_agencies)
@@ -58,6 +59,8 @@ def run_import(path: Path, info: PlanInfo) -> None:
         from ..reporting.services import ensure_quarterly_rounds  # reporting builds on the plan
 
         ensure_quarterly_rounds(summary.plan)
+        db.session.commit()
+        refresh_statistics()
         db.session.commit()
     except Exception:
         db.session.rollback()

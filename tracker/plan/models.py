@@ -100,6 +100,11 @@ class Agency(db.Model):
         return self.level == "group"
 
     @property
+    def member_count(self) -> int:
+        """How many bodies a group holds."""
+        return len(self.members)
+
+    @property
     def level_label(self) -> str:
         """The level in Vietnamese."""
         return LEVEL_LABELS.get(self.level, self.level)

@@ -7,12 +7,12 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..text import fold, fold_key, nfc
 from .appendix import Appendix
-from .models import LEVEL_LABELS, ROLES, Agency, AgencyAlias, Assignment, Plan, Section, Task
+from .models import LEVEL_LABELS, ROLES, Agency, AgencyAlias, Assignment, Plan, Section, Task, agency_members
 from .timeline import KINDS, parse_timeline
 
 
@@ -249,14 +249,65 @@ def task_conditions(plan: Plan, filters: TaskFilter) -> list[sa.ColumnElement[bo
     return conditions
 
 
-def with_cells() -> tuple:
-    """Loader options for showing tasks as appendix rows: section, and every named agency with its
-    aliases (short names) and members, in a fixed number of queries whatever the page's size."""
-    return (
-        joinedload(Task.section),
-        selectinload(Task.assignments).selectinload(Assignment.agency).options(
-            selectinload(Agency.aliases), selectinload(Agency.members)),
-    )
+@dataclass(frozen=True)
+class AgencyRef:
+    """What a list shows of an agency: a plain record, read once per request for every agency."""
+
+    id: int
+    name: str
+    short_name: str
+    level: str
+    member_ids: tuple[int, ...] = ()
+
+    @property
+    def is_group(self) -> bool:
+        """True for a group cell such as "UBND các huyện"."""
+        return self.level == "group"
+
+    @property
+    def member_count(self) -> int:
+        """How many bodies a group holds."""
+        return len(self.member_ids)
+
+
+class AgencyDirectory:
+    """Every agency with its short name and members, in three queries whatever a page shows.
+
+    A province names a few dozen bodies; reading them all once is cheaper than one query per row.
+    """
+
+    def __init__(self, refs: dict[int, AgencyRef]):
+        self.refs = refs
+
+    @classmethod
+    def load(cls) -> AgencyDirectory:
+        """Read every agency, its first alias and its members (in Vietnamese order)."""
+        first_alias: dict[int, str] = {}
+        for agency_id, alias in db.session.execute(
+                sa.select(AgencyAlias.agency_id, AgencyAlias.alias).order_by(AgencyAlias.id)):
+            first_alias.setdefault(agency_id, alias)
+        members: dict[int, list[int]] = {}
+        for group_id, member_id in db.session.execute(
+                sa.select(agency_members.c.group_id, agency_members.c.member_id)
+                .join(Agency, Agency.id == agency_members.c.member_id).order_by(Agency.sort_key)):
+            members.setdefault(group_id, []).append(member_id)
+        refs = {}
+        for agency_id, name, level in db.session.execute(sa.select(Agency.id, Agency.name, Agency.level)):
+            alias = first_alias.get(agency_id)
+            refs[agency_id] = AgencyRef(agency_id, name, alias if alias and len(alias) < len(name) else name, level,
+                                        tuple(members.get(agency_id, ())))
+        return cls(refs)
+
+    def __getitem__(self, agency_id: int) -> AgencyRef:
+        return self.refs[agency_id]
+
+    def bodies(self, agencies: list[AgencyRef]) -> list[AgencyRef]:
+        """The individual bodies the agencies stand for, groups expanded, each once, in order."""
+        seen: dict[int, AgencyRef] = {}
+        for agency in agencies:
+            for body_id in agency.member_ids if agency.is_group else (agency.id,):
+                seen.setdefault(body_id, self.refs[body_id])
+        return list(seen.values())
 
 
 def current_plan(year: int | None = None) -> Plan | None:

@@ -9,6 +9,7 @@ over the task's own row, and "overdue on 15/04" is a range on an index.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from itertools import chain
 
 import sqlalchemy as sa
@@ -19,11 +20,14 @@ from ..plan.models import Task
 from .categories import CATEGORIES, NO_DEADLINE_KINDS
 from .models import StatusLine
 
+# Building these CASE expressions costs more than running them on a page of rows (SQLAlchemy
+# constructs and coerces every clause), so each is built once per date and reused: they are immutable.
 # A line marked started or done without a date counts as started on any date (see status_on).
 ALWAYS = date.min
 STARTED_STATUSES = ("in_progress", "paused", "done")
 
 
+@lru_cache(maxsize=256)
 def task_deadline() -> sa.ColumnElement:
     """The date a task is judged against; NULL for work with no fixed deadline."""
     return sa.case((Task.schedule_kind.in_(NO_DEADLINE_KINDS), sa.null()), else_=Task.due_on)
@@ -43,6 +47,7 @@ def _line_started_by(as_of: date) -> sa.ColumnElement[bool]:
     )
 
 
+@lru_cache(maxsize=256)
 def line_category(as_of: date) -> sa.ColumnElement[str]:
     """A line's category on as_of (the query must join the line's task)."""
     deadline = task_deadline()
@@ -57,6 +62,7 @@ def line_category(as_of: date) -> sa.ColumnElement[str]:
     )
 
 
+@lru_cache(maxsize=256)
 def line_in_category(category: str, as_of: date) -> sa.ColumnElement[bool]:
     """Lines whose category on as_of is the given one (the query must join the line's task)."""
     return line_category(as_of) == category
@@ -95,6 +101,7 @@ def refresh_rollups(connection: sa.Connection, *where: sa.ColumnElement[bool]) -
     connection.execute(statement)
 
 
+@lru_cache(maxsize=256)
 def task_category(as_of: date) -> sa.ColumnElement[str]:
     """A task's category on as_of, from its own row."""
     deadline = task_deadline()
@@ -112,6 +119,7 @@ def _task_done_by(as_of: date) -> sa.ColumnElement[bool]:
     return sa.and_(Task.lines_done_on.is_not(None), Task.lines_done_on <= as_of)
 
 
+@lru_cache(maxsize=256)
 def task_in_category(category: str, as_of: date) -> sa.ColumnElement[bool]:
     """Tasks whose category on as_of is the given one, written so an index on the deadline can serve."""
     if category not in CATEGORIES:

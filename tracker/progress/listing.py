@@ -5,15 +5,17 @@ queries; totals and per-category counts are COUNT … GROUP BY, never a loop ove
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from math import ceil
 
 import sqlalchemy as sa
+from flask import g, has_app_context
 
 from ..extensions import db
-from ..plan.models import Agency, Assignment, Plan, Task
-from ..plan.services import TaskFilter, task_conditions, with_cells
+from ..plan.models import ROLES, Agency, Assignment, Plan, Section, Task
+from ..plan.services import AgencyDirectory, AgencyRef, TaskFilter, task_conditions
+from ..plan.timeline import KIND_LABELS
 from .categories import CATEGORIES
 from .category_sql import task_category, task_deadline, task_in_category
 
@@ -25,20 +27,88 @@ SORT_LABELS = {
 SORTS = tuple(SORT_LABELS)
 
 
-@dataclass(frozen=True)
+@dataclass
 class TaskRow:
-    """A task on a list, with its category on the list's date."""
+    """A task as a list shows it: its cells, the agencies it names and its category on the list's date.
 
-    task: Task
+    A plain record rather than the ORM object: a page of a hundred rows builds no model instances.
+    """
+
+    id: int
+    code: str
+    title: str
+    section_numeral: str
+    section_title: str
+    section_position: int
+    timeline: str
+    schedule_kind: str
+    start_on: date | None
+    due_on: date | None
+    recurrence: str | None
+    needs_date: bool
+    flag_note: str
+    lead_text: str
+    executing_text: str
+    coordinating_text: str
     category: str
     as_of: date
+    named: dict[str, list[AgencyRef]] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)  # role -> the named agencies as HTML, set by a page
+
+    @property
+    def kind_label(self) -> str:
+        """The schedule kind in Vietnamese."""
+        return KIND_LABELS.get(self.schedule_kind, self.schedule_kind)
 
     @property
     def days_overdue(self) -> int | None:
         """Whole days past the deadline, for an overdue task."""
-        if self.category != "overdue" or self.task.due_on is None:
+        if self.category != "overdue" or self.due_on is None:
             return None
-        return (self.as_of - self.task.due_on).days
+        return (self.as_of - self.due_on).days
+
+    def agencies(self, role: str) -> list[AgencyRef]:
+        """The agencies or groups named in a role's cell, in the appendix's order."""
+        return self.named.get(role, [])
+
+    def cell_text(self, role: str) -> str:
+        """The cell of a role as written in the appendix."""
+        return getattr(self, f"{role}_text")
+
+
+_ROW_COLUMNS = (Task.id, Task.code, Task.title, Section.numeral, Section.title, Section.position, Task.timeline,
+                Task.schedule_kind, Task.start_on, Task.due_on, Task.recurrence, Task.needs_date, Task.flag_note,
+                Task.lead_text, Task.executing_text, Task.coordinating_text)
+
+
+# One expanding parameter rather than a literal per id: SQLAlchemy coerces each literal of an IN list.
+_ASSIGNMENTS_OF = (sa.select(Assignment.task_id, Assignment.agency_id, Assignment.role)
+                   .where(Assignment.task_id.in_(sa.bindparam("ids", expanding=True))).order_by(Assignment.id))
+
+
+def directory() -> AgencyDirectory:
+    """Every agency, read once per request (or command) and shared by the lists it draws."""
+    if has_app_context():
+        if "agency_directory" not in g:
+            g.agency_directory = AgencyDirectory.load()
+        return g.agency_directory
+    return AgencyDirectory.load()
+
+
+def task_rows(conditions: list[sa.ColumnElement[bool]], as_of: date, order: list | None = None,
+              limit: int | None = None, offset: int = 0) -> list[TaskRow]:
+    """The tasks matching the conditions as rows, with the agencies they name: two queries for any page."""
+    found = db.session.execute(
+        sa.select(*_ROW_COLUMNS, task_category(as_of)).join(Section, Section.id == Task.section_id)
+        .where(*conditions).order_by(*(order or [Task.position, Task.id])).limit(limit).offset(offset)).all()
+    rows = [TaskRow(*values[:-1], category=values[-1], as_of=as_of, named={role: [] for role in ROLES})
+            for values in found]
+    if rows:
+        agencies = directory()
+        by_id = {row.id: row for row in rows}
+        for task_id, agency_id, role in db.session.execute(_ASSIGNMENTS_OF, {"ids": list(by_id)}):
+            by_id[task_id].named[role].append(agencies[agency_id])
+    return rows
 
 
 @dataclass
@@ -72,11 +142,13 @@ class Page:
         return self.page + 1
 
 
-def _order(sort: str, as_of: date) -> list:
+def _order(sort: str, as_of: date, category: str | None = None) -> list:
     if sort == "deadline":
         deadline = task_deadline()
         return [deadline.is_(None), deadline, Task.position, Task.id]
     if sort == "overdue":
+        if category == "overdue":  # every row is overdue: the earliest deadline is the longest overdue
+            return [Task.due_on, Task.position, Task.id]
         overdue = task_in_category("overdue", as_of)
         # Overdue work first, the longest overdue at the top; the rest in the appendix's order.
         return [sa.case((overdue, 0), else_=1), sa.case((overdue, Task.due_on), else_=sa.null()), Task.position,
@@ -92,11 +164,8 @@ def task_page(plan: Plan, filters: TaskFilter, *, as_of: date, category: str | N
         conditions.append(task_in_category(category, as_of))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(*conditions))
     page = max(page, 1)
-    rows = db.session.execute(
-        sa.select(Task, task_category(as_of)).where(*conditions).order_by(*_order(sort, as_of))
-        .limit(per_page).offset((page - 1) * per_page).options(*with_cells())
-    ).all()
-    return Page([TaskRow(task, found, as_of) for task, found in rows], total, page, per_page)
+    rows = task_rows(conditions, as_of, _order(sort, as_of, category), limit=per_page, offset=(page - 1) * per_page)
+    return Page(rows, total, page, per_page)
 
 
 def category_counts(conditions: list[sa.ColumnElement[bool]], as_of: date) -> dict[str, int]:
@@ -115,28 +184,21 @@ class RoleSheet:
     total: int
     counts: dict[str, int]
     rows: list[TaskRow]
-    via: dict[int, Agency]  # task id -> the group through which the agency is named, when not directly
+    via: dict[int, AgencyRef]  # task id -> the group through which the agency is named, when not directly
 
 
 def agency_sheet(plan: Plan, agency: Agency, as_of: date, limit: int = 50) -> list[RoleSheet]:
     """An agency's responsibility sheet: for each role, counts by category and the first tasks in appendix order."""
-    groups = {group.id: group for group in agency.groups}
+    groups = {group.id for group in agency.groups}
     sheets = []
     for role in ("executing", "lead", "coordinating"):
         conditions = task_conditions(plan, TaskFilter(agency=agency, role=role))
         counts = category_counts(conditions, as_of)
-        rows = db.session.execute(
-            sa.select(Task, task_category(as_of)).where(*conditions).order_by(Task.position, Task.id).limit(limit)
-        ).all()
-        direct = set(db.session.scalars(sa.select(Assignment.task_id).where(
-            Assignment.task_id.in_([task.id for task, _ in rows]), Assignment.agency_id == agency.id,
-            Assignment.role == role)))
-        via_rows = db.session.execute(sa.select(Assignment.task_id, Assignment.agency_id).where(
-            Assignment.task_id.in_([task.id for task, _ in rows if task.id not in direct]),
-            Assignment.agency_id.in_(list(groups)), Assignment.role == role).order_by(Assignment.id)).all()
-        via: dict[int, Agency] = {}
-        for task_id, group_id in via_rows:
-            via.setdefault(task_id, groups[group_id])
-        sheets.append(RoleSheet(role, sum(counts.values()), counts,
-                                [TaskRow(task, found, as_of) for task, found in rows], via))
+        rows = task_rows(conditions, as_of, limit=limit)
+        via: dict[int, AgencyRef] = {}
+        for row in rows:
+            named = [a.id for a in row.agencies(role)]
+            if agency.id not in named:
+                via[row.id] = next(directory()[a] for a in named if a in groups)
+        sheets.append(RoleSheet(role, sum(counts.values()), counts, rows, via))
     return sheets

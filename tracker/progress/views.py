@@ -6,12 +6,13 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.policy import can_comment, can_download, can_update_line, is_office
 from ..clock import local_today
 from ..extensions import db
-from ..plan.models import ROLES, Assignment, Task
+from ..plan.models import ROLES, Agency, Assignment, Task
 from ..plan.services import find_agency
 from ..plan.views import as_of_param, plan_or_404
 from .categories import CATEGORY_LABELS
@@ -24,10 +25,20 @@ from .services import (ConflictError, LineChange, UploadError, add_assignment, a
 bp = Blueprint("progress", __name__)
 
 
+_NAMED = (selectinload(Agency.aliases),)
+# Everything the task page and the API show of a task, in a fixed number of queries however many bodies.
+_TASK_PAGE_LOADS = (
+    joinedload(Task.section), joinedload(Task.plan),
+    selectinload(Task.lines).options(joinedload(StatusLine.agency).options(*_NAMED), joinedload(StatusLine.updated_by)),
+    selectinload(Task.assignments).joinedload(Assignment.agency).options(*_NAMED, selectinload(Agency.members)),
+)
+
+
 def task_or_404(code: str) -> Task:
     """The task of the current plan with this code."""
     plan = plan_or_404()
-    task = db.session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.code == code.upper()))
+    task = db.session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.code == code.upper())
+                             .options(*_TASK_PAGE_LOADS))
     if task is None:
         abort(404, description=f"Không có công việc «{code}» trong kế hoạch năm {plan.year}.")
     return task
@@ -49,8 +60,10 @@ def render_task(task: Task, status: int = 200, forms: dict | None = None, **extr
     line_forms = {line.id: forms.get(line.id) or line_form(line)
                   for line in task.lines if can_update_line(current_user, line)}
     history = db.session.scalars(sa.select(TaskEvent).where(TaskEvent.task_id == task.id)
+                                 .options(joinedload(TaskEvent.user), joinedload(TaskEvent.agency).options(*_NAMED))
                                  .order_by(TaskEvent.at.desc(), TaskEvent.id.desc())).all()
-    comments = db.session.scalars(sa.select(Comment).where(Comment.task_id == task.id).order_by(Comment.id)).all()
+    comments = db.session.scalars(sa.select(Comment).where(Comment.task_id == task.id).order_by(Comment.id)
+                                  .options(joinedload(Comment.author), joinedload(Comment.agency).options(*_NAMED))).all()
     attachments = db.session.scalars(sa.select(Attachment).where(Attachment.task_id == task.id)
                                      .order_by(Attachment.id)).all()
     return render_template(

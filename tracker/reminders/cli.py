@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from ..clock import local_today, utcnow
 from ..extensions import db
+from ..maintenance import refresh_statistics
 from .outbox import deliver_outbox
 from .sweep import run_sweep
 
@@ -78,6 +79,8 @@ def seed_synthetic_command(tasks: int, year: int | None, as_of, seed: int) -> No
         summary = seed_synthetic(tasks, year or local_today().year, as_of.date() if as_of else None, seed)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    refresh_statistics()
     db.session.commit()
     click.echo(summary)
 

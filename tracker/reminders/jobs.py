@@ -13,6 +13,7 @@ from flask import Flask
 
 from ..clock import local_today, utcnow
 from ..extensions import db
+from ..maintenance import refresh_statistics
 from .outbox import deliver_outbox
 from .sweep import run_sweep
 
@@ -34,6 +35,12 @@ def deliver_job() -> None:
         log.info("outbox: %d sent, %d to retry, %d failed", len(result.sent), len(result.retried), len(result.failed))
 
 
+def statistics_job() -> None:
+    """Re-measure the tables so the planner keeps using the list indexes as plans grow."""
+    refresh_statistics()
+    db.session.commit()
+
+
 @dataclass(frozen=True)
 class Job:
     """A periodic job: stable id, function, APScheduler trigger and its arguments."""
@@ -52,6 +59,7 @@ def scheduled_jobs(config) -> list[Job]:
             {"hour": config["REMINDER_SWEEP_HOUR"], "minute": config["REMINDER_SWEEP_MINUTE"]}, run_at_start=True),
         Job("outbox.deliver", deliver_job, "interval", {"seconds": config["OUTBOX_INTERVAL_SECONDS"]},
             run_at_start=True),
+        Job("database.statistics", statistics_job, "cron", {"hour": 3, "minute": 30}),
     ]
 
 

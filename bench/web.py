@@ -1,0 +1,313 @@
+"""Benchmark: the web tier and one day's reminder run, on synthetic plans of 10,000 and 50,000 tasks.
+
+For each size, in a fresh folder: migrate, seed a synthetic plan whose lines stand as on AS_OF
+(`flask seed-synthetic`), serve it with gunicorn (one worker, four threads, as in production), sign
+in as a leader and time each page sequentially from one client. The static file is the floor: what
+the stack costs before our code runs. Prints, per page, the median and p95 latency, the ratio of the
+median to the floor's, and the SQL statements the request issues (counted in-process with an
+SQLAlchemy event on the same database); the worker's peak RSS after all requests; and the reminder
+run of AS_OF (sweep, commit, delivery to a local SMTP sink) twice the same day, in its own process.
+
+    python bench/web.py                  # both sizes, table
+    python bench/web.py --tasks 20000    # one size, JSON
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import urllib.parse
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+AS_OF = date(2026, 6, 24)  # a Wednesday: Q1 overdue for those not done, Q2 due within a week
+SIZES = (10_000, 50_000)
+ROUNDS, WARMUP = 40, 5
+EMAIL, PASSWORD = "bench-leader@bench.invalid", "bench-password-2026"
+TARGETS = {  # (name, path); {agency} and {task} are filled in per database
+    "static file (floor)": "/static/style.css",
+    "plan page, overdue": f"/?category=overdue&sort=overdue&as_of={AS_OF}",
+    "API overdue, 100": f"/api/v1/tasks?category=overdue&as_of={AS_OF}&per_page=100",
+    "agency page": "/agencies/{agency}?as_of=" + AS_OF.isoformat(),
+    "task page": "/tasks/{task}?as_of=" + AS_OF.isoformat(),
+}
+
+
+def _env(db_path: Path) -> dict:
+    return {**os.environ, "TRACKER_DATABASE_URL": f"sqlite:///{db_path}", "TRACKER_SECRET_KEY": "bench-" + "x" * 32,
+            "TRACKER_SESSION_COOKIE_SECURE": "false", "TRACKER_PAGE_SIZE": "100"}
+
+
+def _flask(db_path: Path, *args: str) -> str:
+    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=_env(db_path),
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Client:
+    """A keep-alive HTTP client with a cookie jar of one session, timing each request."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes, float]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        elapsed = time.perf_counter() - started
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, data, elapsed
+
+    def login(self) -> None:
+        status, page, _ = self.request("GET", "/login")
+        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        form = {"email": EMAIL, "password": PASSWORD, "csrf_token": token.group(1).decode() if token else ""}
+        status, _, _ = self.request("POST", "/login", urllib.parse.urlencode(form))
+        if status != 302:
+            raise SystemExit(f"sign-in failed: {status}")
+
+
+def _wait(port: int, process: subprocess.Popen) -> None:
+    for _ in range(200):
+        if process.poll() is not None:
+            raise SystemExit("gunicorn exited:\n" + process.stderr.read().decode())
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("gunicorn did not start")
+
+
+def _peak_rss_mib(master_pid: int) -> float:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    status = Path(f"/proc/{children[0]}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+
+def _statements(db_path: Path, paths: dict[str, str]) -> dict[str, int]:
+    """SQL statements each request issues, counted in this process on the same database."""
+    from sqlalchemy import event
+
+    from tracker import create_app
+    from tracker.extensions import db
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+                      "SESSION_COOKIE_SECURE": False, "PAGE_SIZE": 100})
+    client = app.test_client()
+    client.post("/login", data={"email": EMAIL, "password": PASSWORD})
+    counted = [0]
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *_: counted.__setitem__(0, counted[0] + 1))
+    found = {}
+    for name, path in paths.items():
+        client.get(path)
+        counted[0] = 0
+        status = client.get(path).status_code
+        if status != 200:
+            raise SystemExit(f"{path} answered {status}")
+        found[name] = counted[0]
+    with app.app_context():
+        db.engine.dispose()
+    return found
+
+
+def _pick(db_path: Path) -> tuple[int, str]:
+    """A district (named directly and through its groups) and a task it shares with every district."""
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        agency = conn.execute("SELECT id FROM agency WHERE name = 'UBND huyện Đình Lập'").fetchone()[0]
+        task = conn.execute("SELECT task.code FROM task JOIN status_line ON status_line.task_id = task.id "
+                            "GROUP BY task.id HAVING count(*) > 5 ORDER BY task.id LIMIT 1").fetchone()[0]
+    return agency, task
+
+
+def web(tasks: int, folder: Path) -> dict:
+    """Seed, serve with gunicorn, time every target; returns the figures."""
+    db_path = folder / "bench.sqlite"
+    _flask(db_path, "db", "upgrade")
+    started = time.perf_counter()
+    _flask(db_path, "seed-synthetic", "--tasks", str(tasks), "--year", str(AS_OF.year), "--as-of", AS_OF.isoformat())
+    seed_seconds = time.perf_counter() - started
+    _flask(db_path, "create-user", EMAIL, "--agency", "UBND tỉnh", "--role", "leader", "--password", PASSWORD)
+    shutil.copyfile(db_path, folder / "seeded.sqlite")
+    agency, task = _pick(db_path)
+    paths = {name: path.format(agency=agency, task=task) for name, path in TARGETS.items()}
+    port = _free_port()
+    server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "1", "--threads", "4", "--worker-class", "gthread",
+                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+                              cwd=ROOT, env=_env(db_path), stderr=subprocess.PIPE)
+    try:
+        _wait(port, server)
+        client = Client(port)
+        client.login()
+        timings = {}
+        for name, path in paths.items():
+            for _ in range(WARMUP):
+                client.request("GET", path)
+            samples = []
+            for _ in range(ROUNDS):
+                status, _, elapsed = client.request("GET", path)
+                if status != 200:
+                    raise SystemExit(f"{path} answered {status}")
+                samples.append(elapsed * 1000)
+            samples.sort()
+            timings[name] = {"median_ms": statistics.median(samples),
+                             "p95_ms": samples[int(0.95 * (len(samples) - 1))]}
+        rss = _peak_rss_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    statements = _statements(db_path, paths)
+    return {"tasks": tasks, "seed_seconds": seed_seconds, "timings": timings, "statements": statements,
+            "rss_mib": rss, "paths": paths}
+
+
+def reminders(db_path: Path, traced: bool = False) -> dict:
+    """One day's reminder run, twice, on db_path: sweep + commit + delivery to a local SMTP sink.
+
+    With traced, one run under tracemalloc for peak Python memory (tracing slows it, so it is not timed).
+    """
+    from aiosmtpd.controller import Controller
+
+    from tracker import create_app
+    from tracker.clock import utcnow
+    from tracker.extensions import db
+    from tracker.reminders.outbox import deliver_outbox
+    from tracker.reminders.sweep import run_sweep
+
+    class Sink:
+        received = 0
+
+        async def handle_DATA(self, server, session, envelope):
+            Sink.received += 1
+            return "250 OK"
+
+    port = _free_port()
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    app = create_app({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench", "SMTP_HOST": "127.0.0.1",
+                      "SMTP_PORT": port, "SMTP_SECURITY": "none"})
+    runs = []
+    try:
+        with app.app_context():
+            for _ in range(1 if traced else 2):
+                if traced:
+                    tracemalloc.start()
+                started = time.perf_counter()
+                result = run_sweep(AS_OF)
+                db.session.commit()
+                swept = time.perf_counter()
+                sent = 0
+                while batch := deliver_outbox(utcnow()).sent:  # the queue's clock is the wall clock
+                    sent += len(batch)
+                finished = time.perf_counter()
+                runs.append({"sweep_s": swept - started, "deliver_s": finished - swept, "total_s": finished - started,
+                             "reminders": result.queued, "mails": sent,
+                             "peak_mib": tracemalloc.get_traced_memory()[1] / 2**20 if traced else None})
+                if traced:
+                    tracemalloc.stop()
+            db.engine.dispose()
+    finally:
+        controller.stop()
+    return {"runs": runs, "received": Sink.received}
+
+
+def _reminder_process(db_path: Path, traced: bool) -> dict:
+    args = [sys.executable, __file__, "--reminders", str(db_path)] + (["--traced"] if traced else [])
+    out = subprocess.run(args, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def one_size(tasks: int) -> dict:
+    """Everything for one size, in this process and its children; the reminder run in a fresh process."""
+    folder = Path(tempfile.mkdtemp(prefix="tracker-web-bench-"))
+    try:
+        measured = web(tasks, folder)
+        seeded = folder / "seeded.sqlite"
+        traced = folder / "traced.sqlite"
+        shutil.copyfile(seeded, traced)
+        timed = _reminder_process(seeded, traced=False)
+        first, second = timed["runs"]
+        first["peak_mib"] = _reminder_process(traced, traced=True)["runs"][0]["peak_mib"]
+        measured["reminder_run"] = {"first": first, "second": second}
+        return measured
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def table(rows: list[dict]) -> None:
+    """Print the figures of every size, side by side."""
+    print(f"Web tier and reminder run, as of {AS_OF.isoformat()} (SQLite; gunicorn 1 worker x 4 threads; "
+          f"{ROUNDS} sequential requests per page)")
+    header = f"{'request':<22}" + "".join(f" | {r['tasks']:>6,} tasks: median  p95   x floor  SQL" for r in rows)
+    print(header)
+    print("-" * len(header))
+    for name in TARGETS:
+        line = f"{name:<22}"
+        for r in rows:
+            t = r["timings"][name]
+            floor = r["timings"]["static file (floor)"]["median_ms"]
+            line += (f" | {'':>13}{t['median_ms']:6.1f} {t['p95_ms']:6.1f} ms {t['median_ms'] / floor:5.1f}x "
+                     f"{r['statements'][name]:>3}")
+        print(line)
+    print("worker peak RSS after the requests: "
+          + ", ".join(f"{r['tasks']:,} tasks {r['rss_mib']:.0f} MiB" for r in rows))
+    for r in rows:
+        run = r["reminder_run"]
+        first, second = run["first"], run["second"]
+        print(f"reminder run at {r['tasks']:,} tasks: first {first['total_s']:.2f} s (sweep {first['sweep_s']:.2f}, "
+              f"delivery {first['deliver_s']:.2f}; {first['reminders']:,} reminders in {first['mails']} mails, "
+              f"peak Python memory {first['peak_mib']:.1f} MiB); second the same day {second['total_s']:.2f} s "
+              f"({second['reminders']} new, {second['mails']} mails)")
+    print("seeding: " + ", ".join(f"{r['tasks']:,} tasks {r['seed_seconds']:.0f} s" for r in rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, help="measure one size and print JSON")
+    parser.add_argument("--reminders", type=Path, help="(internal) the reminder run on a seeded database")
+    parser.add_argument("--traced", action="store_true", help="(internal) with --reminders: under tracemalloc")
+    args = parser.parse_args()
+    if args.reminders:
+        print(json.dumps(reminders(args.reminders, args.traced)))
+        return
+    if args.tasks:
+        print(json.dumps(one_size(args.tasks)))
+        return
+    table([one_size(tasks) for tasks in SIZES])
+
+
+if __name__ == "__main__":
+    main()
