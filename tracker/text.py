@@ -34,34 +34,34 @@ def fold_key(text: str | None) -> str:
 # The Vietnamese alphabet, with the Latin letters it borrows (f, j, w, z) at their Latin places.
 _ALPHABET = ["a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "ô",
              "ơ", "p", "q", "r", "s", "t", "u", "ư", "v", "w", "x", "y", "z"]
-# Letter marks are part of the letter (ă after a); tone marks only break ties, in the order taught:
-# ngang, huyền, hỏi, ngã, sắc, nặng.
-_LETTER_MARKS = {"\u0306", "\u0302", "\u031b"}  # breve, circumflex, horn
-_TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}
-# Two digits a symbol so the key compares alike under SQLite's binary order and any PostgreSQL locale:
-# 00 ends a word list (shorter names first), 01 is a space, 02-11 the digits, then the letters.
-_RANKS = {" ": "01", **{str(d): f"{d + 2:02d}" for d in range(10)},
+# Letter marks are part of the letter (ă after a); a tone mark breaks ties within a syllable, in the
+# order taught: ngang, huyền, hỏi, ngã, sắc, nặng.
+_TONES = {"\u0300": "01", "\u0309": "02", "\u0303": "03", "\u0301": "04", "\u0323": "05"}
+# Two digits a symbol, so the key compares alike under SQLite's binary order and any PostgreSQL locale:
+# 00 ends a syllable (so "Ma" comes before "Mac"), 02-11 are the digits, then the letters.
+_RANKS = {**{str(d): f"{d + 2:02d}" for d in range(10)},
           **{letter: f"{i + 12:02d}" for i, letter in enumerate(_ALPHABET)}}
 
 
 def sort_key(text: str | None) -> str:
-    """A key that orders names as a Vietnamese reader expects: Bắc Sơn before Bình Gia, Đ after D.
+    """A key that orders names as a Vietnamese dictionary does: Bắc Sơn before Bình Gia, Đ after D.
 
-    Letters compare first (a < ă < â < b … d < đ), tones only between otherwise equal names;
-    punctuation is ignored. Only digits, so SQL ORDER BY on it agrees with Python's sorted().
+    Syllable by syllable: letters first (a < ă < â < b … d < đ), then the syllable's tone, so
+    "Đình Lập" comes before "Định". Punctuation is ignored. Only digits, so SQL ORDER BY on it
+    agrees with Python's sorted().
     """
-    letters, tones = [], []
-    for char in unicodedata.normalize("NFD", nfc(text).casefold()):
-        if unicodedata.combining(char):
-            if char in _LETTER_MARKS and letters:
-                base = _ALPHABET[int(letters[-1]) - 12] if letters[-1] >= "12" else ""
-                composed = unicodedata.normalize("NFC", base + char)
-                letters[-1] = _RANKS.get(composed, letters[-1])
-            elif char in _TONES:
-                tones.append(_TONES[char])
-            continue
-        rank = _RANKS.get(char)
-        if rank is not None:
-            letters.append(rank)
-            tones.append("0")
-    return "".join(letters) + "00" + "".join(tones)
+    key = []
+    for syllable in nfc(text).casefold().split():
+        tone = "00"
+        for char in unicodedata.normalize("NFD", syllable):
+            if char in _TONES:
+                tone = _TONES[char]
+        letters = [_RANKS[c] for c in unicodedata.normalize("NFC", _strip_tones(syllable)) if c in _RANKS]
+        if letters:
+            key.append("".join(letters) + "00" + tone)
+    return "".join(key)
+
+
+def _strip_tones(syllable: str) -> str:
+    """The syllable without its tone mark, letter marks kept (ắ -> ă)."""
+    return "".join(c for c in unicodedata.normalize("NFD", syllable) if c not in _TONES)

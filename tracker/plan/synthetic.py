@@ -55,11 +55,12 @@ def seed_synthetic(count: int, year: int, as_of: date | None = None, seed: int =
     group = db.session.scalar(sa.select(Agency).where(Agency.name == "UBND các huyện, thành phố"))
     lead = db.session.scalar(sa.select(Agency).where(Agency.name == "Ban Chỉ đạo các Chương trình MTQG tỉnh"))
     users = _accounts(bodies)
-    rng = random.Random(seed)
     per_section = -(-count // len(sections))
     lines = events = 0
     for start in range(0, count, CHUNK):
-        items = [_item(i, per_section, sections, bodies, rng, year) for i in range(start, min(start + CHUNK, count))]
+        # A generator per item: the first items of a small and of a large plan are the same tasks.
+        items = [_item(i, per_section, sections, bodies, random.Random(seed * 1_000_003 + i), year)
+                 for i in range(start, min(start + CHUNK, count))]
         connection = db.session.connection()
         # Core inserts in batches; ids are read back by each row's unique key (portable, and far faster
         # than asking for RETURNING in parameter order).
@@ -76,7 +77,7 @@ def seed_synthetic(count: int, year: int, as_of: date | None = None, seed: int =
             if item["coordinating"] is not None:
                 assignments.append({"task_id": task_id, "agency_id": item["coordinating"].id, "role": "coordinating"})
             for body in owners:
-                line_rows.append(_line(task_id, body, item, as_of, rng, users))
+                line_rows.append(_line(task_id, body, item, as_of, item["rng"], users))
         connection.execute(sa.insert(Assignment.__table__), assignments)
         connection.execute(sa.insert(StatusLine.__table__), [row for row, _ in line_rows])
         line_id = {(t, a): i for i, t, a in connection.execute(sa.select(
@@ -112,7 +113,7 @@ def _item(i: int, per_section: int, sections: list[Section], bodies: list[Agency
                  "schedule_kind": schedule.kind, "start_on": schedule.start, "due_on": schedule.due,
                  "recurrence": schedule.recurrence, "needs_date": schedule.needs_date, "flag_note": "",
                  "search_text": fold(f"{code} {title} {executing}")},
-        "grouped": grouped, "body": body, "coordinating": coordinating,
+        "grouped": grouped, "body": body, "coordinating": coordinating, "rng": rng,
         "deadline": deadline_of(schedule.kind, schedule.due),
         "start": schedule.start or date(year, 1, 1),
     }

@@ -103,11 +103,11 @@ def task_rows(conditions: list[sa.ColumnElement[bool]], as_of: date, order: list
         .where(*conditions).order_by(*(order or [Task.position, Task.id])).limit(limit).offset(offset)).all()
     rows = [TaskRow(*values[:-1], category=values[-1], as_of=as_of, named={role: [] for role in ROLES})
             for values in found]
-    if rows:
-        agencies = directory()
-        by_id = {row.id: row for row in rows}
-        for task_id, agency_id, role in db.session.execute(_ASSIGNMENTS_OF, {"ids": list(by_id)}):
-            by_id[task_id].named[role].append(agencies[agency_id])
+    # Even for an empty page: a request issues the same statements whatever the data.
+    agencies = directory()
+    by_id = {row.id: row for row in rows}
+    for task_id, agency_id, role in db.session.execute(_ASSIGNMENTS_OF, {"ids": list(by_id)}):
+        by_id[task_id].named[role].append(agencies[agency_id])
     return rows
 
 
