@@ -54,7 +54,9 @@ def upgrade():
         batch_op.add_column(sa.Column('lines_started_on', sa.Date(), nullable=True))
         batch_op.drop_index(batch_op.f('ix_task_due_on'))
         batch_op.drop_index(batch_op.f('ix_task_plan_id'))
-        batch_op.create_index('ix_task_plan_due', ['plan_id', 'due_on'], unique=False)
+        batch_op.create_index('ix_task_plan_due', ['plan_id', 'due_on', 'position'], unique=False)
+        batch_op.create_index('ix_task_plan_due_facts',
+                              ['plan_id', 'due_on', 'lines_done_on', 'lines_started_on', 'schedule_kind'], unique=False)
         batch_op.create_index('ix_task_plan_position', ['plan_id', 'position'], unique=False)
 
     with op.batch_alter_table('sent_reminder', schema=None) as batch_op:
@@ -90,6 +92,7 @@ def downgrade():
 
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index('ix_task_plan_position')
+        batch_op.drop_index('ix_task_plan_due_facts')
         batch_op.drop_index('ix_task_plan_due')
         batch_op.create_index(batch_op.f('ix_task_plan_id'), ['plan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_due_on'), ['due_on'], unique=False)

@@ -137,9 +137,12 @@ class Task(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("plan_id", "code"),
-        # The plan page walks a plan in appendix order or by deadline, a page at a time.
+        # The plan page walks a plan in appendix order or by deadline, a page at a time, stopping
+        # after a page's rows; counts by category read only the covering index, never the rows.
         sa.Index("ix_task_plan_position", "plan_id", "position"),
-        sa.Index("ix_task_plan_due", "plan_id", "due_on"),
+        sa.Index("ix_task_plan_due", "plan_id", "due_on", "position"),
+        sa.Index("ix_task_plan_due_facts", "plan_id", "due_on", "lines_done_on", "lines_started_on",
+                 "schedule_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
