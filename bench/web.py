@@ -40,8 +40,10 @@ ROUNDS, WARMUP = 40, 5
 EMAIL, PASSWORD = "bench-leader@bench.invalid", "bench-password-2026"
 TARGETS = {  # (name, path); {agency} and {task} are filled in per database
     "static file (floor)": "/static/style.css",
+    # What the plan page's "Quá hạn" link opens: overdue work, the longest overdue first.
     "plan page, overdue": f"/?category=overdue&sort=overdue&as_of={AS_OF}",
-    "API overdue, 100": f"/api/v1/tasks?category=overdue&as_of={AS_OF}&per_page=100",
+    "API overdue, 100": f"/api/v1/tasks?category=overdue&sort=overdue&as_of={AS_OF}&per_page=100",
+    "API overdue, appendix order": f"/api/v1/tasks?category=overdue&as_of={AS_OF}&per_page=100",
     "agency page": "/agencies/{agency}?as_of=" + AS_OF.isoformat(),
     "task page": "/tasks/{task}?as_of=" + AS_OF.isoformat(),
 }
@@ -271,11 +273,11 @@ def table(rows: list[dict]) -> None:
     """Print the figures of every size, side by side."""
     print(f"Web tier and reminder run, as of {AS_OF.isoformat()} (SQLite; gunicorn 1 worker x 4 threads; "
           f"{ROUNDS} sequential requests per page)")
-    header = f"{'request':<22}" + "".join(f" | {r['tasks']:>6,} tasks: median  p95   x floor  SQL" for r in rows)
+    header = f"{'request':<28}" + "".join(f" | {r['tasks']:>6,} tasks: median  p95   x floor  SQL" for r in rows)
     print(header)
     print("-" * len(header))
     for name in TARGETS:
-        line = f"{name:<22}"
+        line = f"{name:<28}"
         for r in rows:
             t = r["timings"][name]
             floor = r["timings"]["static file (floor)"]["median_ms"]

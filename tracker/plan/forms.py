@@ -1,7 +1,6 @@
 """The plan's filter form, shared by the plan page and the API."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from wtforms import DateField, Form, IntegerField, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import Length, NumberRange, Optional
 
@@ -67,13 +66,6 @@ class TaskFilterForm(Form):
         """The checked filters; call after validate()."""
         return TaskFilter(section=self.section.data or None, agency=self.agency_obj,
                           role=self.role.data or None, kind=self.kind.data or None, q=self.q.data or "")
-
-
-def agency_choices() -> list[Agency]:
-    """Agencies for the filter's list: bodies first by level, then groups."""
-    order = sa.case({"province": 0, "department": 1, "district": 2, "commune": 3, "other": 4}, value=Agency.level,
-                    else_=5)
-    return list(db.session.scalars(sa.select(Agency).order_by(order, Agency.sort_key)))
 
 
 def sections_of(plan: Plan) -> list[Section]:

@@ -249,6 +249,9 @@ def task_conditions(plan: Plan, filters: TaskFilter) -> list[sa.ColumnElement[bo
     return conditions
 
 
+LEVEL_ORDER = {level: position for position, level in enumerate(LEVEL_LABELS)}
+
+
 @dataclass(frozen=True)
 class AgencyRef:
     """What a list shows of an agency: a plain record, read once per request for every agency."""
@@ -257,6 +260,7 @@ class AgencyRef:
     name: str
     short_name: str
     level: str
+    sort_key: str
     member_ids: tuple[int, ...] = ()
 
     @property
@@ -292,11 +296,17 @@ class AgencyDirectory:
                 .join(Agency, Agency.id == agency_members.c.member_id).order_by(Agency.sort_key)):
             members.setdefault(group_id, []).append(member_id)
         refs = {}
-        for agency_id, name, level in db.session.execute(sa.select(Agency.id, Agency.name, Agency.level)):
+        for agency_id, name, level, key in db.session.execute(
+                sa.select(Agency.id, Agency.name, Agency.level, Agency.sort_key)):
             alias = first_alias.get(agency_id)
             refs[agency_id] = AgencyRef(agency_id, name, alias if alias and len(alias) < len(name) else name, level,
-                                        tuple(members.get(agency_id, ())))
+                                        key, tuple(members.get(agency_id, ())))
         return cls(refs)
+
+    def for_choosing(self) -> list[AgencyRef]:
+        """Every agency as a filter lists them: bodies by level (province, departments, districts…), then
+        groups, each in Vietnamese alphabetical order."""
+        return sorted(self.refs.values(), key=lambda a: (LEVEL_ORDER.get(a.level, len(LEVEL_ORDER)), a.sort_key))
 
     def __getitem__(self, agency_id: int) -> AgencyRef:
         return self.refs[agency_id]

@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 from ..clock import local_today, parse_iso_date
 from ..extensions import db
 from ..progress.categories import CATEGORY_LABELS
-from ..progress.listing import agency_sheet, task_page
+from ..progress.listing import agency_sheet, directory, task_page
 from ..text import fold
-from .forms import TaskFilterForm, agency_choices
+from .forms import TaskFilterForm
 from .models import LEVEL_LABELS, ROLE_LABELS, ROLES, Agency, AgencyAlias, Plan
 from .services import current_plan
 
@@ -59,17 +59,18 @@ def agency_links(agencies: list, short: bool = False) -> Markup:
     Python rather than a Jinja macro, each link built once per request: a plan page draws three
     cells of these per row, naming the same few dozen bodies again and again.
     """
-    cache = g.setdefault("agency_links", {})
-    links = []
-    for agency in agencies:
-        key = (agency.id, short)
-        if key not in cache:
-            title = agency.name + (f" (nhóm: {agency.member_count} cơ quan)" if agency.is_group else "")
-            cache[key] = Markup('<a href="%s"%s title="%s">%s</a>') % (
-                agency_url(agency.id), Markup(' class="group"') if agency.is_group else "", title,
-                agency.short_name if short else agency.name)
-        links.append(cache[key])
-    return Markup("; ").join(links)
+    key = (tuple(agency.id for agency in agencies), short)
+    cells = g.setdefault("agency_cells", {})  # many rows name the same bodies in the same cell
+    if key not in cells:
+        links = g.setdefault("agency_links", {})
+        for agency in agencies:
+            if (agency.id, short) not in links:
+                title = agency.name + (f" (nhóm: {agency.member_count} cơ quan)" if agency.is_group else "")
+                links[agency.id, short] = Markup('<a href="%s"%s title="%s">%s</a>') % (
+                    agency_url(agency.id), Markup(' class="group"') if agency.is_group else "", title,
+                    agency.short_name if short else agency.name)
+        cells[key] = Markup("; ").join(links[agency.id, short] for agency in agencies)
+    return cells[key]
 
 
 def plan_years() -> list[int]:
@@ -114,7 +115,7 @@ def index():
     filtered = any(request.args.get(k) for k in ("q", "section", "agency", "role", "kind", "category"))
     page = render_template("plan/index.html", plan=plan, form=form, pagination=pagination,
                            rows=pagination.items if pagination else [], filtered=filtered,
-                           agencies=agency_choices(), as_of=as_of, years=plan_years(),
+                           agencies=directory().for_choosing(), as_of=as_of, years=plan_years(),
                            category_labels=CATEGORY_LABELS)
     return page, 200 if valid else 400
 
