@@ -13,8 +13,8 @@ from .models import RULE_LABELS, RULES
 MAX_LISTED = 50
 MORE_LINKS = {
     "task_due_soon": "/?category=in_progress",
-    "task_overdue": "/?category=overdue",
-    "overdue_digest": "/?category=overdue",
+    "task_overdue": "/?category=overdue&sort=overdue",
+    "overdue_digest": "/?category=overdue&sort=overdue",
     "round_due_soon": "/rounds",
     "round_overdue": "/rounds",
     "nudge": "/",

@@ -59,28 +59,26 @@ def _claim(message_id: int, now: datetime) -> bool:
 
 
 def still_relevant(message: OutboxMessage) -> bool:
-    """False when every reminder in the message has lost its reason: lines done, reports submitted."""
-    reminders = db.session.scalars(sa.select(SentReminder).where(SentReminder.outbox_id == message.id)).all()
-    if not reminders:
-        return True
-    for reminder in reminders:
-        if reminder.rule == "overdue_digest":
-            return True
-        if reminder.subject_type == "line":
-            line = db.session.get(StatusLine, reminder.subject_id)
-            if line is None or line.status == "done":
-                continue
-            if reminder.rule == "nudge" and line.updated_at and line.updated_at > reminder.created_at:
-                continue
-            return True
-        if reminder.subject_type == "round":
-            agency_id = db.session.scalar(sa.select(User.agency_id).where(User.id == reminder.recipient_id))
-            submitted = db.session.scalar(sa.select(Submission.id).where(
-                Submission.round_id == reminder.subject_id, Submission.agency_id == agency_id,
-                Submission.status == "submitted"))
-            if submitted is None:
-                return True
-    return False
+    """False when every reminder in the message has lost its reason: lines done, reports submitted.
+
+    One query, however many reminders a digest carries (thousands, for the office at 50,000 tasks).
+    """
+    reminder = SentReminder
+    line_open = sa.select(StatusLine.id).where(
+        StatusLine.id == reminder.subject_id, StatusLine.status != "done",
+        # A nudge has lost its reason once the line was updated after it was decided.
+        sa.or_(reminder.rule != "nudge", StatusLine.updated_at.is_(None),
+               StatusLine.updated_at <= reminder.created_at)).exists()
+    submitted = sa.select(Submission.id).join(User, User.agency_id == Submission.agency_id).where(
+        User.id == reminder.recipient_id, Submission.round_id == reminder.subject_id,
+        Submission.status == "submitted").exists()
+    reason = sa.or_(reminder.rule == "overdue_digest",
+                    sa.and_(reminder.subject_type == "line", line_open),
+                    sa.and_(reminder.subject_type == "round", ~submitted))
+    carried = sa.select(reminder.id).where(reminder.outbox_id == message.id)
+    if db.session.scalar(carried.limit(1)) is None:
+        return True  # a message that carries no reminder (sent by hand) is always relevant
+    return db.session.scalar(carried.where(reason).limit(1)) is not None
 
 
 def build_email(message: OutboxMessage) -> EmailMessage:
