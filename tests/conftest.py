@@ -1,17 +1,25 @@
 """Fixtures in the style of Flask's tutorial: app, client, runner, auth; plus a seeded plan and accounts."""
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import time_machine
-
 import pytest
+import time_machine
+from hypothesis import settings
 
 from tracker import create_app
 from tracker.auth.services import create_user
 from tracker.extensions import db
+
+# Derandomised under CI (the same examples every run, so a red build is reproducible); random
+# exploration on a developer's machine; HYPOTHESIS_PROFILE=thorough for many more examples.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.register_profile("thorough", deadline=None, max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PASSWORD = "mat-khau-thu-nghiem"
@@ -26,8 +34,8 @@ ACCOUNTS = {
 }
 
 
-def make_app(tmp_path, **config):
-    """An app on a fresh SQLite file in tmp_path, schema created."""
+def make_app(tmp_path, create_schema: bool = True, **config):
+    """An app on the SQLite file tmp_path/test.sqlite, the schema created unless told otherwise."""
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test",
@@ -39,15 +47,24 @@ def make_app(tmp_path, **config):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **config,
     })
-    with app.app_context():
-        db.create_all()
+    if create_schema:
+        with app.app_context():
+            db.create_all()
     return app
 
 
 @pytest.fixture
-def app(tmp_path):
-    """An app on a fresh SQLite file, schema created, nothing loaded; CSRF off except in CSRF tests."""
-    app = make_app(tmp_path)
+def app(request, tmp_path):
+    """An app on its own SQLite file; CSRF off except in CSRF tests.
+
+    Empty with the schema created, or, when the test asks for `seeded`, a copy of the seeded template
+    put in place first (creating a schema only to overwrite it took half the suite's time).
+    """
+    if "seeded" in request.fixturenames:
+        shutil.copyfile(request.getfixturevalue("seeded_template"), tmp_path / "test.sqlite")
+        app = make_app(tmp_path, create_schema=False)
+    else:
+        app = make_app(tmp_path)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -79,13 +96,18 @@ def seeded_template(tmp_path_factory):
 
 
 @pytest.fixture
-def seeded(app, seeded_template):
-    """The app on a copy of the seeded database: the 2021 plan and the accounts of ACCOUNTS."""
+def seeded(app):
+    """The app on a copy of the seeded database: the 2021 plan and the accounts of ACCOUNTS (see `app`)."""
+    return app
+
+
+def reset_to_seeded(app, seeded_template) -> None:
+    """Put a fresh copy of the seeded database under a running app: each Hypothesis example starts clean."""
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
         target = db.engine.url.database
     shutil.copyfile(seeded_template, target)
-    return app
 
 
 @pytest.fixture

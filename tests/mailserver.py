@@ -7,11 +7,12 @@ from email import message_from_bytes, policy
 from aiosmtpd.controller import Controller
 
 
-def free_port() -> int:
-    """A port nobody listens on (aiosmtpd 1.4 cannot bind port 0 itself)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def bound_socket(port: int = 0) -> socket.socket:
+    """A TCP socket bound on 127.0.0.1 (port 0: any free port), not yet listening."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
 
 
 class Recorder:
@@ -32,16 +33,31 @@ class Recorder:
         return "250 OK"
 
 
+class SocketController(Controller):
+    """aiosmtpd 1.4 binds host:port itself, which leaves a gap between choosing a free port and binding
+    it; this controller serves a socket the test bound already."""
+
+    def __init__(self, handler, sock: socket.socket, **kwargs):
+        super().__init__(handler, hostname="127.0.0.1", port=sock.getsockname()[1], **kwargs)
+        self._sock = sock
+
+    def _create_server(self):
+        return self.loop.create_server(self._factory_invoker, sock=self._sock, ssl=self.ssl_context)
+
+
 class MailServer:
-    """Start and stop an SMTP server on a fixed port, so tests can take it down and bring it back."""
+    """An SMTP server on a port bound once when made; tests can take it down and bring it back there."""
 
     def __init__(self):
-        self.port = free_port()
+        self._sock: socket.socket | None = bound_socket()
+        self.port = self._sock.getsockname()[1]
         self.recorder = Recorder()
         self.controller: Controller | None = None
 
     def start(self) -> None:
-        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        # A restart binds the same port again, as a real server does after a restart.
+        sock, self._sock = self._sock or bound_socket(self.port), None
+        self.controller = SocketController(self.recorder, sock)
         self.controller.start()
 
     def stop(self) -> None:

@@ -24,7 +24,8 @@ START = date(2021, 1, 1)
 days = st.integers(min_value=0, max_value=40).map(lambda n: START + timedelta(days=n))
 line_facts = st.builds(LineFacts, status=st.sampled_from(STATUSES), started_on=st.none() | days,
                        completed_on=st.none() | days)
-EXAMPLES = settings(max_examples=400, deadline=None, derandomize=True)
+# Four times the profile's examples: cheap, and the rule every list stands on.
+EXAMPLES = settings(max_examples=4 * settings.default.max_examples)
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,24 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import PASSWORD, reset_to_seeded
 from tracker.auth.models import ApiToken, User
 from tracker.extensions import db
 from tracker.plan.models import Agency, Task
 from tracker.progress.models import StatusLine
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Examples as many as the profile gives (tests/conftest.py); each starts from a fresh copy of the seeded
+# database and a fresh client, so no example sees what another one changed.
+FUZZ = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def fresh_client(app, seeded_template, email: str | None = None):
+    """A new client on a clean seeded database, signed in as email when given."""
+    reset_to_seeded(app, seeded_template)
+    client = app.test_client()
+    if email:
+        assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    return client
 text = st.one_of(st.text(max_size=60), st.sampled_from(["", "0", "-1", "100", "101", "1e3", "2021-03-01", "null",
                                                         "done", "paused", "in_progress", "not_started", "\x00",
                                                         "Đ" * 6000]))
@@ -26,8 +38,8 @@ def _line_id(app):
 @FUZZ
 @given(fields=st.dictionaries(st.sampled_from(["status", "progress", "note", "paused_reason", "completed_on",
                                                "version"]), text))
-def test_update_form_never_500(seeded, client, auth, fields):
-    auth.login("khdt@test.vn")
+def test_update_form_never_500(seeded, seeded_template, fields):
+    client = fresh_client(seeded, seeded_template, "khdt@test.vn")
     lid = _line_id(seeded)
     response = client.post(f"/tasks/II.1/lines/{lid}", data={f"line{lid}-{k}": v for k, v in fields.items()})
     assert response.status_code < 500
@@ -45,22 +57,20 @@ def test_update_form_never_500(seeded, client, auth, fields):
         "version": st.one_of(st.integers(-1, 5), json_value),
     }),
 ))
-def test_update_api_never_500(seeded, client, payload):
+def test_update_api_never_500(seeded, seeded_template, payload):
+    client = fresh_client(seeded, seeded_template)
     with seeded.app_context():
-        if not db.session.scalar(sa.select(ApiToken.id)):
-            _, secret = ApiToken.issue(db.session.scalar(sa.select(User).where(User.email == "khdt@test.vn")))
-            db.session.commit()
-            seeded.config["FUZZ_TOKEN"] = secret
-    response = client.post("/api/v1/tasks/II.1/updates", json=payload,
-                           headers={"Authorization": f"Bearer {seeded.config['FUZZ_TOKEN']}"})
+        _, secret = ApiToken.issue(db.session.scalar(sa.select(User).where(User.email == "khdt@test.vn")))
+        db.session.commit()
+    response = client.post("/api/v1/tasks/II.1/updates", json=payload, headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code in (201, 400, 403, 404, 409)
 
 
 @FUZZ
 @given(query=st.dictionaries(st.sampled_from(["q", "section", "agency", "role", "kind", "category", "as_of", "page",
                                               "per_page", "year"]), text, max_size=4))
-def test_filters_never_500(seeded, client, auth, query):
-    auth.login("lanhdao@test.vn")
+def test_filters_never_500(seeded, seeded_template, query):
+    client = fresh_client(seeded, seeded_template, "lanhdao@test.vn")
     assert client.get("/", query_string=query).status_code < 500
     assert client.get("/api/v1/tasks", query_string=query).status_code < 500
 
@@ -80,18 +90,18 @@ FORM_POSTS = {
 
 @FUZZ
 @given(path=st.sampled_from(sorted(FORM_POSTS)), data=st.data())
-def test_office_forms_never_500(seeded, client, auth, path, data):
-    auth.login("vpdp@test.vn")
+def test_office_forms_never_500(seeded, seeded_template, path, data):
+    client = fresh_client(seeded, seeded_template, "vpdp@test.vn")
     fields = data.draw(st.dictionaries(st.sampled_from(FORM_POSTS[path]), text))
     assert client.post(path, data=fields).status_code < 500
 
 
 @FUZZ
 @given(body=text, round_title=st.sampled_from(["Báo cáo quý I năm 2021", "Báo cáo quý II năm 2021"]))
-def test_report_submission_never_500(seeded, client, auth, body, round_title):
+def test_report_submission_never_500(seeded, seeded_template, body, round_title):
     from tracker.reporting.models import ReportingRound
 
-    auth.login("noivu@test.vn")
+    client = fresh_client(seeded, seeded_template, "noivu@test.vn")
     with seeded.app_context():
         rid = db.session.scalar(sa.select(ReportingRound.id).where(ReportingRound.title == round_title))
     assert client.post(f"/rounds/{rid}/submit", data={"body": body}).status_code < 500

@@ -102,12 +102,15 @@ def test_category_filter_makes_overdue_work_one_click_away(seeded, client, auth,
     assert client.get("/api/v1/tasks?as_of=15/04/2021").status_code == 400
 
 
-def test_ongoing_task_says_when_it_was_last_updated(seeded, client, auth):
+def test_ongoing_task_says_when_it_was_last_updated(seeded, client, auth, travel):
+    travel(2021, 5, 3, hour=23)  # late evening in Việt Nam: still 3 May there, though 16:00 UTC
     auth.login("dinhlap@test.vn")
     lid = line_id(seeded, "IX.2", "UBND huyện Đình Lập")
     post_line(client, "IX.2", lid, status="in_progress", progress="10")
     page = client.get("/tasks/IX.2").get_data(as_text=True)
     assert "Thường xuyên, không có hạn cố định" in page and "cập nhật 0 ngày trước" in page
+    travel(2021, 5, 10)
+    assert "cập nhật 7 ngày trước" in client.get("/tasks/IX.2").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("fields", "message"), [

@@ -201,9 +201,18 @@ def test_nudge_for_lines_without_update(seeded, mail_server):
         update_line(target, LineChange("in_progress", 10, "Đang làm"), user("khdt@test.vn"), target.version,
                     date(2021, 2, 2))
         db.session.commit()
+    # 60 days after 1 January the lines nobody updated are nudged again; II.1, updated on 2 February,
+    # is not: its silence counts from its update, and 30 days of it end on 4 March.
     mail_server.messages.clear()
-    sweep_and_send(seeded, date(2021, 2, 15))
-    assert all("II.1" not in m["text"] for m in mail_server.messages)
+    sweep_and_send(seeded, date(2021, 3, 3))
+    khdt = [m["text"] for m in mail_server.messages if m["to"] == ["khdt@test.vn"]]
+    assert len(khdt) == 1 and "chưa cập nhật từ 01/01/2021" in khdt[0]
+    assert "- II.1 " not in khdt[0]
+    mail_server.messages.clear()
+    sweep_and_send(seeded, date(2021, 3, 4))
+    khdt = [m["text"] for m in mail_server.messages if m["to"] == ["khdt@test.vn"]]
+    assert len(khdt) == 1
+    assert "- II.1 Phân bổ kế hoạch vốn thực hiện Chương trình năm 2021: chưa cập nhật từ 02/02/2021" in khdt[0]
 
 
 def test_dry_run_writes_nothing(seeded, runner):

@@ -1,4 +1,4 @@
-"""Configuration defaults; the instance folder and TRACKER_* environment variables override them."""
+"""Configuration defaults; the instance folder and TRACKER_* environment variables override them outside tests."""
 from __future__ import annotations
 
 import os
@@ -46,12 +46,18 @@ DEFAULTS = {
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
-    """Apply defaults, then instance/config.py, then TRACKER_* variables, then test_config."""
+    """Apply defaults, then either test_config alone or instance/config.py and TRACKER_* variables.
+
+    As in Flask's tutorial, a test's configuration replaces the instance file and the environment
+    instead of being layered on them: a developer's TRACKER_PAGE_SIZE or SMTP host never leaks into
+    a test.
+    """
     app.config.from_mapping(DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
-    # TRACKER_DATABASE_URL -> DATABASE_URL, TRACKER_SECRET_KEY -> SECRET_KEY, …
-    app.config.from_prefixed_env("TRACKER")
-    if test_config:
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        # TRACKER_DATABASE_URL -> DATABASE_URL, TRACKER_SECRET_KEY -> SECRET_KEY, …
+        app.config.from_prefixed_env("TRACKER")
+    else:
         app.config.from_mapping(test_config)
     default_db = "sqlite:///" + os.path.join(app.instance_path, "tracker.sqlite")
     app.config.setdefault("DATABASE_URL", default_db)
