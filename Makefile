@@ -6,17 +6,32 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install install-test install-bench run test bench migrate seed clean
+.PHONY: install install-test install-bench lock run test bench migrate seed clean
+
+PIP_VERSION := 26.3
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet 'pip==$(PIP_VERSION)'
 
+# Installs come from the lock files in requirements/ (exact versions and hashes), then the project
+# itself without dependencies: an upstream release changes nothing here until `make lock`.
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --require-hashes -r requirements/app.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+
+# Re-resolve every dependency to the newest versions pyproject.toml allows, and rewrite the locks.
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	for lock in "app:" "test:--extra test" "bench:--extra test --extra bench"; do \
+	  CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --upgrade --strip-extras --generate-hashes \
+	    --allow-unsafe --no-emit-index-url --no-emit-find-links $${lock#*:} \
+	    -o requirements/$${lock%%:*}.txt pyproject.toml; \
+	done
 
 migrate: install
 	$(FLASK) db upgrade
@@ -41,7 +56,8 @@ test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install-bench: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/bench.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 
 # The web tier and the reminder run at 10,000 and 50,000 tasks, then the sweep's memory at 10,000 and 100,000.
 bench: install-bench
