@@ -52,7 +52,9 @@ run: seed
 	$(DEMO_ENV) bash -c 'trap "kill 0" EXIT; $(FLASK) scheduler & $(FLASK) run --host $(HOST) --port $(PORT)'
 
 
+# The layers contract (pyproject.toml) first: a domain that imports one above it fails the build.
 test: install-test
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install-bench: $(BIN)/python

@@ -1,7 +1,7 @@
 """Benchmark: the web tier and one day's reminder run, on synthetic plans of 10,000 and 50,000 tasks.
 
 For each size, in a fresh folder: migrate, seed a synthetic plan whose lines stand as on AS_OF
-(`flask seed-synthetic`), serve it with gunicorn (one worker, four threads, as in production), sign
+(`bench/synthetic.py`), serve it with gunicorn (one worker, four threads, as in production), sign
 in as a leader and time each page sequentially from one client. The static file is the floor: what
 the stack costs before our code runs. Prints, per page, the median and p95 latency, the ratio of the
 median to the floor's, and the SQL statements the request issues (counted in-process with an
@@ -160,7 +160,11 @@ def web(tasks: int, folder: Path) -> dict:
     db_path = folder / "bench.sqlite"
     _flask(db_path, "db", "upgrade")
     started = time.perf_counter()
-    _flask(db_path, "seed-synthetic", "--tasks", str(tasks), "--year", str(AS_OF.year), "--as-of", AS_OF.isoformat())
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "synthetic.py"), "--database", f"sqlite:///{db_path}",
+                           "--tasks", str(tasks), "--year", str(AS_OF.year), "--as-of", AS_OF.isoformat()],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"seeding failed:\n{done.stdout}\n{done.stderr}")
     seed_seconds = time.perf_counter() - started
     _flask(db_path, "create-user", EMAIL, "--agency", "UBND tỉnh", "--role", "leader", "--password", PASSWORD)
     shutil.copyfile(db_path, folder / "seeded.sqlite")

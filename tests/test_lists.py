@@ -9,13 +9,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from bench.synthetic import seed_synthetic
 from conftest import PASSWORD, make_app
 from tracker.auth.services import create_user
 from tracker.extensions import db
 from tracker.maintenance import refresh_statistics
 from tracker.plan.models import Agency, Plan, Task
 from tracker.plan.services import TaskFilter, task_conditions
-from tracker.plan.synthetic import seed_synthetic
 from tracker.progress.categories import CATEGORIES, LineFacts, deadline_of, task_category
 from tracker.progress.category_sql import task_in_category
 from tracker.text import sort_key

@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
+    from . import commands
     from . import models  # noqa: F401  (every model registered before migrations compare)
     from .api.views import bp as api_bp
     from .auth import cli as auth_cli
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in (auth_bp, plan_bp, progress_bp, reporting_bp, reminders_bp, api_bp):
         app.register_blueprint(blueprint)
     plan_cli.init_app(app)
+    commands.init_app(app)
     auth_cli.init_app(app)
     reminders_cli.init_app(app)
     _register_login(app)

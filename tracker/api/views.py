@@ -13,7 +13,7 @@ from ..auth.policy import can_update_line
 from ..auth.services import user_for_token
 from ..clock import local_today, parse_iso_date
 from ..extensions import csrf, db
-from ..plan.forms import TaskFilterForm
+from ..progress.filters import TaskFilterForm
 from ..plan.models import ROLES, Agency, Task
 from ..plan.services import find_agency
 from ..plan.views import plan_or_404

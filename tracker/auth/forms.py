@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from ..plan.forms import _choices
+from ..forms import choices as _choices
 from .models import ROLE_LABELS
 
 MIN_PASSWORD = 10

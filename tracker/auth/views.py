@@ -25,7 +25,7 @@ def login():
         db.session.commit()  # failures and the lock are kept even though sign-in failed
         if outcome.user:
             login_user(outcome.user)
-            return redirect(safe_next(form.next.data) or url_for("plan.index"))
+            return redirect(safe_next(form.next.data) or url_for("progress.index"))
         if outcome.locked_until:
             until = to_local(outcome.locked_until).strftime("%H:%M")
             flash(f"Tài khoản tạm khóa đến {until} vì đăng nhập sai nhiều lần.", "error")

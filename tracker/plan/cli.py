@@ -1,113 +1,11 @@
-"""Commands: seed the demo plan, import an appendix, map agency aliases."""
+"""Commands: map agency aliases (seeding and importing cross domains: see tracker/commands.py)."""
 from __future__ import annotations
 
-import sys
-import tomllib
-from datetime import date
-from pathlib import Path
-
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from ..maintenance import refresh_statistics
-from .appendix import AppendixError, parse_appendix, read_rows
-from .services import (AgencyFileError, PlanInfo, add_alias, alias_map, current_plan, find_agency,
-                       import_appendix, load_agencies)
-
-
-def seeds_dir() -> Path:
-    """Where the seed files live: SEEDS_DIR, or seeds/ beside the package."""
-    return Path(current_app.config.get("SEEDS_DIR") or Path(current_app.root_path).parent / "seeds")
-
-
-def _plan_info(meta: dict, year: int) -> PlanInfo:
-    source_year = int(meta["year"])
-    title = meta["title"]
-    if year != source_year:
-        # The demo loads the 2021 appendix as this year's plan: say so in the title.
-        title = title.replace(str(source_year), str(year))
-    issued = meta.get("issued_on") or None
-    return PlanInfo(year=year, title=title, number=meta.get("number", ""), issuer=meta.get("issuer", ""),
-                    issued_on=date.fromisoformat(issued) if issued else None, note=meta.get("note", ""))
-
-
-def _report(appendix) -> None:
-    click.echo(f"Tệp có {len(appendix.problems)} lỗi; không thay đổi gì:", err=True)
-    for problem in appendix.problems:
-        click.echo(f"  - {problem}", err=True)
-    if appendix.unknown_agencies:
-        click.echo("Cơ quan chưa nhận ra (VPĐP cần ánh xạ vào cơ quan đã có, hoặc thêm vào seeds/agencies.csv):",
-                   err=True)
-        for name, rows in sorted(appendix.unknown_agencies.items()):
-            click.echo(f"  - «{name}» (dòng {', '.join(map(str, rows))})", err=True)
-        click.echo('  Ví dụ: flask --app wsgi agency add-alias "TÊN TRONG TỆP" "TÊN CƠ QUAN ĐÃ CÓ"', err=True)
-
-
-def run_import(path: Path, info: PlanInfo) -> None:
-    """Validate the file, then import it in one transaction, or report every bad row and change nothing."""
-    try:
-        appendix = parse_appendix(read_rows(path), alias_map())
-    except AppendixError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if not appendix.ok:
-        _report(appendix)
-        sys.exit(1)
-    try:
-        summary = import_appendix(appendix, info)
-        from ..reporting.services import ensure_quarterly_rounds  # reporting builds on the plan
-
-        ensure_quarterly_rounds(summary.plan)
-        db.session.commit()
-        refresh_statistics()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    click.echo(f"Kế hoạch năm {info.year}: {len(appendix.sections)} mục, {len(appendix.items)} công việc "
-               f"({len(summary.created)} mới, {len(summary.updated)} cập nhật, "
-               f"{len(summary.unchanged)} không đổi).")
-    if summary.not_in_file:
-        click.echo(f"Giữ nguyên các công việc không có trong tệp: {', '.join(summary.not_in_file)}")
-
-
-@click.command("seed")
-@click.option("--year", type=click.IntRange(2000, 2100), help="Load the appendix as this year's plan.")
-@with_appcontext
-def seed_command(year: int | None) -> None:
-    """Load the agencies and the 2021 appendix from seeds/ (idempotent)."""
-    folder = seeds_dir()
-    meta = tomllib.loads((folder / "plan-2021.toml").read_text(encoding="utf-8"))
-    try:
-        count = load_agencies(folder / "agencies.csv")
-        db.session.commit()
-    except AgencyFileError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"{count} cơ quan và nhóm cơ quan.")
-    run_import(folder / meta["appendix"], _plan_info(meta, year or int(meta["year"])))
-
-
-@click.command("import-appendix")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="The plan's year.")
-@click.option("--title", help="The plan's title (default: kept, or a generic one).")
-@click.option("--number", default="", help="The plan's document number, such as 12/KH-UBND.")
-@click.option("--issued-on", type=click.DateTime(["%Y-%m-%d", "%d/%m/%Y"]), help="Date of issue.")
-@with_appcontext
-def import_command(file: Path, year: int, title: str | None, number: str, issued_on) -> None:
-    """Import an appendix (CSV or XLSX) as the plan of a year: all rows or none."""
-    existing = current_plan(year)
-    info = PlanInfo(
-        year=year,
-        title=title or (existing.title if existing else f"Kế hoạch xây dựng nông thôn mới năm {year}"),
-        number=number or (existing.number if existing else ""),
-        issuer=existing.issuer if existing else "Ủy ban nhân dân tỉnh Lạng Sơn",
-        issued_on=issued_on.date() if issued_on else (existing.issued_on if existing else None),
-        note=existing.note if existing else "",
-    )
-    run_import(file, info)
+from .services import AgencyFileError, add_alias, find_agency
 
 
 @click.group("agency")
@@ -135,5 +33,5 @@ def add_alias_command(alias: str, agency: str) -> None:
 
 def init_app(app) -> None:
     """Register the plan's commands."""
-    for command in (seed_command, import_command, agency_group):
+    for command in (agency_group,):
         app.cli.add_command(command)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -9,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from ..extensions import db
 from ..text import fold, sort_key
 from .timeline import KIND_LABELS
+
+if TYPE_CHECKING:  # progress builds on the plan: named here by string, never imported at run time
+    from ..progress.models import StatusLine
 
 LEVEL_LABELS = {
     "province": "Cấp tỉnh",
@@ -172,6 +176,9 @@ class Task(db.Model):
     section: Mapped[Section] = relationship(back_populates="tasks")
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="task", cascade="all, delete-orphan", order_by="Assignment.id"
+    )
+    lines: Mapped[list[StatusLine]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="StatusLine.id"
     )
 
     @property

@@ -116,6 +116,7 @@ class ImportSummary:
     """What an import changed."""
 
     plan: Plan
+    tasks: list[Task] = field(default_factory=list)  # every task of the file, for the layers above
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -126,10 +127,9 @@ def import_appendix(appendix: Appendix, info: PlanInfo) -> ImportSummary:
     """Create or update the plan of info.year from a validated appendix; idempotent.
 
     Tasks are matched by code, so importing the same file twice changes nothing, and a corrected
-    file updates tasks in place without losing what hangs off them.
+    file updates tasks in place without losing what hangs off them. The caller gives each task its
+    lines (tracker.progress) and the year its rounds (tracker.reporting): see tracker/commands.py.
     """
-    from ..progress.services import sync_lines  # progress builds on the plan, not the reverse
-
     if not appendix.ok:
         raise ValueError("the appendix has problems; report them instead of importing")
     plan = db.session.scalar(sa.select(Plan).where(Plan.year == info.year))
@@ -164,8 +164,8 @@ def import_appendix(appendix: Appendix, info: PlanInfo) -> ImportSummary:
         _fill_task(task, item, sections[item.section], position, info.year)
         _sync_assignments(task, item.agencies, agencies)
         db.session.flush()
-        sync_lines(task)
         task.search_text = search_text(task, [agencies[n] for names in item.agencies.values() for n in names])
+        summary.tasks.append(task)
         if created:
             summary.created.append(item.code)
         elif _snapshot(task) != before:

@@ -5,17 +5,14 @@ from datetime import date
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from ..clock import local_today, parse_iso_date
 from ..extensions import db
-from ..progress.categories import CATEGORY_LABELS
-from ..progress.listing import agency_sheet, directory, task_page
 from ..text import fold
-from .forms import TaskFilterForm
-from .models import LEVEL_LABELS, ROLE_LABELS, ROLES, Agency, AgencyAlias, Plan
+from .models import LEVEL_LABELS, Agency, AgencyAlias, Plan
 from .services import current_plan
 
 bp = Blueprint("plan", __name__)
@@ -39,7 +36,7 @@ def agency_url(agency_id: int) -> str:
     """The link to an agency's sheet, built once per agency per request (a page names the same few often)."""
     cache = g.setdefault("agency_urls", {})
     if agency_id not in cache:
-        cache[agency_id] = url_for("plan.agency_detail", agency_id=agency_id)
+        cache[agency_id] = url_for("progress.agency_detail", agency_id=agency_id)
     return cache[agency_id]
 
 
@@ -98,28 +95,6 @@ def plan_or_404() -> Plan:
     return plan
 
 
-@bp.get("/")
-def index():
-    """The plan's tasks in the appendix's layout, with filters, search, sorting and pages."""
-    plan = plan_or_404()
-    form = TaskFilterForm(request.args, plan)
-    valid = form.validate()
-    as_of = (form.as_of.data if valid else None) or local_today()
-    pagination = None
-    if valid:
-        pagination = task_page(plan, form.filters(), as_of=as_of, category=form.category.data or None,
-                               sort=form.sort.data or "section", page=form.page.data or 1,
-                               per_page=current_app.config["PAGE_SIZE"])
-        for row in pagination.items:  # built here, not in the template: three cells a row, a hundred rows
-            row.links = {role: agency_links(row.agencies(role), short=True) for role in ROLES}
-    filtered = any(request.args.get(k) for k in ("q", "section", "agency", "role", "kind", "category"))
-    page = render_template("plan/index.html", plan=plan, form=form, pagination=pagination,
-                           rows=pagination.items if pagination else [], filtered=filtered,
-                           agencies=directory().for_choosing(), as_of=as_of, years=plan_years(),
-                           category_labels=CATEGORY_LABELS)
-    return page, 200 if valid else 400
-
-
 @bp.get("/agencies")
 def agencies():
     """Every body and group, by level, with a diacritic-insensitive search."""
@@ -131,14 +106,3 @@ def agencies():
     found = list(db.session.scalars(query))
     by_level = {level: [a for a in found if a.level == level] for level in LEVEL_LABELS}
     return render_template("plan/agencies.html", by_level=by_level, levels=LEVEL_LABELS, q=q, total=len(found))
-
-
-@bp.get("/agencies/<int:agency_id>")
-def agency_detail(agency_id: int):
-    """An agency's responsibility sheet: by role, its counts by category and its first tasks."""
-    plan = plan_or_404()
-    agency = db.get_or_404(Agency, agency_id, description="Không có cơ quan này.")
-    as_of = as_of_param()
-    return render_template("plan/agency.html", plan=plan, agency=agency, as_of=as_of,
-                           sheets=agency_sheet(plan, agency, as_of), category_labels=CATEGORY_LABELS,
-                           role_labels=ROLE_LABELS)

@@ -6,7 +6,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..plan.forms import _choices
+from ..forms import choices as _choices
 from ..plan.models import ROLE_LABELS
 from .models import STATUS_LABELS
 

@@ -40,8 +40,7 @@ class StatusLine(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(default=1)
 
-    task: Mapped[Task] = relationship(backref=sa.orm.backref("lines", order_by="StatusLine.id",
-                                                              cascade="all, delete-orphan"))
+    task: Mapped[Task] = relationship(back_populates="lines")
     agency: Mapped[Agency] = relationship()
     updated_by: Mapped[User | None] = relationship()
 

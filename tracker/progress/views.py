@@ -1,10 +1,8 @@
-"""The task page and its changes: line updates, comments, deadlines, assignments, attachments."""
+"""Pages of the plan's progress: the plan as a list judged on a date, agency sheets, the task page and its changes."""
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -12,9 +10,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth.policy import can_comment, can_download, can_update_line, is_office
 from ..clock import local_today
 from ..extensions import db
-from ..plan.models import ROLES, Agency, Assignment, Task
+from ..plan.models import ROLE_LABELS, ROLES, Agency, Assignment, Task
 from ..plan.services import find_agency
-from ..plan.views import as_of_param, plan_or_404
+from ..plan.views import agency_links, as_of_param, plan_or_404, plan_years
+from .filters import TaskFilterForm
+from .listing import agency_sheet, directory, task_page
 from .categories import CATEGORY_LABELS
 from .forms import AssignmentForm, CommentForm, ConfirmForm, DeadlineForm, LineUpdateForm
 from .models import Attachment, Comment, StatusLine, TaskEvent
@@ -74,6 +74,39 @@ def render_task(task: Task, status: int = 200, forms: dict | None = None, **extr
         deadline_form=forms.get("deadline") or (DeadlineForm(formdata=None, due_on=task.due_on) if is_office(current_user) else None),
         assignment_form=forms.get("assignment") or (AssignmentForm(formdata=None) if is_office(current_user) else None),
         confirm_form=ConfirmForm(), today=local_today(), **extra), status
+
+
+@bp.get("/")
+def index():
+    """The plan's tasks in the appendix's layout, with filters, search, sorting and pages."""
+    plan = plan_or_404()
+    form = TaskFilterForm(request.args, plan)
+    valid = form.validate()
+    as_of = (form.as_of.data if valid else None) or local_today()
+    pagination = None
+    if valid:
+        pagination = task_page(plan, form.filters(), as_of=as_of, category=form.category.data or None,
+                               sort=form.sort.data or "section", page=form.page.data or 1,
+                               per_page=current_app.config["PAGE_SIZE"])
+        for row in pagination.items:  # built here, not in the template: three cells a row, a hundred rows
+            row.links = {role: agency_links(row.agencies(role), short=True) for role in ROLES}
+    filtered = any(request.args.get(k) for k in ("q", "section", "agency", "role", "kind", "category"))
+    page = render_template("plan/index.html", plan=plan, form=form, pagination=pagination,
+                           rows=pagination.items if pagination else [], filtered=filtered,
+                           agencies=directory().for_choosing(), as_of=as_of, years=plan_years(),
+                           category_labels=CATEGORY_LABELS)
+    return page, 200 if valid else 400
+
+
+@bp.get("/agencies/<int:agency_id>")
+def agency_detail(agency_id: int):
+    """An agency's responsibility sheet: by role, its counts by category and its first tasks."""
+    plan = plan_or_404()
+    agency = db.get_or_404(Agency, agency_id, description="Không có cơ quan này.")
+    as_of = as_of_param()
+    return render_template("plan/agency.html", plan=plan, agency=agency, as_of=as_of,
+                           sheets=agency_sheet(plan, agency, as_of), category_labels=CATEGORY_LABELS,
+                           role_labels=ROLE_LABELS)
 
 
 @bp.get("/tasks/<code>")

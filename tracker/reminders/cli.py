@@ -1,4 +1,4 @@
-"""Commands: the scheduler process, a sweep by hand, and a synthetic plan for benchmarks."""
+"""Commands: the scheduler process and a sweep by hand."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +10,6 @@ from flask.cli import with_appcontext
 
 from ..clock import local_today, utcnow
 from ..extensions import db
-from ..maintenance import refresh_statistics
 from .outbox import deliver_outbox
 from .sweep import run_sweep
 
@@ -65,27 +64,7 @@ def run_command(as_of, dry_run: bool) -> None:
         click.echo(f"  → {address}")
 
 
-@click.command("seed-synthetic")
-@click.option("--tasks", type=click.IntRange(1, 2_000_000), required=True)
-@click.option("--year", type=click.IntRange(2000, 2100), help="The plan's year (default: this year).")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="The day the lines' history stands at (default: 24 June).")
-@click.option("--seed", type=int, default=2021, show_default=True, help="Random seed: the same seed, the same plan.")
-@with_appcontext
-def seed_synthetic_command(tasks: int, year: int | None, as_of, seed: int) -> None:
-    """Create a synthetic plan of N tasks with lines, history and accounts, for benchmarks."""
-    from ..plan.synthetic import seed_synthetic
-
-    try:
-        summary = seed_synthetic(tasks, year or local_today().year, as_of.date() if as_of else None, seed)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
-    refresh_statistics()
-    db.session.commit()
-    click.echo(summary)
-
-
 def init_app(app) -> None:
     """Register the reminder commands."""
-    for command in (scheduler_command, reminders_group, seed_synthetic_command):
+    for command in (scheduler_command, reminders_group):
         app.cli.add_command(command)

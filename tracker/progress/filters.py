@@ -1,20 +1,16 @@
-"""The plan's filter form, shared by the plan page and the API."""
+"""The plan page's filters, shared by the page and the API: what to list, on which date, in what order."""
 from __future__ import annotations
 
 from wtforms import DateField, Form, IntegerField, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import Length, NumberRange, Optional
 
 from ..extensions import db
-from .models import ROLE_LABELS, Agency, Plan, Section
-from .services import TaskFilter, find_agency
-from ..progress.categories import CATEGORY_LABELS
-from ..progress.listing import SORT_LABELS
-from .timeline import KIND_LABELS
-
-
-def _choices(any_label: str, labels: dict[str, str]) -> list[SelectChoice]:
-    """An "any" choice followed by one choice per value."""
-    return [SelectChoice("", any_label), *(SelectChoice(value, label) for value, label in labels.items())]
+from ..forms import choices as _choices
+from ..plan.models import ROLE_LABELS, Agency, Plan
+from ..plan.services import TaskFilter, find_agency
+from ..plan.timeline import KIND_LABELS
+from .categories import CATEGORY_LABELS
+from .listing import SORT_LABELS
 
 
 class PageField(IntegerField):
@@ -66,8 +62,3 @@ class TaskFilterForm(Form):
         """The checked filters; call after validate()."""
         return TaskFilter(section=self.section.data or None, agency=self.agency_obj,
                           role=self.role.data or None, kind=self.kind.data or None, q=self.q.data or "")
-
-
-def sections_of(plan: Plan) -> list[Section]:
-    """The plan's sections in order."""
-    return list(plan.sections)

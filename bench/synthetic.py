@@ -1,5 +1,8 @@
 """A synthetic plan of any size, for benchmarks and scale tests: realistic timelines, bodies and history.
 
+    python bench/synthetic.py --database sqlite:///bench.sqlite --tasks 50000 --year 2026 --as-of 2026-06-24
+
+
 Most items are owed by one department or district, some by "UBND các huyện" (a line per district);
 some name a coordinating body. Each line's state is drawn as a province's would stand on `as_of`:
 past their deadline most bodies are done (some late), some still at work, some never started;
@@ -7,23 +10,28 @@ before it, fewer are done. Every updated line carries its history. Deterministic
 """
 from __future__ import annotations
 
+import argparse
 import random
+import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
-from ..auth.models import User
-from ..extensions import db
-from ..progress.categories import deadline_of
-from ..progress.category_sql import refresh_rollups
-from ..progress.models import StatusLine, TaskEvent
-from ..text import fold
-from .models import Agency, Assignment, Plan, Section, Task
-from .services import load_agencies
-from .timeline import parse_timeline
+from tracker.auth.models import User
+from tracker.extensions import db
+from tracker.maintenance import refresh_statistics
+from tracker.plan.models import Agency, Assignment, Plan, Section, Task
+from tracker.plan.services import load_agencies
+from tracker.plan.timeline import parse_timeline
+from tracker.progress.categories import deadline_of
+from tracker.progress.category_sql import refresh_rollups
+from tracker.progress.models import StatusLine, TaskEvent
+from tracker.text import fold
 
 TIMELINES = ["Quý I", "Quý II", "Quý I, II", "Tháng 3-10", "Thường xuyên", "Hàng quý", "Quý III", "Quý IV",
              "Tháng 5-11", "Định kỳ và đột xuất", "Theo kế hoạch đã được phê duyệt"]
@@ -174,3 +182,31 @@ def _accounts(bodies: list[Agency]) -> dict[int, int]:
     found = db.session.execute(sa.select(User.agency_id, User.id).where(User.email.like("synthetic-%@synthetic.invalid"),
                                                                         User.role == "officer"))
     return dict(found.all())
+
+
+def main() -> None:
+    """Seed a synthetic plan into a migrated database, then let the database measure it."""
+    from tracker import create_app
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", required=True, help="SQLAlchemy URL of a migrated database")
+    parser.add_argument("--tasks", type=int, required=True)
+    parser.add_argument("--year", type=int, required=True)
+    parser.add_argument("--as-of", type=date.fromisoformat, help="the day the lines' history stands at")
+    parser.add_argument("--seed", type=int, default=2021, help="the same seed, the same plan")
+    args = parser.parse_args()
+    app = create_app({"DATABASE_URL": args.database, "SECRET_KEY": "synthetic"})
+    with app.app_context():
+        try:
+            summary = seed_synthetic(args.tasks, args.year, args.as_of, args.seed)
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from exc
+        db.session.commit()
+        refresh_statistics()
+        db.session.commit()
+        db.engine.dispose()
+    print(summary)
+
+
+if __name__ == "__main__":
+    main()
