@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from tracker.extensions import db
 from tracker.plan.models import Agency, Task
-from tracker.progress.models import Attachment, HistoryIsImmutable, StatusLine, TaskEvent
+from tracker.files.models import Attachment
+from tracker.progress.models import HistoryIsImmutable, StatusLine, TaskEvent
 
 PDF = b"%PDF-1.4\n% test\n"
 

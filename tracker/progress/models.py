@@ -57,25 +57,6 @@ class StatusLine(db.Model):
         return STATUS_LABELS.get(self.status, self.status)
 
 
-class Attachment(db.Model):
-    """A file posted with an update or a report, stored under a generated name; the original name is kept."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int | None] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
-    line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("status_line.id", ondelete="SET NULL"))
-    submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
-    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    original_name: Mapped[str] = mapped_column(sa.String(255))
-    content_type: Mapped[str] = mapped_column(sa.String(100))
-    size: Mapped[int]
-    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    task: Mapped[Task | None] = relationship()
-    line: Mapped[StatusLine | None] = relationship()
-    uploaded_by: Mapped[User | None] = relationship()
-
-
 class Comment(db.Model):
     """A remark on a task, by any body named on it (coordinating bodies included) or the office."""
 

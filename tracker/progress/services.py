@@ -1,24 +1,21 @@
-"""Changing progress: status lines, comments, deadlines, assignments, attachments. Flush, never commit."""
+"""Changing progress: status lines, comments, deadlines, assignments, files on a line. Flush, never commit."""
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
-from werkzeug.datastructures import FileStorage
 
 from ..clock import utcnow
 from ..extensions import db
+from ..files.models import Attachment
+from ..files.services import store_uploads
 from ..plan.models import Agency, Assignment, Task
 from ..plan.services import search_text
 from ..text import nfc
 from .category_sql import line_category, task_category
-from .models import Attachment, Comment, StatusLine, TaskEvent
+from .models import Comment, StatusLine, TaskEvent
 
 
 class ConflictError(Exception):
@@ -27,21 +24,6 @@ class ConflictError(Exception):
     def __init__(self, line: StatusLine):
         super().__init__(f"line {line.id} is at version {line.version}")
         self.line = line
-
-
-class UploadError(ValueError):
-    """A file that is refused: wrong type, too large, empty."""
-
-
-# extension -> (content type, magic bytes the file must start with)
-ALLOWED_UPLOADS = {
-    ".pdf": ("application/pdf", (b"%PDF-",)),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
-    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-}
 
 
 def record(task: Task, kind: str, before, after, user, *, line: StatusLine | None = None,
@@ -164,47 +146,11 @@ def _after_assignments(task: Task) -> None:
     db.session.flush()
 
 
-def upload_folder() -> Path:
-    """Where attachments are stored: UPLOAD_FOLDER, or instance/uploads."""
-    folder = Path(current_app.config.get("UPLOAD_FOLDER") or os.path.join(current_app.instance_path, "uploads"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def check_upload(upload: FileStorage) -> tuple[str, str, bytes]:
-    """The original name, content type and bytes of an acceptable upload; UploadError otherwise."""
-    original = nfc(os.path.basename((upload.filename or "").replace("\\", "/")))
-    extension = os.path.splitext(original)[1].lower()
-    if extension not in ALLOWED_UPLOADS:
-        raise UploadError(f"«{original or 'tệp'}»: chỉ nhận PDF, DOCX, XLSX, PNG, JPG.")
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
-    data = upload.stream.read(limit + 1)
-    if len(data) > limit:
-        raise UploadError(f"«{original}» lớn hơn {limit // (1024 * 1024)} MB.")
-    if not data:
-        raise UploadError(f"«{original}» rỗng.")
-    content_type, magics = ALLOWED_UPLOADS[extension]
-    if not data.startswith(magics):
-        raise UploadError(f"«{original}» không đúng định dạng {extension[1:].upper()}.")
-    return original, content_type, data
-
-
-def store_uploads(checked: list[tuple[str, str, bytes]], user, *, task: Task | None = None,
-                  line: StatusLine | None = None, submission=None) -> list[Attachment]:
-    """Write checked files under generated names and record them (in the task's history for a task)."""
-    folder = upload_folder()
-    attachments = []
-    for original, content_type, data in checked:
-        stored = uuid.uuid4().hex
-        (folder / stored).write_bytes(data)
-        attachment = Attachment(task_id=task.id if task else None, line=line, submission_id=submission.id if submission else None,
-                                stored_name=stored, original_name=original, content_type=content_type, size=len(data),
-                                uploaded_by=user)
-        db.session.add(attachment)
-        if task is not None:
-            record(task, "attachment", None, original, user, line=line)
-        attachments.append(attachment)
-    db.session.flush()
+def attach_to_line(checked: list[tuple[str, str, bytes]], user, line: StatusLine) -> list[Attachment]:
+    """Store files posted with a line update and record each in the task's history."""
+    attachments = store_uploads(checked, user, task=line.task, line=line)
+    for attachment in attachments:
+        record(line.task, "attachment", None, attachment.original_name, user, line=line)
     return attachments
 
 

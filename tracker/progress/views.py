@@ -17,10 +17,11 @@ from .filters import TaskFilterForm
 from .listing import agency_sheet, directory, task_page
 from .categories import CATEGORY_LABELS
 from .forms import AssignmentForm, CommentForm, ConfirmForm, DeadlineForm, LineUpdateForm
-from .models import Attachment, Comment, StatusLine, TaskEvent
-from .services import (ConflictError, LineChange, UploadError, add_assignment, add_comment, category_of_task,
-                       change_deadline, check_upload, line_categories, remove_assignment, store_uploads, update_line,
-                       upload_folder, validate_change)
+from ..files.models import Attachment
+from ..files.services import UploadError, check_upload, upload_folder
+from .models import Comment, StatusLine, TaskEvent
+from .services import (ConflictError, LineChange, add_assignment, add_comment, attach_to_line, category_of_task,
+                       change_deadline, line_categories, remove_assignment, update_line, validate_change)
 
 bp = Blueprint("progress", __name__)
 
@@ -140,7 +141,7 @@ def update_line_view(code: str, line_id: int):
         if not errors:
             try:
                 changed = update_line(line, change, current_user, form.expected_version(), today)
-                store_uploads(checked, current_user, task=task, line=line)
+                attach_to_line(checked, current_user, line)
                 db.session.commit()
             except (ConflictError, StaleDataError):
                 db.session.rollback()

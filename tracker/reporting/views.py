@@ -11,8 +11,8 @@ from ..extensions import db
 from ..plan.models import LEVEL_LABELS
 from ..plan.services import find_agency
 from ..plan.views import plan_or_404
-from ..progress.models import Attachment
-from ..progress.services import UploadError, check_upload, store_uploads
+from ..files.models import Attachment
+from ..files.services import UploadError, check_upload, store_uploads
 from .forms import AdhocRoundForm, PolicyForm, ReturnForm, SubmitForm
 from .models import ReportingRound, Submission
 from .services import (BODY_STATE_LABELS, ReportError, body_state, ensure_quarterly_rounds, open_adhoc_round,
