@@ -74,6 +74,12 @@ def _register_login(app: Flask) -> None:
 
 
 def _register_filters(app: Flask) -> None:
+    from .auth import policy
+
+    # Templates ask the same policy as views: they never compare role strings.
+    app.jinja_env.globals.update(is_office=policy.is_office, is_officer=policy.is_officer,
+                                 can_submit_report=policy.can_submit_report)
+
     @app.template_filter("vndate")
     def vndate(value: date | None) -> str:
         # Babel's Vietnamese short date is d/M/yy; offices write dd/mm/yyyy.

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.policy import can_update_line
+from ..auth.policy import can_update_line, sees_every_reminder
 from ..auth.services import user_for_token
 from ..clock import local_today, parse_iso_date
 from ..extensions import csrf, db
@@ -226,7 +226,7 @@ def reminders():
     if as_of is None:
         return jsonify({"errors": {"as_of": ["must be a date YYYY-MM-DD"]}}), 400
     user = api_user()
-    result = overview(as_of, user.id if user.role == "officer" else None)
+    result = overview(as_of, None if sees_every_reminder(user) else user.id)
     return jsonify({
         "as_of": as_of.isoformat(),
         "due": [{"rule": d.rule, "recipient": result.emails.get(d.recipient_id), "subject_type": d.subject_type,

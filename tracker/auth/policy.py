@@ -1,4 +1,5 @@
-"""Who may do what. Every view and API endpoint asks here; nothing trusts an agency id from a form."""
+"""Who may do what. Every view, API endpoint and template asks here (templates see these functions as
+globals); nothing compares role strings elsewhere, and nothing trusts an agency id from a form."""
 from __future__ import annotations
 
 from ..plan.models import Task
@@ -8,6 +9,26 @@ from .models import User
 def is_office(user) -> bool:
     """The coordination office manages the plan: deadlines, assignments, users."""
     return bool(getattr(user, "is_authenticated", False)) and user.role == "office" and user.active
+
+
+def is_officer(user) -> bool:
+    """An officer of a department or district: updates its own agency's work and reports for it."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role == "officer" and user.active
+
+
+def can_submit_report(user, round_) -> bool:
+    """An officer whose agency owes the round submits its report (the office reads and sends back)."""
+    return is_officer(user) and user.agency_id in {body.id for body in round_.bodies}
+
+
+def sees_every_reminder(user) -> bool:
+    """The office and leaders read every reminder; an officer, those addressed to them."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role in ("office", "leader")
+
+
+def can_read_message(user, message) -> bool:
+    """A queued or sent e-mail is read by its recipient and by the office."""
+    return is_office(user) or (bool(getattr(user, "is_authenticated", False)) and message.recipient_id == user.id)
 
 
 def can_update_line(user, line) -> bool:

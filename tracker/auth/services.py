@@ -21,7 +21,11 @@ _DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method="scrypt")
 
 
 class AccountError(ValueError):
-    """An account cannot be created or changed as asked."""
+    """An account cannot be created or changed as asked; `field` names the input at fault."""
+
+    def __init__(self, message: str, field: str = "email"):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -70,21 +74,55 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def create_user(email: str, agency_name: str, role: str, password: str, name: str = "") -> User:
+def _account_agency(agency_name: str):
+    """The one body an account belongs to, by any name or alias; AccountError for an unknown name or a group."""
+    agency = find_agency(agency_name)
+    if agency is None:
+        raise AccountError(f"Không có cơ quan «{agency_name}».", "agency")
+    if agency.is_group:
+        raise AccountError(f"«{agency.name}» là một nhóm cơ quan; tài khoản thuộc về một cơ quan cụ thể.", "agency")
+    return agency
+
+
+def _email_free(email: str, except_id: int | None = None) -> None:
+    taken = sa.select(User.id).where(User.email == email)
+    if except_id is not None:
+        taken = taken.where(User.id != except_id)
+    if db.session.scalar(taken):
+        raise AccountError(f"Đã có tài khoản {email}.")
+
+
+def create_user(email: str, agency_name: str, role: str, password: str, name: str = "",
+                active: bool = True) -> User:
     """A new account; the agency may be given by any name or alias the importer accepts."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise AccountError(f"Vai trò phải là một trong: {', '.join(ROLES)}.")
-    agency = find_agency(agency_name)
-    if agency is None:
-        raise AccountError(f"Không có cơ quan «{agency_name}».")
-    if agency.is_group:
-        raise AccountError(f"«{agency.name}» là một nhóm cơ quan; tài khoản thuộc về một cơ quan cụ thể.")
-    if db.session.scalar(sa.select(User.id).where(User.email == email)):
-        raise AccountError(f"Đã có tài khoản {email}.")
-    user = User(email=email, name=nfc(name), agency=agency, role=role)
+        raise AccountError(f"Vai trò phải là một trong: {', '.join(ROLES)}.", "role")
+    if not password:
+        raise AccountError("Tài khoản mới cần mật khẩu.", "password")
+    agency = _account_agency(agency_name)
+    _email_free(email)
+    user = User(email=email, name=nfc(name), agency=agency, role=role, active=active)
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(user: User, by: User, *, email: str, name: str, agency_name: str, role: str, active: bool,
+                password: str = "") -> User:
+    """The office changes an account; nobody may take the office's rights away from themself."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise AccountError(f"Vai trò phải là một trong: {', '.join(ROLES)}.", "role")
+    agency = _account_agency(agency_name)
+    _email_free(email, except_id=user.id)
+    if user.id == by.id and (role != "office" or not active):
+        raise AccountError("Không thể tự bỏ quyền Văn phòng Điều phối của chính mình.", "role")
+    user.email, user.name, user.agency, user.role, user.active = email, nfc(name), agency, role, active
+    if password:
+        user.set_password(password)
+        user.failed_logins, user.locked_until = 0, None
     db.session.flush()
     return user
 

@@ -7,11 +7,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..clock import to_local, utcnow
 from ..extensions import db
-from ..plan.services import find_agency
 from .forms import LoginForm, PasswordForm, TokenForm, UserForm
 from .models import ApiToken, User
-from .policy import is_office
-from .services import AccountError, authenticate, create_user, normalise_email, safe_next
+from .decorators import office_required
+from .services import AccountError, authenticate, create_user, safe_next, update_user
 
 bp = Blueprint("auth", __name__)
 
@@ -94,64 +93,44 @@ def revoke_token(token_id: int):
     return redirect(url_for("auth.profile"))
 
 
-def _office_only() -> None:
-    if not is_office(current_user):
-        abort(403, description="Chỉ Văn phòng Điều phối quản lý tài khoản.")
-
-
 @bp.route("/admin/users", methods=["GET", "POST"])
 @login_required
+@office_required
 def users():
     """The office lists accounts and creates new ones."""
-    _office_only()
     form = UserForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            if not form.password.data:
-                form.password.errors = ["Tài khoản mới cần mật khẩu."]
-            else:
-                try:
-                    user = create_user(form.email.data, form.agency.data, form.role.data, form.password.data,
-                                       form.name.data or "")
-                    user.active = form.active.data
-                    db.session.commit()
-                    flash(f"Đã tạo tài khoản {user.email}.", "success")
-                    return redirect(url_for("auth.users"))
-                except AccountError as exc:
-                    db.session.rollback()
-                    form.email.errors = [str(exc)]
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.email.data, form.agency.data, form.role.data, form.password.data,
+                               form.name.data or "", active=form.active.data)
+            db.session.commit()
+            flash(f"Đã tạo tài khoản {user.email}.", "success")
+            return redirect(url_for("auth.users"))
+        except AccountError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors = [str(exc)]
     accounts = db.session.scalars(sa.select(User).order_by(User.email)).all()
-    return render_template("auth/users.html", form=form, accounts=accounts), status
+    return render_template("auth/users.html", form=form, accounts=accounts), 400 if request.method == "POST" else 200
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @login_required
+@office_required
 def edit_user(user_id: int):
     """The office changes an account's agency, role, password or whether it is active."""
-    _office_only()
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user) if request.method == "GET" else UserForm()
     if request.method == "GET":
         form.agency.data = user.agency.name
     if form.validate_on_submit():
-        agency = find_agency(form.agency.data)
-        email = normalise_email(form.email.data)
-        taken = db.session.scalar(sa.select(User.id).where(User.email == email, User.id != user.id))
-        if agency is None or agency.is_group:
-            form.agency.errors = [f"Không có cơ quan «{form.agency.data}»."]
-        elif taken:
-            form.email.errors = [f"Đã có tài khoản {email}."]
-        elif user.id == current_user.id and (form.role.data != "office" or not form.active.data):
-            form.role.errors = ["Không thể tự bỏ quyền Văn phòng Điều phối của chính mình."]
-        else:
-            user.email, user.name, user.agency, user.role = email, form.name.data or "", agency, form.role.data
-            user.active = form.active.data
-            if form.password.data:
-                user.set_password(form.password.data)
-                user.failed_logins, user.locked_until = 0, None
+        try:
+            update_user(user, current_user, email=form.email.data, name=form.name.data or "",
+                        agency_name=form.agency.data, role=form.role.data, active=form.active.data,
+                        password=form.password.data or "")
             db.session.commit()
             flash(f"Đã lưu tài khoản {user.email}.", "success")
             return redirect(url_for("auth.users"))
+        except AccountError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors = [str(exc)]
     return render_template("auth/user_edit.html", form=form, account=user), 400 if form.errors else 200

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..auth.decorators import office_required
 from ..auth.policy import can_comment, can_download, can_update_line, is_office
 from ..clock import local_today
 from ..extensions import db
@@ -174,11 +175,10 @@ def comment_view(code: str):
 
 
 @bp.post("/tasks/<code>/deadline")
+@office_required
 def deadline_view(code: str):
     """The office moves a task's deadline, giving a reason."""
     task = task_or_404(code)
-    if not is_office(current_user):
-        abort(403, description="Chỉ Văn phòng Điều phối được đổi hạn.")
     form = DeadlineForm()
     if not form.validate_on_submit():
         return render_task(task, 400, forms={"deadline": form})
@@ -189,11 +189,10 @@ def deadline_view(code: str):
 
 
 @bp.post("/tasks/<code>/assignments")
+@office_required
 def add_assignment_view(code: str):
     """The office names an agency or group on the task."""
     task = task_or_404(code)
-    if not is_office(current_user):
-        abort(403, description="Chỉ Văn phòng Điều phối được phân công.")
     form = AssignmentForm()
     agency = find_agency(form.agency.data or "") if form.validate_on_submit() else None
     if agency is None:
@@ -207,11 +206,10 @@ def add_assignment_view(code: str):
 
 
 @bp.post("/tasks/<code>/assignments/<int:assignment_id>/delete")
+@office_required
 def remove_assignment_view(code: str, assignment_id: int):
     """The office takes an agency off a task."""
     task = task_or_404(code)
-    if not is_office(current_user):
-        abort(403, description="Chỉ Văn phòng Điều phối được phân công.")
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or assignment.task_id != task.id:
         abort(404)

@@ -15,6 +15,7 @@ from datetime import date, timedelta, timezone
 import sqlalchemy as sa
 
 from ..auth.models import User
+from ..auth.policy import is_office
 from ..clock import zone
 from ..extensions import db
 from ..plan.models import Agency, Assignment, Plan, Task, agency_members
@@ -23,7 +24,7 @@ from ..progress.category_sql import task_in_category
 from ..progress.models import StatusLine
 from ..reporting.models import ReportingRound, Submission, round_bodies
 from .calendar import WorkCalendar
-from .models import ReminderOptOut, ReminderSettings
+from .models import RULES, ReminderOptOut, ReminderSettings
 
 BATCH = 2000
 # Rules the coordination office cannot turn off: every overdue notice and the weekly overdue digest.
@@ -90,6 +91,30 @@ def settings() -> ReminderSettings:
         db.session.add(found)
         db.session.flush()
     return found
+
+
+def save_settings(current: ReminderSettings, *, before_days: str, overdue_notice: bool, digest_weekday: int,
+                  nudge_days: int, catch_up_days: int, holidays: str) -> ReminderSettings:
+    """The office's settings, the days before a deadline kept once each, largest first ("7,3,1")."""
+    days = sorted({int(part) for part in before_days.split(",") if part.strip()}, reverse=True)
+    current.before_days = ",".join(str(d) for d in days)
+    current.overdue_notice, current.digest_weekday = overdue_notice, digest_weekday
+    current.nudge_days, current.catch_up_days, current.holidays = nudge_days, catch_up_days, holidays.strip()
+    db.session.flush()
+    return current
+
+
+def forced_rules(user) -> set[str]:
+    """The rules a user cannot turn off: the office's overdue notices and digest."""
+    return set(FORCED_FOR_OFFICE) if is_office(user) else set()
+
+
+def choose_reminders(user, wanted: set[str]) -> None:
+    """Keep the user's choice of reminders: opt out of every rule not wanted (forced rules stay on)."""
+    wanted = wanted | forced_rules(user)
+    db.session.execute(sa.delete(ReminderOptOut).where(ReminderOptOut.user_id == user.id))
+    db.session.add_all(ReminderOptOut(user_id=user.id, rule=rule) for rule in RULES if rule not in wanted)
+    db.session.flush()
 
 
 def _before(deadline: date, today: date, days: list[int], cal: WorkCalendar) -> tuple[int, date] | None:

@@ -5,13 +5,14 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..auth.policy import is_office
+from ..auth.decorators import office_required
+from ..auth.policy import can_read_message, sees_every_reminder
 from ..extensions import db
 from ..plan.views import as_of_param
 from .forms import PreferencesForm, SettingsForm
 from .models import RULE_LABELS, RULES, OutboxMessage, ReminderOptOut
 from .outbox import smtp_configured
-from .planner import FORCED_FOR_OFFICE, settings
+from .planner import choose_reminders, forced_rules, save_settings, settings
 from .sweep import overview
 
 bp = Blueprint("reminders", __name__)
@@ -19,7 +20,7 @@ bp = Blueprint("reminders", __name__)
 
 def _scope() -> int | None:
     """Officers see the reminders addressed to them; the office and leaders see everyone's."""
-    return current_user.id if current_user.role == "officer" else None
+    return None if sees_every_reminder(current_user) else current_user.id
 
 
 @bp.get("/reminders")
@@ -32,10 +33,9 @@ def index():
 
 
 @bp.get("/outbox")
+@office_required
 def outbox():
     """Every queued or sent message (the coordination office only)."""
-    if not is_office(current_user):
-        abort(403, description="Chỉ Văn phòng Điều phối xem hộp thư đi.")
     status = request.args.get("status", "")
     query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
     if status:
@@ -48,27 +48,23 @@ def outbox():
 def outbox_message(message_id: int):
     """One message as it was (or will be) sent."""
     message = db.get_or_404(OutboxMessage, message_id)
-    if not is_office(current_user) and message.recipient_id != current_user.id:
+    if not can_read_message(current_user, message):
         abort(403)
     return render_template("reminders/message.html", message=message)
 
 
 @bp.route("/reminders/settings", methods=["GET", "POST"])
+@office_required
 def edit_settings():
     """The office sets the days before deadlines, the weekly digest, nudges and holidays."""
-    if not is_office(current_user):
-        abort(403, description="Chỉ Văn phòng Điều phối đổi cài đặt nhắc việc.")
     current = settings()
     form = SettingsForm(obj=current)
     if request.method == "GET":
         form.digest_weekday.data = str(current.digest_weekday)
     if form.validate_on_submit():
-        current.before_days = ",".join(str(d) for d in sorted({int(p) for p in form.before_days.data.split(",")
-                                                               if p.strip()}, reverse=True))
-        current.overdue_notice = form.overdue_notice.data
-        current.digest_weekday = int(form.digest_weekday.data)
-        current.nudge_days, current.catch_up_days = form.nudge_days.data, form.catch_up_days.data
-        current.holidays = form.holidays.data.strip()
+        save_settings(current, before_days=form.before_days.data, overdue_notice=form.overdue_notice.data,
+                      digest_weekday=int(form.digest_weekday.data), nudge_days=form.nudge_days.data,
+                      catch_up_days=form.catch_up_days.data, holidays=form.holidays.data)
         db.session.commit()
         flash("Đã lưu cài đặt nhắc việc.", "success")
         return redirect(url_for("reminders.edit_settings"))
@@ -78,14 +74,12 @@ def edit_settings():
 @bp.route("/profile/reminders", methods=["GET", "POST"])
 def preferences():
     """Each user chooses the reminders they get; the office's overdue digest stays on."""
-    forced = FORCED_FOR_OFFICE if current_user.role == "office" else set()
+    forced = forced_rules(current_user)
     opted = set(db.session.scalars(sa.select(ReminderOptOut.rule).where(ReminderOptOut.user_id == current_user.id)))
     if request.method == "POST":
         if not PreferencesForm().validate_on_submit():
             abort(400, description="Biểu mẫu đã hết hạn; tải lại trang.")
-        wanted = {rule for rule in RULES if request.form.get(rule) == "y"} | forced
-        db.session.execute(sa.delete(ReminderOptOut).where(ReminderOptOut.user_id == current_user.id))
-        db.session.add_all(ReminderOptOut(user_id=current_user.id, rule=rule) for rule in RULES if rule not in wanted)
+        choose_reminders(current_user, {rule for rule in RULES if request.form.get(rule) == "y"})
         db.session.commit()
         flash("Đã lưu lựa chọn nhắc việc.", "success")
         return redirect(url_for("reminders.preferences"))

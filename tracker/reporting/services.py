@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from ..clock import utcnow
 from ..extensions import db
-from ..plan.models import Agency, Plan
+from ..plan.models import LEVEL_LABELS, Agency, Plan
+from ..plan.services import find_agency
 from ..text import nfc
 from .models import ReportingPolicy, ReportingRound, Submission
 
@@ -16,17 +17,51 @@ ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
 class ReportError(ValueError):
-    """A submission or round that cannot be accepted as asked."""
+    """A submission or round that cannot be accepted as asked; `field` names the input at fault."""
+
+    def __init__(self, message: str, field: str = "body"):
+        super().__init__(message)
+        self.field = field
 
 
 def policy_of(plan: Plan) -> ReportingPolicy:
-    """The plan's reporting policy, created with defaults on first use."""
-    policy = db.session.get(ReportingPolicy, plan.id)
-    if policy is None:
-        policy = ReportingPolicy(plan_id=plan.id, cutoff_day=14, due_day=18, levels="department,district")
-        db.session.add(policy)
-        db.session.flush()
+    """The plan's reporting policy: the one the office saved, or the defaults (not written: reading never writes)."""
+    return db.session.get(ReportingPolicy, plan.id) or ReportingPolicy(
+        plan_id=plan.id, cutoff_day=14, due_day=18, levels="department,district")
+
+
+def set_policy(plan: Plan, cutoff_day: int, due_day: int, levels_text: str) -> ReportingPolicy:
+    """The office sets when quarterly reports are counted and due and which levels owe them; rounds follow."""
+    levels = [level.strip() for level in levels_text.split(",") if level.strip()]
+    bad = [level for level in levels if level not in LEVEL_LABELS or level == "group"]
+    if bad or not levels:
+        raise ReportError(f"Cấp không hợp lệ: {', '.join(bad) or '(trống)'}.", "levels")
+    if cutoff_day > due_day:
+        raise ReportError("Ngày chốt số liệu phải trước hạn nộp.", "cutoff_day")
+    policy = policy_of(plan)
+    policy.cutoff_day, policy.due_day, policy.levels = cutoff_day, due_day, ",".join(levels)
+    db.session.add(policy)
+    ensure_quarterly_rounds(plan)
     return policy
+
+
+def resolve_bodies(text: str) -> list[Agency]:
+    """The agencies of a list typed one a line (or separated by ";"), by name or alias; ReportError names the unknown."""
+    names = [n.strip() for line in text.splitlines() for n in line.split(";") if n.strip()]
+    found = [(name, find_agency(name)) for name in names]
+    unknown = [name for name, agency in found if agency is None]
+    if unknown:
+        raise ReportError(f"Không nhận ra: {', '.join(unknown)}.", "bodies")
+    return [agency for _, agency in found]
+
+
+def round_summaries(rounds: list[ReportingRound], today: date) -> dict[int, dict[str, int]]:
+    """For each round, how many bodies are in each state (submitted on time, late, not yet, overdue, returned)."""
+    summary = {}
+    for round_ in rounds:
+        states = [body_state(round_, body.id, today) for body in round_.bodies]
+        summary[round_.id] = {state: states.count(state) for state in BODY_STATE_LABELS}
+    return summary
 
 
 def _day_in(year: int, month: int, day: int) -> date:
@@ -67,9 +102,9 @@ def open_adhoc_round(plan: Plan, title: str, due_on: date, bodies: list[Agency],
         for body in agency.bodies():
             members.setdefault(body.id, body)
     if not members:
-        raise ReportError("Chọn ít nhất một cơ quan có thành viên cụ thể.")
+        raise ReportError("Chọn ít nhất một cơ quan có thành viên cụ thể.", "bodies")
     if due_on < today:
-        raise ReportError("Hạn nộp không thể trước hôm nay.")
+        raise ReportError("Hạn nộp không thể trước hôm nay.", "due_on")
     round_ = ReportingRound(plan_id=plan.id, kind="adhoc", title=nfc(title), period_start=today, period_end=due_on,
                             cutoff_on=today, due_on=due_on, note=nfc(note), created_by_id=user.id if user else None,
                             bodies=sorted(members.values(), key=lambda a: a.sort_key))

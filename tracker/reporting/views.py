@@ -2,28 +2,22 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..auth.policy import is_office
+from ..auth.decorators import office_required
+from ..auth.policy import can_submit_report, is_office
 from ..clock import local_today
 from ..extensions import db
-from ..plan.models import LEVEL_LABELS
-from ..plan.services import find_agency
-from ..plan.views import plan_or_404
 from ..files.models import Attachment
 from ..files.services import UploadError, check_upload, store_uploads
+from ..plan.views import plan_or_404
 from .forms import AdhocRoundForm, PolicyForm, ReturnForm, SubmitForm
 from .models import ReportingRound, Submission
-from .services import (BODY_STATE_LABELS, ReportError, body_state, ensure_quarterly_rounds, open_adhoc_round,
-                       policy_of, return_submission, submit_report)
+from .services import (BODY_STATE_LABELS, ReportError, body_state, open_adhoc_round, policy_of, resolve_bodies,
+                       return_submission, round_summaries, set_policy, submit_report)
 
 bp = Blueprint("reporting", __name__, url_prefix="/rounds")
-
-
-def _office_only() -> None:
-    if not is_office(current_user):
-        abort(403, description="Chỉ Văn phòng Điều phối thực hiện việc này.")
 
 
 def round_or_404(round_id: int) -> ReportingRound:
@@ -38,18 +32,14 @@ def rounds():
     today = local_today()
     found = db.session.scalars(sa.select(ReportingRound).where(ReportingRound.plan_id == plan.id)
                                .order_by(ReportingRound.due_on, ReportingRound.id)).all()
-    summary = {}
-    for round_ in found:
-        states = [body_state(round_, body.id, today) for body in round_.bodies]
-        summary[round_.id] = {state: states.count(state) for state in BODY_STATE_LABELS}
-    return render_template("reporting/rounds.html", plan=plan, rounds=found, summary=summary, today=today,
-                           labels=BODY_STATE_LABELS)
+    return render_template("reporting/rounds.html", plan=plan, rounds=found, summary=round_summaries(found, today),
+                           today=today, labels=BODY_STATE_LABELS)
 
 
 def render_round(round_: ReportingRound, status: int = 200, submit_form=None, return_forms=None):
     """A round's page with the forms the current user may use."""
     today = local_today()
-    mine = current_user.agency_id in {b.id for b in round_.bodies} and current_user.role == "officer"
+    mine = can_submit_report(current_user, round_)
     own = round_.submission_of(current_user.agency_id) if mine else None
     can_submit = mine and (own is None or own.status == "returned")
     files = {s.id: db.session.scalars(sa.select(Attachment).where(Attachment.submission_id == s.id)).all()
@@ -72,7 +62,7 @@ def round_detail(round_id: int):
 def submit(round_id: int):
     """An officer submits its agency's report for the round."""
     round_ = round_or_404(round_id)
-    if current_user.role != "officer" or current_user.agency_id not in {b.id for b in round_.bodies}:
+    if not can_submit_report(current_user, round_):
         abort(403, description="Chỉ cơ quan phải nộp mới nộp được báo cáo kỳ này.")
     form = SubmitForm()
     if form.validate_on_submit():
@@ -90,9 +80,9 @@ def submit(round_id: int):
 
 
 @bp.post("/<int:round_id>/submissions/<int:submission_id>/return")
+@office_required
 def send_back(round_id: int, submission_id: int):
     """The office sends a report back with a reason."""
-    _office_only()
     round_ = round_or_404(round_id)
     submission = db.session.get(Submission, submission_id)
     if submission is None or submission.round_id != round_.id:
@@ -112,50 +102,37 @@ def send_back(round_id: int, submission_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@office_required
 def new_round():
     """The office opens an ad-hoc round for a list of bodies."""
-    _office_only()
     plan = plan_or_404()
     form = AdhocRoundForm()
     if form.validate_on_submit():
-        names = [n.strip() for line in form.bodies.data.splitlines() for n in line.split(";") if n.strip()]
-        found = [(n, find_agency(n)) for n in names]
-        unknown = [n for n, a in found if a is None]
-        if unknown:
-            form.bodies.errors = [f"Không nhận ra: {', '.join(unknown)}."]
-        else:
-            try:
-                round_ = open_adhoc_round(plan, form.title.data, form.due_on.data, [a for _, a in found],
-                                          current_user, local_today(), form.note.data or "")
-                db.session.commit()
-                flash("Đã mở kỳ báo cáo đột xuất.", "success")
-                return redirect(url_for("reporting.round_detail", round_id=round_.id))
-            except ReportError as exc:
-                form.due_on.errors = [str(exc)]
+        try:
+            round_ = open_adhoc_round(plan, form.title.data, form.due_on.data, resolve_bodies(form.bodies.data),
+                                      current_user, local_today(), form.note.data or "")
+            db.session.commit()
+            flash("Đã mở kỳ báo cáo đột xuất.", "success")
+            return redirect(url_for("reporting.round_detail", round_id=round_.id))
+        except ReportError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors = [str(exc)]
     return render_template("reporting/new.html", form=form, plan=plan), 400 if form.errors else 200
 
 
 @bp.route("/policy", methods=["GET", "POST"])
+@office_required
 def policy():
     """The office sets when quarterly reports are counted and due, and which levels owe them."""
-    _office_only()
     plan = plan_or_404()
-    current = policy_of(plan)
-    form = PolicyForm(obj=current)
+    form = PolicyForm(obj=policy_of(plan))
     if form.validate_on_submit():
-        levels = [level.strip() for level in form.levels.data.split(",") if level.strip()]
-        bad = [level for level in levels if level not in LEVEL_LABELS or level == "group"]
-        if bad or form.cutoff_day.data > form.due_day.data:
-            if bad:
-                form.levels.errors = [f"Cấp không hợp lệ: {', '.join(bad)}."]
-            else:
-                form.cutoff_day.errors = ["Ngày chốt số liệu phải trước hạn nộp."]
-        else:
-            current.cutoff_day, current.due_day, current.levels = form.cutoff_day.data, form.due_day.data, ",".join(levels)
-            ensure_quarterly_rounds(plan)
+        try:
+            set_policy(plan, form.cutoff_day.data, form.due_day.data, form.levels.data)
             db.session.commit()
             flash("Đã lưu lịch báo cáo quý.", "success")
             return redirect(url_for("reporting.rounds"))
-    elif request.method == "GET":
-        db.session.commit()  # keeps a policy created with defaults on first visit
+        except ReportError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors = [str(exc)]
     return render_template("reporting/policy.html", form=form, plan=plan), 400 if form.errors else 200
