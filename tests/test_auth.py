@@ -215,7 +215,7 @@ def test_office_creates_and_edits_accounts(seeded, client, auth):
     ({"email": "new@test.vn", "agency": "Sở Ma", "role": "officer", "password": "mat-khau-dai-du"}, "Không có cơ quan"),
     ({"email": "not-an-email", "agency": "Sở Nội vụ", "role": "officer", "password": "mat-khau-dai-du"}, "không hợp lệ"),
     ({"email": "new@test.vn", "agency": "Sở Nội vụ", "role": "officer", "password": "ngan"}, "ít nhất 10"),
-    ({"email": "new@test.vn", "agency": "Sở Nội vụ", "role": "king", "password": "mat-khau-dai-du"}, "Not a valid choice"),
+    ({"email": "new@test.vn", "agency": "Sở Nội vụ", "role": "king", "password": "mat-khau-dai-du"}, "Lựa chọn không hợp lệ"),
 ])
 def test_bad_account_form_gets_a_message_and_changes_nothing(seeded, client, auth, data, message):
     auth.login("vpdp@test.vn")

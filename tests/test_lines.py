@@ -6,6 +6,7 @@ import urllib.parse
 import pytest
 import sqlalchemy as sa
 
+from tracker.auth.models import ApiToken, User
 from tracker.extensions import db
 from tracker.plan.models import Agency, Task
 from tracker.files.models import Attachment
@@ -114,16 +115,25 @@ def test_ongoing_task_says_when_it_was_last_updated(seeded, client, auth, travel
     assert "cập nhật 7 ngày trước" in client.get("/tasks/IX.2").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"status": "paused", "paused_reason": ""}, "Tạm dừng cần nêu lý do."),
-    ({"status": "not_started", "progress": "20"}, "Chưa thực hiện thì tiến độ phải là 0%."),
-    ({"progress": "140"}, "Tiến độ từ 0 đến 100%."),
-    ({"progress": "abc"}, "Tiến độ"),
-    ({"status": "done", "completed_on": "2999-01-01"}, "Ngày hoàn thành không thể sau hôm nay."),
-    ({"status": "in_progress", "completed_on": "2021-03-01"}, "Chỉ nhập ngày hoàn thành khi trạng thái là Hoàn thành."),
-    ({"status": "finished"}, "Not a valid choice"),
-])
-def test_bad_update_gets_a_message_and_changes_nothing(seeded, client, auth, fields, message):
+BAD_UPDATES = [
+    ({"status": "paused", "paused_reason": ""}, "paused_reason", "Tạm dừng cần nêu lý do."),
+    ({"status": "not_started", "progress": "20"}, "progress", "Chưa thực hiện thì tiến độ phải là 0%."),
+    ({"progress": "140"}, "progress", "Tiến độ từ 0 đến 100%."),
+    ({"progress": "abc"}, "progress", "Không phải số nguyên."),
+    ({"progress": ""}, "progress", "Nhập tiến độ từ 0 đến 100."),
+    ({"status": "done", "completed_on": "2999-01-01"}, "completed_on", "Ngày hoàn thành không thể sau hôm nay."),
+    ({"status": "done", "completed_on": "01/03/2021"}, "completed_on",
+     "Ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2021-04-15."),
+    ({"status": "in_progress", "completed_on": "2021-03-01"}, "completed_on",
+     "Chỉ nhập ngày hoàn thành khi trạng thái là Hoàn thành."),
+    ({"status": "finished"}, "status", "Lựa chọn không hợp lệ."),
+    ({"note": "x" * 5001}, "note", "Không dài quá 5000 ký tự."),
+    ({"version": "abc"}, "version", "Phiên bản của dòng không hợp lệ; tải lại trang."),
+]
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), BAD_UPDATES)
+def test_bad_update_gets_a_message_and_changes_nothing(seeded, client, auth, fields, field, message):
     auth.login("khdt@test.vn")
     lid = line_id(seeded, "II.1", "Sở Kế hoạch và Đầu tư")
     response = post_line(client, "II.1", lid, **fields)
@@ -132,6 +142,20 @@ def test_bad_update_gets_a_message_and_changes_nothing(seeded, client, auth, fie
     with seeded.app_context():
         line = db.session.get(StatusLine, lid)
         assert (line.status, line.progress, line.version) == ("not_started", 0, 1)
+    assert events(seeded, "II.1") == []
+
+
+@pytest.mark.parametrize(("fields", "field", "message"), BAD_UPDATES)
+def test_the_api_says_the_same_as_the_page(seeded, client, fields, field, message):
+    """One schema for the operation: the same bad value gets the same message from the API."""
+    with seeded.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "khdt@test.vn"))
+        _, token = ApiToken.issue(user)
+        db.session.commit()
+    body = {"agency": "Sở KH&ĐT", "status": "in_progress", "progress": 30, "note": "", "version": 1, **fields}
+    response = client.post("/api/v1/tasks/II.1/updates", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 400
+    assert response.get_json()["errors"][field] == [message]
     assert events(seeded, "II.1") == []
 
 

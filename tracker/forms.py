@@ -1,7 +1,119 @@
-"""Form helpers every domain shares."""
+"""Form helpers every domain shares: Vietnamese messages for WTForms' own checks, and choice lists.
+
+WTForms ships no Vietnamese catalogue, so its built-in messages ("Not a valid integer value.") are
+translated here once; every form of the app derives from `Form` (pages, with CSRF) or `ApiForm`
+(JSON bodies and query strings, without), so a page and the API say the same thing about the same
+bad value.
+"""
 from __future__ import annotations
 
-from wtforms import SelectChoice
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import Form as PlainForm
+from wtforms import IntegerField, SelectChoice
+from wtforms.validators import StopValidation
+
+VIETNAMESE = {
+    "Field must be equal to %(other_name)s.": "Phải trùng với %(other_name)s.",
+    "Field must be at least %(min)d character long.": "Cần ít nhất %(min)d ký tự.",
+    "Field must be at least %(min)d characters long.": "Cần ít nhất %(min)d ký tự.",
+    "Field cannot be longer than %(max)d character.": "Không dài quá %(max)d ký tự.",
+    "Field cannot be longer than %(max)d characters.": "Không dài quá %(max)d ký tự.",
+    "Field must be exactly %(max)d character long.": "Phải đúng %(max)d ký tự.",
+    "Field must be exactly %(max)d characters long.": "Phải đúng %(max)d ký tự.",
+    "Field must be between %(min)d and %(max)d characters long.": "Cần từ %(min)d đến %(max)d ký tự.",
+    "Number must be at least %(min)s.": "Số phải từ %(min)s trở lên.",
+    "Number must be at most %(max)s.": "Số không được lớn hơn %(max)s.",
+    "Number must be between %(min)s and %(max)s.": "Số phải từ %(min)s đến %(max)s.",
+    "Date must be at least %(min)s.": "Ngày không được trước %(min)s.",
+    "Date must be at most %(max)s.": "Ngày không được sau %(max)s.",
+    "Date must be between %(min)s and %(max)s.": "Ngày phải từ %(min)s đến %(max)s.",
+    "This field is required.": "Mục này bắt buộc.",
+    "Invalid input.": "Giá trị không hợp lệ.",
+    "Invalid email address.": "Địa chỉ e-mail không hợp lệ.",
+    "Invalid value, must be one of: %(values)s.": "Giá trị phải là một trong: %(values)s.",
+    "Invalid value, can't be any of: %(values)s.": "Giá trị không được là: %(values)s.",
+    "Invalid CSRF Token.": "Biểu mẫu không hợp lệ (CSRF). Tải lại trang rồi thử lại.",
+    "CSRF token missing.": "Biểu mẫu thiếu mã bảo vệ (CSRF). Tải lại trang rồi thử lại.",
+    "CSRF failed.": "Biểu mẫu không hợp lệ (CSRF). Tải lại trang rồi thử lại.",
+    "CSRF token expired.": "Biểu mẫu đã hết hạn. Tải lại trang rồi thử lại.",
+    "Invalid Choice: could not coerce.": "Lựa chọn không hợp lệ.",
+    "Choices cannot be None.": "Chưa có lựa chọn nào.",
+    "Not a valid choice.": "Lựa chọn không hợp lệ.",
+    "Invalid choice(s): one or more data inputs could not be coerced.": "Có lựa chọn không hợp lệ.",
+    "'%(value)s' is not a valid choice for this field.": "«%(value)s» không phải lựa chọn hợp lệ.",
+    "'%(value)s' are not valid choices for this field.": "«%(value)s» không phải lựa chọn hợp lệ.",
+    "Not a valid datetime value.": "Thời điểm không hợp lệ.",
+    "Not a valid date value.": "Ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2021-04-15.",
+    "Not a valid time value.": "Giờ không hợp lệ.",
+    "Not a valid integer value.": "Không phải số nguyên.",
+    "Not a valid decimal value.": "Không phải số.",
+    "Not a valid float value.": "Không phải số.",
+}
+
+
+class VietnameseMessages:
+    """A gettext-like catalogue of WTForms' built-in messages."""
+
+    def gettext(self, message: str) -> str:
+        return VIETNAMESE.get(message, message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+_MESSAGES = VietnameseMessages()
+
+
+class Form(FlaskForm):
+    """A page's form: CSRF-protected, its messages in Vietnamese."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _MESSAGES
+
+
+class ApiForm(PlainForm):
+    """The same checks for a JSON body or a query string: no CSRF (the API authenticates by token)."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _MESSAGES
+
+
+class WholeNumberField(IntegerField):
+    """A whole number written in ASCII digits (no "²", no "٣", nothing beyond 18 digits); a value that is
+    not one gets that one message, not a second one from the range check."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] in ("", None):
+            return
+        raw = str(valuelist[0]).strip()
+        digits = raw[1:] if raw[:1] in "+-" else raw
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
+        self.data = int(raw)
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+
+
+def json_formdata(payload: dict) -> MultiDict:
+    """A JSON object as form data, so one form checks a page's post and the API's body alike.
+
+    Text and whole numbers become their text; anything else (true, 4.5, a list) becomes text the
+    form refuses in its own words; null and absent keys are both "not given".
+    """
+    data = MultiDict()
+    for key, value in payload.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            value = repr(value)
+        data.add(key, str(value))
+    return data
 
 
 def choices(any_label: str, labels: dict[str, str]) -> list[SelectChoice]:

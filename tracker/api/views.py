@@ -13,14 +13,16 @@ from ..auth.policy import can_update_line, sees_every_reminder
 from ..auth.services import user_for_token
 from ..clock import local_today, parse_iso_date
 from ..extensions import csrf, db
+from ..forms import json_formdata
 from ..progress.filters import TaskFilterForm
 from ..plan.models import ROLES, Agency, Task
 from ..plan.services import find_agency
 from ..plan.views import plan_or_404
 from ..progress.views import task_or_404
-from ..progress.models import STATUSES, StatusLine
+from ..progress.models import StatusLine
 from ..progress.listing import TaskRow, directory, task_page, task_rows
-from ..progress.services import ConflictError, LineChange, line_by_agency, line_categories, update_line, validate_change
+from ..progress.forms import LineUpdateApiForm
+from ..progress.services import ConflictError, line_by_agency, line_categories, update_line, validate_change
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # the API authenticates each request by token, not by cookie
@@ -139,14 +141,21 @@ def task(code: str):
 
 @bp.post("/tasks/<code>/updates")
 def post_update(code: str):
-    """Update one body's line: JSON {agency, status, progress, note, version}."""
+    """Update one body's line: JSON {agency, status, progress, note, paused_reason, completed_on, version}.
+
+    The body is checked by the page's own form (LineUpdateApiForm) and the same service rules, so a bad
+    value gets the same message here as on the task page.
+    """
     task = task_or_404(code)
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return jsonify({"errors": {"body": ["send a JSON object"]}}), 400
-    errors, change, agency = _read_update(payload)
-    if errors:
-        return jsonify({"errors": errors}), 400
+        return jsonify({"errors": {"body": ["Gửi một đối tượng JSON."]}}), 400
+    form = LineUpdateApiForm(formdata=json_formdata(payload), meta={"csrf": False})
+    if not form.validate():
+        return jsonify({"errors": form.errors}), 400
+    agency = find_agency(form.agency.data)
+    if agency is None:
+        return jsonify({"errors": {"agency": [f"Không có cơ quan «{form.agency.data}»."]}}), 400
     line = line_by_agency(task, agency)
     if line is None:
         return _error(404, f"{agency.name} has no line on task {task.code}.")
@@ -154,11 +163,12 @@ def post_update(code: str):
     if not can_update_line(user, line):
         return _error(403, "You may update only your own agency's lines.")
     today = local_today()
+    change = form.change()
     problems = validate_change(change, today)
     if problems:
         return jsonify({"errors": {k: [v] for k, v in problems.items()}}), 400
     try:
-        update_line(line, change, user, payload["version"], today)
+        update_line(line, change, user, form.expected_version(), today)
         db.session.commit()
     except (ConflictError, StaleDataError):
         db.session.rollback()
@@ -166,44 +176,6 @@ def post_update(code: str):
         return _error(409, "The line was changed since your version; here is the newer state.",
                       line=line_json(line, line_categories(line.task, today)[line.id]))
     return jsonify(line_json(line, line_categories(line.task, today)[line.id])), 201
-
-
-def _read_update(payload: dict) -> tuple[dict, LineChange | None, Agency | None]:
-    """Field errors, or the change and the agency it is for."""
-    errors: dict[str, list[str]] = {}
-    agency = None
-    name = payload.get("agency")
-    if not isinstance(name, str) or not name.strip():
-        errors["agency"] = ["required: the agency's name or alias"]
-    elif len(name) > 200 or (agency := find_agency(name)) is None:
-        errors["agency"] = ["unknown agency"]
-    status = payload.get("status")
-    if status not in STATUSES:
-        errors["status"] = [f"one of {', '.join(STATUSES)}"]
-    progress = payload.get("progress")
-    if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
-        errors["progress"] = ["a whole number from 0 to 100"]
-    note = payload.get("note", "")
-    if not isinstance(note, str) or len(note) > 5000:
-        errors["note"] = ["text of at most 5000 characters"]
-    reason = payload.get("paused_reason", "")
-    if not isinstance(reason, str) or len(reason) > 1000:
-        errors["paused_reason"] = ["text of at most 1000 characters"]
-    completed = payload.get("completed_on")
-    completed_on = None
-    if completed is not None:
-        try:
-            completed_on = date.fromisoformat(completed) if isinstance(completed, str) else None
-        except ValueError:
-            completed_on = None
-        if completed_on is None:
-            errors["completed_on"] = ["a date YYYY-MM-DD"]
-    version = payload.get("version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        errors["version"] = ["required: the line's version you last read"]
-    if errors:
-        return errors, None, None
-    return {}, LineChange(status, progress, note, reason, completed_on), agency
 
 
 @bp.get("/agencies")

@@ -1,17 +1,17 @@
 """Forms for signing in, the profile, and the office's user administration."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from ..forms import Form
 from ..forms import choices as _choices
 from .models import ROLE_LABELS
 
 MIN_PASSWORD = 10
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """E-mail and password."""
 
     email = EmailField("Thư điện tử", validators=[DataRequired("Nhập thư điện tử."), Length(max=254)])
@@ -19,7 +19,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     """Change one's own password."""
 
     current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired(), Length(max=200)])
@@ -28,13 +28,13 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField("Nhập lại", validators=[EqualTo("new", "Hai lần nhập không khớp.")])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     """Name a new API token."""
 
     name = StringField("Tên token (vd: phần mềm báo cáo)", validators=[Optional(), Length(max=100)])
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """The office creates or edits an account."""
 
     email = EmailField("Thư điện tử", validators=[DataRequired(), Email("Thư điện tử không hợp lệ."), Length(max=254)])

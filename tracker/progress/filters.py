@@ -1,10 +1,11 @@
 """The plan page's filters, shared by the page and the API: what to list, on which date, in what order."""
 from __future__ import annotations
 
-from wtforms import DateField, Form, IntegerField, SelectChoice, SelectField, StringField, ValidationError
+from wtforms import DateField, SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import Length, NumberRange, Optional
 
 from ..extensions import db
+from ..forms import ApiForm, WholeNumberField
 from ..forms import choices as _choices
 from ..plan.models import ROLE_LABELS, Agency, Plan
 from ..plan.services import TaskFilter, find_agency
@@ -13,19 +14,7 @@ from .categories import CATEGORY_LABELS
 from .listing import SORT_LABELS
 
 
-class PageField(IntegerField):
-    """A page number; anything but plain ASCII digits is refused in Vietnamese, never converted."""
-
-    def process_formdata(self, valuelist):
-        if valuelist and valuelist[0] != "":
-            raw = valuelist[0]
-            if not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
-                self.data = None
-                raise ValueError(f"Số trang «{raw[:20]}» không hợp lệ.")
-            self.data = int(raw)
-
-
-class TaskFilterForm(Form):
+class TaskFilterForm(ApiForm):
     """Filters read from the query string; bad values become field errors, never exceptions."""
 
     q = StringField("Tìm kiếm", validators=[Optional(), Length(max=200)])
@@ -37,7 +26,7 @@ class TaskFilterForm(Form):
     as_of = DateField("Tính đến ngày", validators=[Optional()])
     sort = SelectField("Sắp xếp", choices=[SelectChoice(k, v) for k, v in SORT_LABELS.items()], default="section",
                        validators=[Optional()])
-    page = PageField("Trang", default=1, validators=[Optional(), NumberRange(1, 100_000, "Trang từ 1 đến 100000.")])
+    page = WholeNumberField("Trang", default=1, validators=[Optional(), NumberRange(1, 100_000, "Trang từ 1 đến 100000.")])
 
     def __init__(self, formdata, plan: Plan, **kwargs):
         super().__init__(formdata, **kwargs)

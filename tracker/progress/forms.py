@@ -1,50 +1,66 @@
 """Forms for updating a line, commenting, moving a deadline and changing assignments."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..forms import Form, WholeNumberField
 from ..forms import choices as _choices
 from ..plan.models import ROLE_LABELS
 from .models import STATUS_LABELS
+from .services import LineChange
 
 
-class LineUpdateForm(FlaskForm):
-    """An executing body's update of its own line."""
+class LineUpdateForm(Form):
+    """An executing body's update of its own line: the one schema of this operation, for the page and the API."""
 
-    status = SelectField("Trạng thái", choices=_choices("— chọn —", STATUS_LABELS)[1:], validators=[InputRequired()])
-    progress = IntegerField("Tiến độ (%)", validators=[InputRequired("Nhập tiến độ từ 0 đến 100."),
+    status = SelectField("Trạng thái", choices=_choices("— chọn —", STATUS_LABELS)[1:],
+                         validators=[InputRequired("Chọn trạng thái.")])
+    progress = WholeNumberField("Tiến độ (%)", validators=[InputRequired("Nhập tiến độ từ 0 đến 100."),
                                                        NumberRange(0, 100, "Tiến độ từ 0 đến 100%%.")])
     note = TextAreaField("Ghi chú", validators=[Optional(), Length(max=5000)])
     paused_reason = StringField("Lý do tạm dừng", validators=[Optional(), Length(max=1000)])
     completed_on = DateField("Ngày hoàn thành", validators=[Optional()])
-    version = HiddenField(validators=[InputRequired()])
+    version = HiddenField(validators=[InputRequired("Thiếu phiên bản của dòng; tải lại trang.")])
     attachments = MultipleFileField("Tệp đính kèm (PDF, DOCX, XLSX, ảnh)")
+
+    def validate_version(self, field) -> None:
+        if self.expected_version() is None:
+            raise ValidationError("Phiên bản của dòng không hợp lệ; tải lại trang.")
 
     def expected_version(self) -> int | None:
         """The version the form was loaded at, or None when tampered with."""
-        try:
-            return int(self.version.data)
-        except (TypeError, ValueError):
-            return None
+        raw = self.version.data
+        return int(raw) if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+    def change(self) -> LineChange:
+        """What the body submits, for the service to check against the line and apply."""
+        return LineChange(self.status.data, self.progress.data, self.note.data or "", self.paused_reason.data or "",
+                          self.completed_on.data)
 
 
-class CommentForm(FlaskForm):
+class LineUpdateApiForm(LineUpdateForm):
+    """The same update posted as JSON, which also names the agency whose line it is."""
+
+    agency = StringField("Cơ quan", validators=[InputRequired("Nhập tên cơ quan (hoặc tên viết tắt)."),
+                                                Length(max=200)])
+
+
+class CommentForm(Form):
     """A comment by any body named on the task."""
 
     body = TextAreaField("Ý kiến", validators=[DataRequired("Nhập nội dung ý kiến."), Length(max=5000)])
 
 
-class DeadlineForm(FlaskForm):
+class DeadlineForm(Form):
     """The office moves a deadline, with a reason."""
 
     due_on = DateField("Hạn mới", validators=[InputRequired("Chọn hạn mới.")])
     reason = StringField("Lý do", validators=[DataRequired("Đổi hạn cần nêu lý do."), Length(max=1000)])
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(Form):
     """The office names an agency on a task."""
 
     agency = StringField("Cơ quan (tên hoặc tên viết tắt)", validators=[DataRequired("Nhập tên cơ quan."),
@@ -52,5 +68,5 @@ class AssignmentForm(FlaskForm):
     role = SelectField("Vai trò", choices=_choices("", ROLE_LABELS)[1:], validators=[InputRequired()])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare form for buttons that only need CSRF protection."""

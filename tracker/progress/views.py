@@ -21,7 +21,7 @@ from .forms import AssignmentForm, CommentForm, ConfirmForm, DeadlineForm, LineU
 from ..files.models import Attachment
 from ..files.services import UploadError, check_upload, upload_folder
 from .models import Comment, StatusLine, TaskEvent
-from .services import (ConflictError, LineChange, add_assignment, add_comment, attach_to_line, category_of_task,
+from .services import (ConflictError, add_assignment, add_comment, attach_to_line, category_of_task,
                        change_deadline, line_categories, remove_assignment, update_line, validate_change)
 
 bp = Blueprint("progress", __name__)
@@ -128,10 +128,8 @@ def update_line_view(code: str, line_id: int):
         abort(403, description="Chỉ cơ quan thực hiện được cập nhật dòng của mình.")
     form = LineUpdateForm(prefix=f"line{line.id}")
     today = local_today()
-    if form.validate_on_submit() and form.expected_version() is not None:
-        change = LineChange(form.status.data, form.progress.data, form.note.data or "",
-                            form.paused_reason.data or "", form.completed_on.data)
-        errors = validate_change(change, today)
+    if form.validate_on_submit():
+        errors = validate_change(form.change(), today)
         checked = []
         for upload in form.attachments.data or []:
             if upload and upload.filename:
@@ -141,7 +139,7 @@ def update_line_view(code: str, line_id: int):
                     errors.setdefault("attachments", str(exc))
         if not errors:
             try:
-                changed = update_line(line, change, current_user, form.expected_version(), today)
+                changed = update_line(line, form.change(), current_user, form.expected_version(), today)
                 attach_to_line(checked, current_user, line)
                 db.session.commit()
             except (ConflictError, StaleDataError):
@@ -154,8 +152,6 @@ def update_line_view(code: str, line_id: int):
             return redirect(url_for("progress.task_detail", code=task.code, _anchor=f"line-{line.id}"))
         for name, message in errors.items():
             getattr(form, name).errors = [message]
-    elif form.expected_version() is None and not form.errors:
-        form.version.errors = ["Thiếu phiên bản của dòng; tải lại trang."]
     return render_task(task, 400, forms={line.id: form})
 
 

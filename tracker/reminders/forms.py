@@ -1,25 +1,25 @@
 """The office's reminder settings, and each user's choice of reminders."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms import BooleanField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import InputRequired, Length, NumberRange
 
+from ..forms import Form, WholeNumberField
 from ..forms import choices as _choices
 from .calendar import WorkCalendar
 
 WEEKDAYS = {"0": "Thứ Hai", "1": "Thứ Ba", "2": "Thứ Tư", "3": "Thứ Năm", "4": "Thứ Sáu"}
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     """Rules' defaults the coordination office can change."""
 
     before_days = StringField("Nhắc trước hạn (số ngày, cách nhau dấu phẩy)", validators=[InputRequired(), Length(max=50)])
     overdue_notice = BooleanField("Gửi thông báo quá hạn ngày sau hạn")
     digest_weekday = SelectField("Ngày gửi tổng hợp quá hạn hằng tuần", choices=_choices("", WEEKDAYS)[1:])
-    nudge_days = IntegerField("Nhắc cập nhật khi không cập nhật quá (ngày; 0: tắt)",
+    nudge_days = WholeNumberField("Nhắc cập nhật khi không cập nhật quá (ngày; 0: tắt)",
                               validators=[InputRequired(), NumberRange(0, 365)])
-    catch_up_days = IntegerField("Gửi bù thông báo đã lỡ trong vòng (ngày)", validators=[InputRequired(), NumberRange(0, 90)])
+    catch_up_days = WholeNumberField("Gửi bù thông báo đã lỡ trong vòng (ngày)", validators=[InputRequired(), NumberRange(0, 90)])
     holidays = TextAreaField("Ngày nghỉ lễ (mỗi dòng: MM-DD hằng năm hoặc YYYY-MM-DD)", validators=[Length(max=5000)])
 
     def validate_before_days(self, field) -> None:
@@ -33,5 +33,5 @@ class SettingsForm(FlaskForm):
             raise ValidationError(f"Không hiểu các dòng: {', '.join(bad[:5])}.")
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     """Which reminders a user receives; fields are added per rule."""
