@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from .config import load_config
-from .clock import to_local
+from .clock import vn_date, vn_time
 from .extensions import csrf, db, login_manager, migrate
 
 
@@ -80,16 +80,8 @@ def _register_filters(app: Flask) -> None:
     app.jinja_env.globals.update(is_office=policy.is_office, is_officer=policy.is_officer,
                                  can_submit_report=policy.can_submit_report)
 
-    @app.template_filter("vndate")
-    def vndate(value: date | None) -> str:
-        # Babel's Vietnamese short date is d/M/yy; offices write dd/mm/yyyy.
-        return value.strftime("%d/%m/%Y") if value else ""
-
-    @app.template_filter("vntime")
-    def vntime(value) -> str:
-        # Stored as naive UTC; shown in Việt Nam's zone, where it may already be the next day.
-        local = to_local(value)
-        return local.strftime("%H:%M %d/%m/%Y") if local else ""
+    app.add_template_filter(vn_date, "vndate")
+    app.add_template_filter(vn_time, "vntime")
 
 
 def _register_errors(app: Flask) -> None:

@@ -29,11 +29,26 @@ def to_local(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc).astimezone(zone())
 
 
+BAD_DATE = "Ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2021-04-15."
+
+
 def parse_iso_date(raw: str | None) -> date | None:
-    """A YYYY-MM-DD date, or None when absent or malformed (never an exception)."""
+    """A YYYY-MM-DD date, or None when absent or malformed (never an exception): the app's one date parser,
+    for ?as_of= on pages and the API and for every date field of every form."""
     if not raw or len(raw) != 10 or not raw.isascii():
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
         return None
+
+
+def vn_date(value: date | None) -> str:
+    """A date as Vietnamese offices write it, dd/mm/yyyy ("" for none); the one date format of the app."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def vn_time(moment: datetime | None) -> str:
+    """A stored naive-UTC timestamp as "HH:MM dd/mm/yyyy" in Việt Nam, where it may already be the next day."""
+    local = to_local(moment)
+    return local.strftime("%H:%M ") + vn_date(local.date()) if local else ""

@@ -10,8 +10,10 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Form as PlainForm
-from wtforms import IntegerField, SelectChoice
+from wtforms import DateField, IntegerField, SelectChoice
 from wtforms.validators import StopValidation
+
+from .clock import BAD_DATE, parse_iso_date
 
 VIETNAMESE = {
     "Field must be equal to %(other_name)s.": "Phải trùng với %(other_name)s.",
@@ -44,7 +46,7 @@ VIETNAMESE = {
     "'%(value)s' is not a valid choice for this field.": "«%(value)s» không phải lựa chọn hợp lệ.",
     "'%(value)s' are not valid choices for this field.": "«%(value)s» không phải lựa chọn hợp lệ.",
     "Not a valid datetime value.": "Thời điểm không hợp lệ.",
-    "Not a valid date value.": "Ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2021-04-15.",
+    "Not a valid date value.": BAD_DATE,
     "Not a valid time value.": "Giờ không hợp lệ.",
     "Not a valid integer value.": "Không phải số nguyên.",
     "Not a valid decimal value.": "Không phải số.",
@@ -94,6 +96,21 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError(self.gettext("Not a valid integer value."))
         self.data = int(raw)
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+
+
+class IsoDateField(DateField):
+    """A date as YYYY-MM-DD (what a browser's date input sends), read by the app's one date parser."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] in ("", None):
+            return
+        self.data = parse_iso_date(str(valuelist[0]).strip())
+        if self.data is None:
+            raise ValueError(self.gettext("Not a valid date value."))
 
     def pre_validate(self, form):
         if self.process_errors:

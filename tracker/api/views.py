@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.policy import can_update_line, sees_every_reminder
 from ..auth.services import user_for_token
-from ..clock import local_today, parse_iso_date
+from ..clock import BAD_DATE, local_today, parse_iso_date
 from ..extensions import csrf, db
 from ..forms import json_formdata
 from ..progress.filters import TaskFilterForm
@@ -120,7 +120,7 @@ def tasks():
     if not 1 <= per_page <= MAX_PER_PAGE:
         errors["per_page"] = [f"must be between 1 and {MAX_PER_PAGE}"]
     if as_of is None:
-        errors["as_of"] = ["must be a date YYYY-MM-DD"]
+        errors["as_of"] = [BAD_DATE]
     if not valid or errors:
         return jsonify({"errors": errors}), 400
     page = form.page.data or 1
@@ -135,7 +135,7 @@ def task(code: str):
     """One task by its code, such as IV.4, with its category and every body's line."""
     as_of = as_of_arg()
     if as_of is None:
-        return jsonify({"errors": {"as_of": ["must be a date YYYY-MM-DD"]}}), 400
+        return jsonify({"errors": {"as_of": [BAD_DATE]}}), 400
     return jsonify(with_lines(task_or_404(code), as_of))
 
 
@@ -196,7 +196,7 @@ def reminders():
 
     as_of = as_of_arg()
     if as_of is None:
-        return jsonify({"errors": {"as_of": ["must be a date YYYY-MM-DD"]}}), 400
+        return jsonify({"errors": {"as_of": [BAD_DATE]}}), 400
     user = api_user()
     result = overview(as_of, None if sees_every_reminder(user) else user.id)
     return jsonify({

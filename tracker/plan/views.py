@@ -9,7 +9,7 @@ from flask import Blueprint, abort, g, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from ..clock import local_today, parse_iso_date
+from ..clock import BAD_DATE, local_today, parse_iso_date
 from ..extensions import db
 from ..text import fold
 from .models import LEVEL_LABELS, Agency, AgencyAlias, Plan
@@ -82,7 +82,7 @@ def as_of_param() -> date:
         return local_today()
     found = parse_iso_date(raw)
     if found is None:
-        abort(400, description=f"Ngày «{raw[:20]}» không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2021-04-15.")
+        abort(400, description=f"«{raw[:20]}»: {BAD_DATE}")
     return found
 
 

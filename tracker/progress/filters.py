@@ -1,11 +1,11 @@
 """The plan page's filters, shared by the page and the API: what to list, on which date, in what order."""
 from __future__ import annotations
 
-from wtforms import DateField, SelectChoice, SelectField, StringField, ValidationError
+from wtforms import SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import Length, NumberRange, Optional
 
 from ..extensions import db
-from ..forms import ApiForm, WholeNumberField
+from ..forms import ApiForm, IsoDateField, WholeNumberField
 from ..forms import choices as _choices
 from ..plan.models import ROLE_LABELS, Agency, Plan
 from ..plan.services import TaskFilter, find_agency
@@ -23,7 +23,7 @@ class TaskFilterForm(ApiForm):
     role = SelectField("Vai trò", choices=_choices("Mọi vai trò", ROLE_LABELS), validators=[Optional()])
     kind = SelectField("Loại thời hạn", choices=_choices("Mọi loại", KIND_LABELS), validators=[Optional()])
     category = SelectField("Tình hình", choices=_choices("Mọi tình hình", CATEGORY_LABELS), validators=[Optional()])
-    as_of = DateField("Tính đến ngày", validators=[Optional()])
+    as_of = IsoDateField("Tính đến ngày", validators=[Optional()])
     sort = SelectField("Sắp xếp", choices=[SelectChoice(k, v) for k, v in SORT_LABELS.items()], default="section",
                        validators=[Optional()])
     page = WholeNumberField("Trang", default=1, validators=[Optional(), NumberRange(1, 100_000, "Trang từ 1 đến 100000.")])

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms import HiddenField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import Form, WholeNumberField
+from ..forms import Form, IsoDateField, WholeNumberField
 from ..forms import choices as _choices
 from ..plan.models import ROLE_LABELS
 from .models import STATUS_LABELS
@@ -21,7 +21,7 @@ class LineUpdateForm(Form):
                                                        NumberRange(0, 100, "Tiến độ từ 0 đến 100%%.")])
     note = TextAreaField("Ghi chú", validators=[Optional(), Length(max=5000)])
     paused_reason = StringField("Lý do tạm dừng", validators=[Optional(), Length(max=1000)])
-    completed_on = DateField("Ngày hoàn thành", validators=[Optional()])
+    completed_on = IsoDateField("Ngày hoàn thành", validators=[Optional()])
     version = HiddenField(validators=[InputRequired("Thiếu phiên bản của dòng; tải lại trang.")])
     attachments = MultipleFileField("Tệp đính kèm (PDF, DOCX, XLSX, ảnh)")
 
@@ -56,7 +56,7 @@ class CommentForm(Form):
 class DeadlineForm(Form):
     """The office moves a deadline, with a reason."""
 
-    due_on = DateField("Hạn mới", validators=[InputRequired("Chọn hạn mới.")])
+    due_on = IsoDateField("Hạn mới", validators=[InputRequired("Chọn hạn mới.")])
     reason = StringField("Lý do", validators=[DataRequired("Đổi hạn cần nêu lý do."), Length(max=1000)])
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..clock import to_local, utcnow
+from ..clock import to_local, utcnow, vn_date
 from ..extensions import db
 from ..plan.models import ROLE_LABELS, Agency, Task
 
@@ -108,7 +108,7 @@ class TaskEvent(db.Model):
         if self.kind == "progress":
             return f"{value}%"
         if self.kind in ("deadline", "completed_on"):
-            return date.fromisoformat(value).strftime("%d/%m/%Y")
+            return vn_date(date.fromisoformat(value))
         if isinstance(value, dict):
             return f"{value.get('agency')} ({ROLE_LABELS.get(value.get('role'), value.get('role'))})"
         return str(value)

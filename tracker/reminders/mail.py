@@ -7,6 +7,8 @@ from email.utils import make_msgid
 
 from flask import current_app, render_template
 
+from ..clock import vn_date
+
 from .models import RULE_LABELS, RULES
 
 # A digest lists this many items a rule, then says how many more there are and links to the list.
@@ -56,7 +58,7 @@ def subject_for(digest: Digest, today: date) -> str:
     if digest.counts.get("nudge"):
         parts.append(f"{digest.counts['nudge']} việc cần cập nhật")
     prefix = current_app.config["MAIL_SUBJECT_PREFIX"]
-    return f"{prefix} Nhắc việc ngày {today.strftime('%d/%m/%Y')}: {', '.join(parts)}"
+    return f"{prefix} Nhắc việc ngày {vn_date(today)}: {', '.join(parts)}"
 
 
 def render_digest(digest: Digest, user, today: date) -> tuple[str, str, str]:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from ..auth.models import User
 from ..auth.policy import is_office
-from ..clock import zone
+from ..clock import vn_date, zone
 from ..extensions import db
 from ..plan.models import Agency, Assignment, Plan, Task, agency_members
 from ..progress.categories import NO_DEADLINE_KINDS
@@ -145,10 +145,6 @@ def active_plan_ids(today: date) -> list[int]:
     return list(db.session.scalars(sa.select(Plan.id).where(Plan.year >= today.year - 1)))
 
 
-def _dated(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else ""
-
-
 def due_reminders(today: date, config: ReminderSettings, cal: WorkCalendar, audience: Audience) -> Iterator[Due]:
     """Every reminder due on or before today under the current state, plan by plan, batch by batch."""
     plan_ids = active_plan_ids(today)
@@ -219,9 +215,9 @@ def _deadline_reminder(task, today, days, config, cal) -> tuple[str, str, date, 
     if before:
         n, send_on = before
         return ("task_due_soon", f"{task.due_on.isoformat()}-{n}d", send_on,
-                f"hạn {_dated(task.due_on)} (còn {(task.due_on - today).days} ngày)")
+                f"hạn {vn_date(task.due_on)} (còn {(task.due_on - today).days} ngày)")
     if config.overdue_notice and (send_on := _after(task.due_on, today, config.catch_up_days, cal)):
-        return "task_overdue", task.due_on.isoformat(), send_on, f"quá hạn từ {_dated(task.due_on)}"
+        return "task_overdue", task.due_on.isoformat(), send_on, f"quá hạn từ {vn_date(task.due_on)}"
     return None
 
 
@@ -243,7 +239,7 @@ class _NudgeClock:
             periods = (self.today - last).days // self.period_days
             self._by_day[last] = None if periods < 1 else (
                 f"{last.isoformat()}#{periods}",
-                self.cal.on_or_before(last + timedelta(days=periods * self.period_days)), _dated(last))
+                self.cal.on_or_before(last + timedelta(days=periods * self.period_days)), vn_date(last))
         return self._by_day[last]
 
 
@@ -268,11 +264,11 @@ def _round_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
                 n, send_on = before
                 for user in audience.of_agency(agency_id, "round_due_soon"):
                     yield Due("round_due_soon", "round", round_id, user, f"{due_on.isoformat()}-{n}d", send_on,
-                              f"{title}: hạn nộp {_dated(due_on)} (còn {(due_on - today).days} ngày)", path, due_on)
+                              f"{title}: hạn nộp {vn_date(due_on)} (còn {(due_on - today).days} ngày)", path, due_on)
             else:
                 for user in audience.of_agency(agency_id, "round_overdue"):
                     yield Due("round_overdue", "round", round_id, user, due_on.isoformat(), after,
-                              f"{title}: quá hạn nộp từ {_dated(due_on)}", path, due_on)
+                              f"{title}: quá hạn nộp từ {vn_date(due_on)}", path, due_on)
 
 
 def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
@@ -288,7 +284,7 @@ def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
     for rows in task_batches(plan_ids, task_in_category("overdue", send_on)):
         leads = _lead_bodies([r.id for r in rows])
         for row in rows:
-            summary = f"{row.code} {row.title}: quá hạn từ {_dated(row.due_on)}"
+            summary = f"{row.code} {row.title}: quá hạn từ {vn_date(row.due_on)}"
             path = f"/tasks/{row.code}?year={row.year}"
             recipients = set(office)
             for agency_id in leads.get(row.id, ()):

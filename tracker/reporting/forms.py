@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import Form, WholeNumberField
+from ..forms import Form, IsoDateField, WholeNumberField
 
 
 class SubmitForm(Form):
@@ -25,7 +25,7 @@ class AdhocRoundForm(Form):
     """An ad-hoc round: what, by when, from whom."""
 
     title = StringField("Tên kỳ báo cáo", validators=[DataRequired("Nhập tên kỳ báo cáo."), Length(max=300)])
-    due_on = DateField("Hạn nộp", validators=[InputRequired("Chọn hạn nộp.")])
+    due_on = IsoDateField("Hạn nộp", validators=[InputRequired("Chọn hạn nộp.")])
     bodies = TextAreaField("Cơ quan phải nộp (mỗi dòng một tên hoặc tên viết tắt; nhóm được mở rộng)",
                            validators=[DataRequired("Nhập ít nhất một cơ quan."), Length(max=5000)])
     note = TextAreaField("Yêu cầu", validators=[Optional(), Length(max=5000)])
