@@ -1,5 +1,8 @@
-"""Flask extensions, created unbound and initialised in create_app()."""
+"""Flask extensions, created unbound and initialised in create_app(); column types every domain uses."""
 import sqlite3
+from enum import StrEnum
+
+import sqlalchemy as sa
 
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -46,3 +49,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         # few hundred thousand reminders, and every insert then reads pages from disk.
         cursor.execute("PRAGMA cache_size=-32000")
         cursor.close()
+
+
+def vocabulary(name: str, labels: dict[str, str]) -> type[StrEnum]:
+    """A StrEnum of the keys of a labels dict: the vocabulary is written once, with its Vietnamese labels."""
+    return StrEnum(name, {value.upper(): value for value in labels})
+
+
+def enum_column(vocabulary_: type[StrEnum], name: str, length: int = 20) -> sa.Enum:
+    """A non-native enum: a VARCHAR with a CHECK constraint named `name`, alike on SQLite and PostgreSQL.
+
+    Values are stored as the members' values; a member compares equal to its plain string.
+    """
+    return sa.Enum(vocabulary_, name=name, native_enum=False, create_constraint=True, length=length,
+                   values_callable=lambda members: [m.value for m in members], validate_strings=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..clock import utcnow
-from ..extensions import db
+from ..extensions import db, enum_column, vocabulary
 from ..plan.models import Agency
 
 ROLE_LABELS = {
@@ -21,6 +21,7 @@ ROLE_LABELS = {
     "leader": "Lãnh đạo (chỉ xem)",
 }
 ROLES = tuple(ROLE_LABELS)
+UserRole = vocabulary("UserRole", ROLE_LABELS)
 
 
 class User(UserMixin, db.Model):
@@ -30,7 +31,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), default="")
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
-    role: Mapped[str] = mapped_column(sa.String(20))
+    role: Mapped[str] = mapped_column(enum_column(UserRole, "role"))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)

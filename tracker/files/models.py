@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 class Attachment(db.Model):
     """A file posted with an update or a report, stored under a generated name; the original name is kept."""
 
+    __table_args__ = (
+        # Exactly one owner: a task (through a line update) or a submission; a line only with its task.
+        sa.CheckConstraint("(task_id IS NULL) <> (submission_id IS NULL) AND (line_id IS NULL OR task_id IS NOT NULL)",
+                           name="one_owner"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int | None] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
     line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("status_line.id", ondelete="SET NULL"))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from ..extensions import db
+from ..extensions import db, enum_column, vocabulary
 from ..text import fold, sort_key
 from .timeline import KIND_LABELS
 
@@ -24,6 +24,9 @@ LEVEL_LABELS = {
 }
 ROLE_LABELS = {"lead": "Chỉ đạo", "executing": "Cơ quan thực hiện", "coordinating": "Cơ quan phối hợp"}
 ROLES = tuple(ROLE_LABELS)
+Level = vocabulary("Level", LEVEL_LABELS)
+Role = vocabulary("Role", ROLE_LABELS)
+ScheduleKind = vocabulary("ScheduleKind", KIND_LABELS)
 
 agency_members = sa.Table(
     "agency_member",
@@ -72,7 +75,7 @@ class Agency(db.Model):
     name_folded: Mapped[str] = mapped_column(sa.String(200), index=True)
     # Vietnamese alphabetical order (Bắc Sơn before Bình Gia, Đ after D), kept in step with the name.
     sort_key: Mapped[str] = mapped_column(sa.String(400), index=True, default="")
-    level: Mapped[str] = mapped_column(sa.String(20))
+    level: Mapped[str] = mapped_column(enum_column(Level, "level"))
     note: Mapped[str] = mapped_column(sa.Text, default="")
 
     aliases: Mapped[list[AgencyAlias]] = relationship(
@@ -159,7 +162,7 @@ class Task(db.Model):
     executing_text: Mapped[str] = mapped_column(sa.Text, default="")
     coordinating_text: Mapped[str] = mapped_column(sa.Text, default="")
     timeline: Mapped[str] = mapped_column(sa.String(200), default="")
-    schedule_kind: Mapped[str] = mapped_column(sa.String(20), index=True)
+    schedule_kind: Mapped[str] = mapped_column(enum_column(ScheduleKind, "schedule_kind"), index=True)
     start_on: Mapped[date | None]
     due_on: Mapped[date | None]
     recurrence: Mapped[str | None] = mapped_column(sa.String(20))
@@ -213,9 +216,9 @@ class Assignment(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"))  # the unique key's prefix
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"))
-    role: Mapped[str] = mapped_column(sa.String(20))
+    role: Mapped[str] = mapped_column(enum_column(Role, "role"))
 
     task: Mapped[Task] = relationship(back_populates="assignments")
     agency: Mapped[Agency] = relationship()

@@ -1,8 +1,8 @@
 """Progress: one status line per executing body, comments, attachments, and an immutable history."""
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..clock import to_local, utcnow, vn_date
-from ..extensions import db
+from ..extensions import db, enum_column, vocabulary
 from ..plan.models import ROLE_LABELS, Agency, Task
 
 STATUS_LABELS = {
@@ -20,6 +20,7 @@ STATUS_LABELS = {
     "done": "Hoàn thành",
 }
 STATUSES = tuple(STATUS_LABELS)
+LineStatus = vocabulary("LineStatus", STATUS_LABELS)
 
 
 class StatusLine(db.Model):
@@ -28,10 +29,11 @@ class StatusLine(db.Model):
     __table_args__ = (sa.UniqueConstraint("task_id", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"))  # the unique key's prefix
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(20), default="not_started")
-    progress: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(enum_column(LineStatus, "status"), default="not_started")
+    progress: Mapped[int] = mapped_column(sa.CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
+                                          default=0)
     paused_reason: Mapped[str] = mapped_column(sa.Text, default="")
     note: Mapped[str] = mapped_column(sa.Text, default="")
     started_on: Mapped[date | None]
@@ -76,6 +78,7 @@ EVENT_LABELS = {
     "assignment": "Phân công", "comment": "Ý kiến", "attachment": "Tệp đính kèm", "completed_on": "Ngày hoàn thành",
     "paused_reason": "Lý do tạm dừng",
 }
+EventKind = vocabulary("EventKind", EVENT_LABELS)
 
 
 class TaskEvent(db.Model):
@@ -87,9 +90,9 @@ class TaskEvent(db.Model):
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id", ondelete="SET NULL"))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    kind: Mapped[str] = mapped_column(sa.String(20))
-    before: Mapped[str | None] = mapped_column(sa.Text)  # JSON
-    after: Mapped[str | None] = mapped_column(sa.Text)  # JSON
+    kind: Mapped[str] = mapped_column(enum_column(EventKind, "kind"))
+    before: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
     reason: Mapped[str] = mapped_column(sa.Text, default="")
 
     user: Mapped[User | None] = relationship()
@@ -125,13 +128,13 @@ class TaskEvent(db.Model):
 
     @property
     def before_value(self):
-        """The value before, decoded."""
-        return json.loads(self.before) if self.before is not None else None
+        """The value before (a JSON column: already decoded)."""
+        return self.before
 
     @property
     def after_value(self):
-        """The value after, decoded."""
-        return json.loads(self.after) if self.after is not None else None
+        """The value after (a JSON column: already decoded)."""
+        return self.after
 
 
 class HistoryIsImmutable(RuntimeError):

@@ -26,14 +26,18 @@ class ConflictError(Exception):
         self.line = line
 
 
+def _plain(value):
+    """A value as the JSON history column keeps it: dates as ISO text, enum members as their text."""
+    return None if value is None else json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
 def record(task: Task, kind: str, before, after, user, *, line: StatusLine | None = None,
            agency: Agency | None = None, reason: str = "") -> TaskEvent:
     """Append one entry to the task's history."""
     entry = TaskEvent(task_id=task.id, line_id=line.id if line else None,
                       agency_id=(agency.id if agency else (line.agency_id if line else None)),
                       user_id=user.id if user else None, kind=kind, reason=reason, at=utcnow(),
-                      before=None if before is None else json.dumps(before, ensure_ascii=False, default=str),
-                      after=None if after is None else json.dumps(after, ensure_ascii=False, default=str))
+                      before=_plain(before), after=_plain(after))
     db.session.add(entry)
     return entry
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..clock import utcnow
-from ..extensions import db
+from ..extensions import db, enum_column, vocabulary
 
 RULE_LABELS = {
     "task_due_soon": "Sắp đến hạn công việc",
@@ -19,6 +19,9 @@ RULE_LABELS = {
     "nudge": "Nhắc cập nhật tiến độ",
 }
 RULES = tuple(RULE_LABELS)
+Rule = vocabulary("Rule", RULE_LABELS)
+# What a ledger row reminds about: a body's line on a task, a round it owes, or a task in the weekly digest.
+SubjectType = vocabulary("SubjectType", {"line": "Dòng tiến độ", "round": "Kỳ báo cáo", "task": "Công việc"})
 
 
 class ReminderSettings(db.Model):
@@ -44,7 +47,7 @@ class ReminderOptOut(db.Model):
     """A rule a user chose not to receive."""
 
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
-    rule: Mapped[str] = mapped_column(sa.String(30), primary_key=True)
+    rule: Mapped[str] = mapped_column(enum_column(Rule, "rule", 30), primary_key=True)
 
 
 class SentReminder(db.Model):
@@ -63,8 +66,8 @@ class SentReminder(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    rule: Mapped[str] = mapped_column(sa.String(30))
-    subject_type: Mapped[str] = mapped_column(sa.String(20))  # line | submission | round_body | digest
+    rule: Mapped[str] = mapped_column(enum_column(Rule, "rule", 30))
+    subject_type: Mapped[str] = mapped_column(enum_column(SubjectType, "subject_type"))
     subject_id: Mapped[int]
     recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
     occurrence: Mapped[str] = mapped_column(sa.String(40))
@@ -85,6 +88,7 @@ class SentReminder(db.Model):
 
 
 OUTBOX_STATES = {"pending": "Chờ gửi", "sending": "Đang gửi", "sent": "Đã gửi", "failed": "Lỗi", "cancelled": "Đã hủy"}
+OutboxStatus = vocabulary("OutboxStatus", OUTBOX_STATES)
 
 
 class OutboxMessage(db.Model):
@@ -97,7 +101,7 @@ class OutboxMessage(db.Model):
     text_body: Mapped[str] = mapped_column(sa.Text)
     html_body: Mapped[str] = mapped_column(sa.Text)
     message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)  # kept across retries
-    status: Mapped[str] = mapped_column(sa.String(20), default="pending", index=True)
+    status: Mapped[str] = mapped_column(enum_column(OutboxStatus, "status"), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     lease_until: Mapped[datetime | None]

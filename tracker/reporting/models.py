@@ -8,10 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..clock import utcnow
-from ..extensions import db
+from ..extensions import db, enum_column, vocabulary
 from ..plan.models import Agency, Plan
 
 ROUND_KINDS = {"quarterly": "Báo cáo quý", "adhoc": "Báo cáo đột xuất"}
+RoundKind = vocabulary("RoundKind", ROUND_KINDS)
 
 
 class ReportingPolicy(db.Model):
@@ -49,7 +50,7 @@ class ReportingRound(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(sa.String(20))
+    kind: Mapped[str] = mapped_column(enum_column(RoundKind, "kind"))
     title: Mapped[str] = mapped_column(sa.String(300))
     period_start: Mapped[date]
     period_end: Mapped[date]
@@ -77,6 +78,7 @@ SUBMISSION_STATES = {
     "submitted": "Đã nộp",
     "returned": "Bị trả lại",
 }
+SubmissionStatus = vocabulary("SubmissionStatus", SUBMISSION_STATES)
 
 
 class Submission(db.Model):
@@ -87,7 +89,7 @@ class Submission(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("reporting_round.id", ondelete="CASCADE"), index=True)
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(20), default="submitted")
+    status: Mapped[str] = mapped_column(enum_column(SubmissionStatus, "status"), default="submitted")
     body: Mapped[str] = mapped_column(sa.Text, default="")
     submitted_on: Mapped[date]
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
