@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from conftest import PASSWORD, make_app
+from conftest import PASSWORD, another_app, make_app
 from tracker.auth.models import ApiToken, User
 from tracker.auth.services import authenticate, safe_next
 from tracker.clock import utcnow
@@ -47,7 +47,7 @@ def test_account_locks_after_repeated_failures_even_with_the_right_password(seed
 
 def test_lock_holds_across_worker_processes(seeded, tmp_path):
     # A second app on the same database stands for another gunicorn worker.
-    other = make_app(tmp_path)
+    other = another_app(seeded)
     for app in (seeded, other, seeded, other, seeded):
         with app.app_context():
             authenticate("khdt@test.vn", "sai")

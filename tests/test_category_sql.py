@@ -26,6 +26,7 @@ line_facts = st.builds(LineFacts, status=st.sampled_from(STATUSES), started_on=s
                        completed_on=st.none() | days)
 # Four times the profile's examples: cheap, and the rule every list stands on.
 EXAMPLES = settings(max_examples=4 * settings.default.max_examples)
+HOOK_EXAMPLES = settings(max_examples=2 * settings.default.max_examples)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_sql_categories_agree_with_the_specification(world, kind, due, lines, as
             db.session.rollback()
 
 
-@EXAMPLES
+@HOOK_EXAMPLES
 @given(lines=st.lists(line_facts, min_size=1, max_size=6), changes=st.lists(
     st.tuples(st.integers(min_value=0, max_value=5), line_facts), min_size=1, max_size=5))
 def test_facts_kept_by_the_flush_hook_equal_a_fresh_aggregate(world, lines, changes):

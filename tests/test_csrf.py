@@ -4,7 +4,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from conftest import PASSWORD, make_app
+from conftest import PASSWORD, another_app, make_app
 from test_authorization import ENDPOINTS, state
 from tracker.auth.models import User
 from tracker.extensions import db
@@ -16,7 +16,7 @@ from tracker.reporting.models import ReportingRound
 @pytest.fixture
 def csrf_app(seeded, tmp_path):
     """The seeded database served by an app with CSRF protection on."""
-    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    app = another_app(seeded, WTF_CSRF_ENABLED=True)
     return app
 
 

@@ -244,10 +244,10 @@ def test_without_smtp_messages_wait_in_the_outbox(seeded, runner, reader):
 
 
 def test_two_sweeps_at_once_record_each_reminder_once(seeded, tmp_path):
-    from conftest import make_app
+    from conftest import another_app
 
     configure(seeded)
-    apps = [seeded, make_app(tmp_path)]  # two scheduler processes on one database
+    apps = [seeded, another_app(seeded)]  # two scheduler processes on one database
     barrier = threading.Barrier(2)
     errors = []
 
@@ -275,11 +275,11 @@ def test_two_sweeps_at_once_record_each_reminder_once(seeded, tmp_path):
 
 
 def test_two_senders_at_once_send_each_message_once(seeded, mail_server, tmp_path):
-    from conftest import make_app
+    from conftest import another_app
 
     configure(seeded)
     t0 = sweep_only(seeded, date(2021, 3, 24))
-    other = make_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=mail_server.port)
+    other = another_app(seeded, SMTP_HOST="127.0.0.1", SMTP_PORT=mail_server.port)
     barrier = threading.Barrier(2)
 
     def deliver(app):
