@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from helpers import issue_token
 from conftest import PASSWORD
 from tracker.auth.models import ApiToken, User
 from tracker.extensions import db
@@ -122,11 +123,7 @@ def test_page_matrix(seeded, client, auth, ids, endpoint, actor):
 
 
 def _token(seeded, email):
-    with seeded.app_context():
-        user = db.session.scalar(sa.select(User).where(User.email == email))
-        _, secret = ApiToken.issue(user, "test")
-        db.session.commit()
-        return secret
+    return issue_token(seeded, email)
 
 
 @pytest.mark.parametrize(("actor", "expected"), [

@@ -4,7 +4,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from conftest import PASSWORD, another_app, make_app
+from conftest import PASSWORD, another_app
 from test_authorization import ENDPOINTS, state
 from tracker.auth.models import User
 from tracker.extensions import db

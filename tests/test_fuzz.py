@@ -3,11 +3,10 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import line_id
 from conftest import PASSWORD, reset_to_seeded
 from tracker.auth.models import ApiToken, User
 from tracker.extensions import db
-from tracker.plan.models import Agency, Task
-from tracker.progress.models import StatusLine
 
 # Examples as many as the profile gives (tests/conftest.py); each starts from a fresh copy of the seeded
 # database and a fresh client, so no example sees what another one changed.
@@ -30,9 +29,7 @@ json_value = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.
 
 
 def _line_id(app):
-    with app.app_context():
-        return db.session.scalar(sa.select(StatusLine.id).join(StatusLine.task).join(StatusLine.agency)
-                                 .where(Task.code == "II.1", Agency.name == "Sở Kế hoạch và Đầu tư"))
+    return line_id(app, "II.1", "Sở Kế hoạch và Đầu tư")
 
 
 @FUZZ

@@ -6,27 +6,13 @@ import urllib.parse
 import pytest
 import sqlalchemy as sa
 
-from tracker.auth.models import ApiToken, User
+from helpers import issue_token, line_id, line_of, task_of
 from tracker.extensions import db
 from tracker.plan.models import Agency, Task
 from tracker.files.models import Attachment
 from tracker.progress.models import HistoryIsImmutable, StatusLine, TaskEvent
 
 PDF = b"%PDF-1.4\n% test\n"
-
-
-def task_of(code):
-    return db.session.scalar(sa.select(Task).where(Task.code == code))
-
-
-def line_of(code, agency_name):
-    return db.session.scalar(sa.select(StatusLine).join(StatusLine.task).join(StatusLine.agency)
-                             .where(Task.code == code, Agency.name == agency_name))
-
-
-def line_id(app, code, agency_name):
-    with app.app_context():
-        return line_of(code, agency_name).id
 
 
 def post_line(client, code, lid, version=1, **fields):
@@ -148,10 +134,7 @@ def test_bad_update_gets_a_message_and_changes_nothing(seeded, client, auth, fie
 @pytest.mark.parametrize(("fields", "field", "message"), BAD_UPDATES)
 def test_the_api_says_the_same_as_the_page(seeded, client, fields, field, message):
     """One schema for the operation: the same bad value gets the same message from the API."""
-    with seeded.app_context():
-        user = db.session.scalar(sa.select(User).where(User.email == "khdt@test.vn"))
-        _, token = ApiToken.issue(user)
-        db.session.commit()
+    token = issue_token(seeded, "khdt@test.vn")
     body = {"agency": "Sở KH&ĐT", "status": "in_progress", "progress": 30, "note": "", "version": 1, **fields}
     response = client.post("/api/v1/tasks/II.1/updates", json=body, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 400

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from bench.synthetic import seed_synthetic
+from helpers import codes
 from conftest import PASSWORD, make_app
 from tracker.auth.services import create_user
 from tracker.extensions import db
@@ -21,10 +22,6 @@ from tracker.progress.category_sql import task_in_category
 from tracker.text import sort_key
 
 AS_OF = "2021-04-15"
-
-
-def codes(html: str) -> list[str]:
-    return re.findall(r'<td data-label="TT"><a href="[^"]+">([^<]+)</a>', html)
 
 
 def python_categories(as_of: date) -> dict[str, str]:

@@ -1,16 +1,11 @@
 """The pages a department officer or the coordination office reads."""
-import re
 
 import pytest
 import sqlalchemy as sa
 
+from helpers import codes
 from tracker.extensions import db
 from tracker.plan.models import Agency
-
-
-def codes(html: str) -> list[str]:
-    """The task codes listed in the plan table, in order."""
-    return re.findall(r'data-label="TT"><a href="/tasks/([IVXL]+\.\d+)"', html)
 
 
 def test_plan_page_lays_out_the_appendix(reader):

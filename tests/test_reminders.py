@@ -8,12 +8,12 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
+from helpers import line_of as line
+from helpers import user_of as user
 from conftest import VN
 
-from tracker.auth.models import User
 from tracker.extensions import db
-from tracker.plan.models import Agency, Task
-from tracker.progress.models import StatusLine
+from tracker.plan.models import Task
 from tracker.progress.services import LineChange, update_line
 from tracker.reminders.models import OutboxMessage, ReminderOptOut, ReminderSettings, SentReminder
 from tracker.reminders.outbox import deliver_outbox
@@ -56,15 +56,6 @@ def sweep_only(app, day: date) -> datetime:
         run_sweep(day)
         db.session.commit()
     return datetime(day.year, day.month, day.day, 0, 0)  # 07:00 in Hà Nội is midnight UTC
-
-
-def user(email):
-    return db.session.scalar(sa.select(User).where(User.email == email))
-
-
-def line(code, agency):
-    return db.session.scalar(sa.select(StatusLine).join(StatusLine.task).join(StatusLine.agency)
-                             .where(Task.code == code, Agency.name == agency))
 
 
 def mark_done(app, code, agency, email, day):

@@ -1,0 +1,46 @@
+"""Helpers the tests share: finding seeded records, reading the plan table, issuing tokens."""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from tracker.auth.models import ApiToken, User
+from tracker.extensions import db
+from tracker.plan.models import Agency, Task
+from tracker.progress.models import StatusLine
+
+
+def codes(html: str) -> list[str]:
+    """The task codes listed in the plan table, in order."""
+    return re.findall(r'<td data-label="TT"><a href="[^"]+">([^<]+)</a>', html)
+
+
+def task_of(code: str) -> Task:
+    """The task with this code (call inside an app context)."""
+    return db.session.scalar(sa.select(Task).where(Task.code == code))
+
+
+def line_of(code: str, agency_name: str) -> StatusLine:
+    """A body's line on a task (call inside an app context)."""
+    return db.session.scalar(sa.select(StatusLine).join(StatusLine.task).join(StatusLine.agency)
+                             .where(Task.code == code, Agency.name == agency_name))
+
+
+def line_id(app, code: str, agency_name: str) -> int:
+    """The id of a body's line on a task."""
+    with app.app_context():
+        return line_of(code, agency_name).id
+
+
+def user_of(email: str) -> User:
+    """The account with this e-mail (call inside an app context)."""
+    return db.session.scalar(sa.select(User).where(User.email == email))
+
+
+def issue_token(app, email: str) -> str:
+    """A new API token for an account."""
+    with app.app_context():
+        _, secret = ApiToken.issue(user_of(email), "test")
+        db.session.commit()
+        return secret
