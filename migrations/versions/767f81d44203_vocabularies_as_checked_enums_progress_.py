@@ -59,11 +59,13 @@ def upgrade():
         batch_op.alter_column('before',
                existing_type=sa.TEXT(),
                type_=sa.JSON(),
-               existing_nullable=True)
+               existing_nullable=True,
+               postgresql_using='"before"::json')
         batch_op.alter_column('after',
                existing_type=sa.TEXT(),
                type_=sa.JSON(),
-               existing_nullable=True)
+               existing_nullable=True,
+               postgresql_using='"after"::json')
 
     # ### end Alembic commands ###
     op.execute("UPDATE status_line SET progress = CASE WHEN progress < 0 THEN 0 WHEN progress > 100 THEN 100 "
