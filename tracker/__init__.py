@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from .config import load_config
 from .clock import vn_date, vn_time
 from .extensions import csrf, db, login_manager, migrate
+from .web import HTTP_MESSAGES, IdConverter
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -19,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=os.path.join(root, "templates"), static_folder=os.path.join(root, "static"))
     load_config(app, test_config)
+    app.url_map.converters["int"] = IdConverter  # an id beyond 64 bits is a 404, not an overflow
     app.json.ensure_ascii = False  # Vietnamese stays readable in API answers
     app.json.sort_keys = False
     os.makedirs(app.instance_path, exist_ok=True)
@@ -87,6 +89,9 @@ def _register_filters(app: Flask) -> None:
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        # Werkzeug's own descriptions are English; ours (given to abort()) are already Vietnamese.
+        if error.description == type(error).description:
+            error.description = HTTP_MESSAGES.get(error.code, error.description)
         if request.path.startswith("/api/"):
             return jsonify({"error": error.name, "message": error.description}), error.code
         if error.code == 400 and "CSRF" in (error.description or ""):

@@ -14,6 +14,7 @@ from ..auth.services import user_for_token
 from ..clock import BAD_DATE, local_today, parse_iso_date
 from ..extensions import csrf, db
 from ..forms import json_formdata
+from ..web import int_arg
 from ..progress.filters import TaskFilterForm
 from ..plan.models import ROLES, Agency, Task
 from ..plan.services import find_agency
@@ -113,12 +114,12 @@ def tasks():
     """The plan's tasks filtered like the plan page (category as of a date too), sorted and paginated."""
     plan = plan_or_404()
     form = TaskFilterForm(request.args, plan)
-    per_page = request.args.get("per_page", 100, type=int)
+    per_page = int_arg("per_page", 0 if request.args.get("per_page") else 100)
     as_of = as_of_arg()
     valid = form.validate()
     errors = dict(form.errors)
     if not 1 <= per_page <= MAX_PER_PAGE:
-        errors["per_page"] = [f"must be between 1 and {MAX_PER_PAGE}"]
+        errors["per_page"] = [f"Số dòng mỗi trang từ 1 đến {MAX_PER_PAGE}."]
     if as_of is None:
         errors["as_of"] = [BAD_DATE]
     if not valid or errors:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ..clock import BAD_DATE, local_today, parse_iso_date
 from ..extensions import db
+from ..web import int_arg
 from ..text import fold
 from .models import LEVEL_LABELS, Agency, AgencyAlias, Plan
 from .services import current_plan
@@ -22,7 +23,7 @@ YEAR_AWARE = ("plan.", "progress.")
 @bp.before_app_request
 def remember_year() -> None:
     """A ?year= chosen on one page follows every link and form to the plan's other pages."""
-    g.plan_year = request.args.get("year", type=int)
+    g.plan_year = int_arg("year")
 
 
 @bp.app_url_defaults
@@ -88,7 +89,7 @@ def as_of_param() -> date:
 
 def plan_or_404() -> Plan:
     """The plan asked for by ?year=, or the latest; 404 when there is none."""
-    year = request.args.get("year", type=int)
+    year = int_arg("year")
     plan = current_plan(year)
     if plan is None:
         abort(404, description="Chưa có kế hoạch nào. Chạy «flask --app wsgi seed» để nạp kế hoạch.")

@@ -42,7 +42,7 @@ class TaskFilterForm(ApiForm):
         if not field.data:
             return
         value = field.data.strip()
-        self.agency_obj = (db.session.get(Agency, int(value)) if value.isdigit() and len(value) < 10
+        self.agency_obj = (db.session.get(Agency, int(value)) if value.isascii() and value.isdigit() and len(value) < 10
                            else find_agency(value))
         if self.agency_obj is None:
             raise ValidationError(f"Không tìm thấy cơ quan «{value}».")

@@ -1,0 +1,33 @@
+"""Bad input anywhere gets a clear answer in Vietnamese and changes nothing; no request answers 500."""
+import pytest
+
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize("path", [
+    f"/agencies/{HUGE}", f"/tasks/II.1/lines/{HUGE}", f"/attachments/{HUGE}", f"/rounds/{HUGE}",
+    f"/outbox/{HUGE}", f"/admin/users/{HUGE}", "/agencies/%C2%B2", "/agencies/-1",
+])
+def test_ids_no_column_can_hold_are_not_found(reader, path):
+    response = reader.get(path)
+    assert response.status_code == 404
+    assert "Không tìm thấy" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", [
+    f"year={HUGE}", "year=%C2%B2", "year=-5", f"agency={HUGE}", "agency=%C2%B2", "agency=%D9%A3",
+    f"page={HUGE}", f"as_of={HUGE}", "as_of=2021-02-30", "section=%00",
+])
+def test_numbers_and_dates_no_one_could_mean_never_crash_a_list(reader, query):
+    for path in ("/", "/api/v1/tasks", "/reminders", "/rounds"):
+        response = reader.get(f"{path}?{query}")
+        assert response.status_code in (200, 400, 404), (path, query, response.status_code)
+    assert reader.get(f"/api/v1/tasks?per_page={HUGE}").get_json()["errors"]["per_page"]
+
+
+def test_error_pages_speak_vietnamese(reader):
+    page = reader.get("/khong-co-trang-nay").get_data(as_text=True)
+    assert "Không tìm thấy trang hoặc dữ liệu này." in page and "The requested URL" not in page
+    api = reader.get("/api/v1/khong-co").get_json()
+    assert api["message"] == "Không tìm thấy trang hoặc dữ liệu này."
+    assert "không nhận yêu cầu kiểu này" in reader.put("/").get_data(as_text=True)
