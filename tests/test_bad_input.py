@@ -31,3 +31,25 @@ def test_error_pages_speak_vietnamese(reader):
     api = reader.get("/api/v1/khong-co").get_json()
     assert api["message"] == "Không tìm thấy trang hoặc dữ liệu này."
     assert "không nhận yêu cầu kiểu này" in reader.put("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/", "/tasks/II.1", "/api/v1/tasks", "/static/style.css", "/login"])
+def test_every_response_carries_the_security_headers(reader, path):
+    with reader.get(path) as response:  # a static file is streamed: close it
+        headers = response.headers
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "script-src 'self'" in headers["Content-Security-Policy"] and "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in headers  # plain http: HSTS would be ignored, or worse, pinned
+
+
+def test_hsts_over_https_and_forwarded_proto_only_when_told(seeded):
+    from conftest import another_app
+
+    secure = seeded.test_client().get("/login", base_url="https://tracker.example")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+    forwarded = {"X-Forwarded-Proto": "https"}
+    assert "Strict-Transport-Security" not in seeded.test_client().get("/login", headers=forwarded).headers
+    proxied = another_app(seeded, PROXY_FIX=1)
+    assert "Strict-Transport-Security" in proxied.test_client().get("/login", headers=forwarded).headers

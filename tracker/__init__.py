@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from .config import load_config
 from .clock import vn_date, vn_time
 from .extensions import csrf, db, login_manager, migrate
-from .web import HTTP_MESSAGES, IdConverter
+from .web import HTTP_MESSAGES, IdConverter, install_security
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_login(app)
     _register_filters(app)
     _register_errors(app)
+    install_security(app)
     return app
 
 
