@@ -44,3 +44,11 @@ def issue_token(app, email: str) -> str:
         _, secret = ApiToken.issue(user_of(email), "test")
         db.session.commit()
         return secret
+
+
+def post_line(client, code: str, lid: int, version: int = 1, **fields):
+    """Post the task page's update form for a line (in progress, 30% unless told otherwise)."""
+    data = {f"line{lid}-status": "in_progress", f"line{lid}-progress": "30", f"line{lid}-note": "",
+            f"line{lid}-version": str(version)}
+    data.update({f"line{lid}-{k}": v for k, v in fields.items()})
+    return client.post(f"/tasks/{code}/lines/{lid}", data=data, content_type="multipart/form-data")

@@ -6,20 +6,13 @@ import urllib.parse
 import pytest
 import sqlalchemy as sa
 
-from helpers import issue_token, line_id, line_of, task_of
+from helpers import issue_token, line_id, line_of, post_line, task_of
 from tracker.extensions import db
 from tracker.plan.models import Agency, Task
 from tracker.files.models import Attachment
 from tracker.progress.models import HistoryIsImmutable, StatusLine, TaskEvent
 
 PDF = b"%PDF-1.4\n% test\n"
-
-
-def post_line(client, code, lid, version=1, **fields):
-    data = {f"line{lid}-status": "in_progress", f"line{lid}-progress": "30", f"line{lid}-note": "",
-            f"line{lid}-version": str(version)}
-    data.update({f"line{lid}-{k}": v for k, v in fields.items()})
-    return client.post(f"/tasks/{code}/lines/{lid}", data=data, content_type="multipart/form-data")
 
 
 def events(app, code, kind=None):

@@ -15,6 +15,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .clock import local_today
 from .extensions import db
 from .maintenance import refresh_statistics
 from .plan.appendix import AppendixError, parse_appendix, read_rows
@@ -64,7 +65,7 @@ def run_import(path: Path, info: PlanInfo) -> None:
         summary = import_appendix(appendix, info)
         for task in summary.tasks:  # every executing body gets its own line
             sync_lines(task)
-        ensure_quarterly_rounds(summary.plan)
+        ensure_quarterly_rounds(summary.plan, local_today())
         db.session.commit()
         refresh_statistics()
         db.session.commit()

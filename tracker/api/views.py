@@ -165,7 +165,7 @@ def post_update(code: str):
         return _error(403, "You may update only your own agency's lines.")
     today = local_today()
     change = form.change()
-    problems = validate_change(change, today)
+    problems = validate_change(change, today, line)
     if problems:
         return jsonify({"errors": {k: [v] for k, v in problems.items()}}), 400
     try:

@@ -14,6 +14,7 @@ from ..files.services import store_uploads
 from ..plan.models import Agency, Assignment, Task
 from ..plan.services import search_text
 from ..text import nfc
+from .categories import NO_DEADLINE_KINDS
 from .category_sql import line_category, task_category
 from .models import Comment, StatusLine, TaskEvent
 
@@ -65,8 +66,12 @@ class LineChange:
     completed_on: date | None = None
 
 
-def validate_change(change: LineChange, today: date) -> dict[str, str]:
-    """Field errors for a line change, in Vietnamese; empty when it is acceptable."""
+def validate_change(change: LineChange, today: date, line: StatusLine | None = None) -> dict[str, str]:
+    """Field errors for a line change, in Vietnamese; empty when it is acceptable.
+
+    Reopening a finished line clears its completion date: the date the form still carries from
+    the line is not an error.
+    """
     errors: dict[str, str] = {}
     if change.status == "paused" and not nfc(change.paused_reason):
         errors["paused_reason"] = "Tạm dừng cần nêu lý do."
@@ -74,7 +79,8 @@ def validate_change(change: LineChange, today: date) -> dict[str, str]:
         errors["progress"] = "Chưa thực hiện thì tiến độ phải là 0%."
     if change.completed_on and change.completed_on > today:
         errors["completed_on"] = "Ngày hoàn thành không thể sau hôm nay."
-    if change.completed_on and change.status != "done":
+    kept = line is not None and change.completed_on == line.completed_on
+    if change.completed_on and change.status != "done" and not kept:
         errors["completed_on"] = "Chỉ nhập ngày hoàn thành khi trạng thái là Hoàn thành."
     return errors
 
@@ -114,8 +120,20 @@ def add_comment(task: Task, user, body: str) -> Comment:
     return comment
 
 
+class DeadlineError(ValueError):
+    """A deadline that cannot be set as asked."""
+
+
 def change_deadline(task: Task, user, due: date, reason: str) -> None:
-    """The office moves a deadline; the reason is kept in the history."""
+    """The office moves a deadline; the reason is kept in the history.
+
+    Work that recurs or goes on all year ("Thường xuyên", "Hàng quý", "Định kỳ và đột xuất") has no
+    single deadline to be late against; a date set on it would be announced and then ignored by the
+    categories and reminders, so it is refused with that reason.
+    """
+    if task.schedule_kind in NO_DEADLINE_KINDS:
+        raise DeadlineError(f"Việc «{task.timeline or task.kind_label}» không có một hạn cố định nên không đặt hạn "
+                            "được: tình hình của việc này được theo dõi qua các lần cập nhật.")
     if task.due_on == due:
         return
     record(task, "deadline", task.due_on, due, user, reason=nfc(reason))

@@ -21,7 +21,7 @@ from .forms import AssignmentForm, CommentForm, ConfirmForm, DeadlineForm, LineU
 from ..files.models import Attachment
 from ..files.services import UploadError, check_upload, upload_folder
 from .models import Comment, StatusLine, TaskEvent
-from .services import (ConflictError, add_assignment, add_comment, attach_to_line, category_of_task,
+from .services import (ConflictError, DeadlineError, add_assignment, add_comment, attach_to_line, category_of_task,
                        change_deadline, line_categories, remove_assignment, update_line, validate_change)
 
 bp = Blueprint("progress", __name__)
@@ -129,7 +129,7 @@ def update_line_view(code: str, line_id: int):
     form = LineUpdateForm(prefix=f"line{line.id}")
     today = local_today()
     if form.validate_on_submit():
-        errors = validate_change(form.change(), today)
+        errors = validate_change(form.change(), today, line)
         checked = []
         for upload in form.attachments.data or []:
             if upload and upload.filename:
@@ -178,7 +178,11 @@ def deadline_view(code: str):
     form = DeadlineForm()
     if not form.validate_on_submit():
         return render_task(task, 400, forms={"deadline": form})
-    change_deadline(task, current_user, form.due_on.data, form.reason.data)
+    try:
+        change_deadline(task, current_user, form.due_on.data, form.reason.data)
+    except DeadlineError as exc:
+        form.due_on.errors = [str(exc)]
+        return render_task(task, 400, forms={"deadline": form})
     db.session.commit()
     flash("Đã đổi hạn.", "success")
     return redirect(url_for("progress.task_detail", code=task.code))

@@ -88,7 +88,7 @@ def run_sweep(today: date, *, dry_run: bool = False) -> SweepResult:
     if not dry_run:
         _lock_sqlite()
         for plan in db.session.scalars(sa.select(Plan).where(Plan.year >= today.year - 1)):
-            ensure_quarterly_rounds(plan)
+            ensure_quarterly_rounds(plan, today)
     config = settings()
     calendar = WorkCalendar.parse(config.holidays)
     audience = Audience.load()

@@ -46,7 +46,11 @@ round_bodies = sa.Table(
 class ReportingRound(db.Model):
     """One reporting period: a quarter, or an ad-hoc request of the office, with the bodies that owe it."""
 
-    __table_args__ = (sa.UniqueConstraint("plan_id", "kind", "period_start"),)
+    __table_args__ = (
+        # One round a quarter; the office may open any number of ad-hoc rounds on a day.
+        sa.Index("uq_reporting_round_quarter", "plan_id", "period_start", unique=True,
+                 sqlite_where=sa.text("kind = 'quarterly'"), postgresql_where=sa.text("kind = 'quarterly'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"), index=True)

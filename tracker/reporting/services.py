@@ -30,7 +30,7 @@ def policy_of(plan: Plan) -> ReportingPolicy:
         plan_id=plan.id, cutoff_day=14, due_day=18, levels="department,district")
 
 
-def set_policy(plan: Plan, cutoff_day: int, due_day: int, levels_text: str) -> ReportingPolicy:
+def set_policy(plan: Plan, cutoff_day: int, due_day: int, levels_text: str, today: date) -> ReportingPolicy:
     """The office sets when quarterly reports are counted and due and which levels owe them; rounds follow."""
     levels = [level.strip() for level in levels_text.split(",") if level.strip()]
     bad = [level for level in levels if level not in LEVEL_LABELS or level == "group"]
@@ -41,7 +41,7 @@ def set_policy(plan: Plan, cutoff_day: int, due_day: int, levels_text: str) -> R
     policy = policy_of(plan)
     policy.cutoff_day, policy.due_day, policy.levels = cutoff_day, due_day, ",".join(levels)
     db.session.add(policy)
-    ensure_quarterly_rounds(plan)
+    ensure_quarterly_rounds(plan, today)
     return policy
 
 
@@ -68,8 +68,12 @@ def _day_in(year: int, month: int, day: int) -> date:
     return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
-def ensure_quarterly_rounds(plan: Plan) -> list[ReportingRound]:
-    """The plan year's four quarterly rounds, created if missing and kept in step with the policy."""
+def ensure_quarterly_rounds(plan: Plan, today: date) -> list[ReportingRound]:
+    """The plan year's four quarterly rounds, created if missing and kept in step with the policy.
+
+    A round whose due date has passed is closed: a later change of policy leaves its dates and the
+    bodies that owed it as they were, so what was late stays late.
+    """
     policy = policy_of(plan)
     bodies = list(db.session.scalars(sa.select(Agency).where(Agency.level.in_(policy.level_list))
                                      .order_by(Agency.sort_key)))
@@ -83,6 +87,9 @@ def ensure_quarterly_rounds(plan: Plan) -> list[ReportingRound]:
         if round_ is None:
             round_ = ReportingRound(plan_id=plan.id, kind="quarterly", period_start=start)
             db.session.add(round_)
+        elif round_.due_on < today:
+            rounds.append(round_)
+            continue
         round_.title = f"Báo cáo quý {ROMAN[quarter]} năm {plan.year}"
         round_.period_end = _day_in(plan.year, last_month, 31)
         round_.cutoff_on = _day_in(plan.year, last_month, policy.cutoff_day)

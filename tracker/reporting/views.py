@@ -128,7 +128,7 @@ def policy():
     form = PolicyForm(obj=policy_of(plan))
     if form.validate_on_submit():
         try:
-            set_policy(plan, form.cutoff_day.data, form.due_day.data, form.levels.data)
+            set_policy(plan, form.cutoff_day.data, form.due_day.data, form.levels.data, local_today())
             db.session.commit()
             flash("Đã lưu lịch báo cáo quý.", "success")
             return redirect(url_for("reporting.rounds"))
