@@ -11,7 +11,7 @@ from tracker.extensions import db
 from tracker.plan.models import Agency, Assignment, Task
 from tracker.progress.models import Comment, StatusLine, TaskEvent
 from tracker.reminders.models import ReminderOptOut, ReminderSettings
-from tracker.reporting.models import ReportingRound, Submission
+from tracker.reporting.models import ReportingPolicy, ReportingRound, Submission
 from tracker.reporting.services import submit_report
 
 ACTORS = {
@@ -100,6 +100,7 @@ def state(app):
                 tuple(db.session.execute(sa.select(User.id, User.role, User.password_hash).order_by(User.id))),
                 tuple(db.session.execute(sa.select(Submission.id, Submission.status).order_by(Submission.id))),
                 tuple(db.session.execute(sa.select(ReportingRound.id, ReportingRound.due_on).order_by(ReportingRound.id))),
+                tuple(db.session.execute(sa.select(ReportingPolicy.plan_id, ReportingPolicy.due_day))),
                 tuple(db.session.execute(sa.select(ReminderSettings.id, ReminderSettings.before_days))),
                 count(ReminderOptOut))
 
