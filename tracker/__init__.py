@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (every model registered before migrations compare)
     from .api.views import bp as api_bp
     from .auth import cli as auth_cli
+    from .files import cli as files_cli
     from .auth.views import bp as auth_bp
     from .plan import cli as plan_cli
     from .plan.views import bp as plan_bp
@@ -47,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     plan_cli.init_app(app)
     commands.init_app(app)
     auth_cli.init_app(app)
+    files_cli.init_app(app)
     reminders_cli.init_app(app)
     _register_login(app)
     _register_filters(app)

@@ -1,11 +1,21 @@
-"""Checking and storing uploads. Flush, never commit."""
+"""Checking and storing uploads. Flush, never commit.
+
+A file is written under a temporary name while the request runs and moved to its generated name
+only when the transaction commits; a rollback deletes it. A worker killed in between leaves only a
+`.part` file, which `flask --app wsgi files sweep` removes with any file no attachment points to.
+"""
 from __future__ import annotations
 
 import os
+import time
+import unicodedata
 import uuid
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
@@ -36,9 +46,25 @@ def upload_folder() -> Path:
     return folder
 
 
+MAX_NAME = 120  # characters of an original name kept for download
+
+
+def clean_name(raw: str | None) -> str:
+    """A file's original name as it may be shown and offered for download: its last path part, in NFC,
+    without control or bidirectional-override characters (which can disguise "exe.pdf" as "fdp.exe"),
+    cut to MAX_NAME characters with its extension kept."""
+    name = os.path.basename((raw or "").replace("\\", "/"))
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
+    name = nfc(name)
+    stem, extension = os.path.splitext(name)
+    if len(name) > MAX_NAME:
+        name = stem[:MAX_NAME - len(extension[:10])].rstrip() + extension[:10]
+    return name
+
+
 def check_upload(upload: FileStorage) -> tuple[str, str, bytes]:
     """The original name, content type and bytes of an acceptable upload; UploadError otherwise."""
-    original = nfc(os.path.basename((upload.filename or "").replace("\\", "/")))
+    original = clean_name(upload.filename)
     extension = os.path.splitext(original)[1].lower()
     if extension not in ALLOWED_UPLOADS:
         raise UploadError(f"«{original or 'tệp'}»: chỉ nhận PDF, DOCX, XLSX, PNG, JPG.")
@@ -56,12 +82,16 @@ def check_upload(upload: FileStorage) -> tuple[str, str, bytes]:
 
 def store_uploads(checked: list[tuple[str, str, bytes]], user, *, task: Task | None = None,
                   line=None, submission=None) -> list[Attachment]:
-    """Write checked files under generated names and record them; the caller records the history."""
+    """Write checked files under temporary names and record them; each takes its generated name when the
+    transaction commits. The caller records the history."""
     folder = upload_folder()
     attachments = []
+    pending = db.session.info.setdefault(_PENDING, [])
     for original, content_type, data in checked:
         stored = uuid.uuid4().hex
-        (folder / stored).write_bytes(data)
+        part = folder / f"{stored}.part"
+        part.write_bytes(data)
+        pending.append((part, folder / stored))
         attachment = Attachment(task_id=task.id if task else None, line=line, submission_id=submission.id if submission else None,
                                 stored_name=stored, original_name=original, content_type=content_type, size=len(data),
                                 uploaded_by=user)
@@ -69,3 +99,33 @@ def store_uploads(checked: list[tuple[str, str, bytes]], user, *, task: Task | N
         attachments.append(attachment)
     db.session.flush()
     return attachments
+
+
+_PENDING = "tracker.files.pending"
+
+
+@event.listens_for(Session, "after_commit")
+def _move_into_place(session: Session) -> None:
+    for part, final in session.info.pop(_PENDING, ()):
+        os.replace(part, final)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction: nothing of it will commit
+        for part, _ in session.info.pop(_PENDING, ()):
+            part.unlink(missing_ok=True)
+
+
+def sweep_orphans(min_age_seconds: int = 3600) -> list[str]:
+    """Delete files in the upload folder that no attachment names (left by a killed worker), if older
+    than min_age_seconds so a request still running keeps its file. Returns the names deleted."""
+    folder = upload_folder()
+    known = set(db.session.scalars(sa.select(Attachment.stored_name)))
+    now = time.time()
+    removed = []
+    for path in folder.iterdir():
+        if path.is_file() and path.name not in known and now - path.stat().st_mtime >= min_age_seconds:
+            path.unlink()
+            removed.append(path.name)
+    return sorted(removed)
