@@ -30,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import commands
+    from . import backup, commands
     from . import models  # noqa: F401  (every model registered before migrations compare)
     from .api.views import bp as api_bp
     from .auth import cli as auth_cli
@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     plan_cli.init_app(app)
     commands.init_app(app)
+    backup.init_app(app)
     auth_cli.init_app(app)
     files_cli.init_app(app)
     reminders_cli.init_app(app)
