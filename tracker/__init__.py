@@ -66,9 +66,14 @@ def _register_login(app: Flask) -> None:
     from .auth.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user and user.active else None
+    def load_user(session_id: str):
+        # "id.version": a cookie from before a sign-out or a password change names an old version.
+        account, _, version = session_id.partition(".")
+        if not (account.isascii() and account.isdigit() and version.isascii() and version.isdigit()
+                and len(account) < 19 and len(version) < 19):
+            return None
+        user = db.session.get(User, int(account))
+        return user if user and user.active and user.session_version == int(version) else None
 
     @app.before_request
     def require_login():

@@ -26,6 +26,7 @@ class PasswordForm(Form):
     new = PasswordField("Mật khẩu mới", validators=[
         DataRequired(), Length(MIN_PASSWORD, 200, f"Mật khẩu mới cần ít nhất {MIN_PASSWORD} ký tự.")])
     confirm = PasswordField("Nhập lại", validators=[EqualTo("new", "Hai lần nhập không khớp.")])
+    revoke_tokens = BooleanField("Thu hồi mọi token API của tôi (nếu mật khẩu có thể đã lộ)")
 
 
 class TokenForm(Form):

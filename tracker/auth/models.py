@@ -37,6 +37,9 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the id a session cookie carries: raising it ends every session of the account at once
+    # (sign-out, a new password), including cookies copied elsewhere.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     agency: Mapped[Agency] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", order_by="ApiToken.id")
@@ -44,6 +47,14 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    def get_id(self) -> str:
+        """What the session cookie keeps: the account and its session version."""
+        return f"{self.id}.{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Make every session cookie of this account stop working."""
+        self.session_version = (self.session_version or 1) + 1
 
     @property
     def role_label(self) -> str:
@@ -56,7 +67,9 @@ class User(UserMixin, db.Model):
         return self.name or self.email
 
     def set_password(self, password: str) -> None:
-        """Store a salted hash of the password (scrypt unless configured otherwise)."""
+        """Store a salted hash of the password (scrypt unless configured otherwise); sessions of the old one end."""
+        if self.password_hash:
+            self.end_sessions()
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:

@@ -127,6 +127,16 @@ def update_user(user: User, by: User, *, email: str, name: str, agency_name: str
     return user
 
 
+def revoke_tokens(user: User, now: datetime | None = None) -> int:
+    """Revoke every live API token of an account; how many there were."""
+    now = now or utcnow()
+    live = [token for token in user.tokens if token.revoked_at is None]
+    for token in live:
+        token.revoked_at = now
+    db.session.flush()
+    return len(live)
+
+
 def user_for_token(secret: str, now: datetime | None = None) -> User | None:
     """The active user a bearer token belongs to, or None for an unknown or revoked token."""
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret),

@@ -10,7 +10,7 @@ from ..extensions import db
 from .forms import LoginForm, PasswordForm, TokenForm, UserForm
 from .models import ApiToken, User
 from .decorators import office_required
-from .services import AccountError, authenticate, create_user, safe_next, update_user
+from .services import AccountError, authenticate, create_user, revoke_tokens, safe_next, update_user
 
 bp = Blueprint("auth", __name__)
 
@@ -36,7 +36,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out."""
+    """Sign out, everywhere: every session cookie of the account stops working."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
     logout_user()
     flash("Đã đăng xuất.", "success")
     return redirect(url_for("auth.login"))
@@ -56,9 +59,13 @@ def change_password():
     """Change one's own password."""
     form = PasswordForm()
     if form.validate_on_submit() and current_user.check_password(form.current.data):
-        current_user.set_password(form.new.data)
+        user = current_user._get_current_object()
+        user.set_password(form.new.data)  # ends the account's other sessions
+        revoked = revoke_tokens(user) if form.revoke_tokens.data else 0
         db.session.commit()
-        flash("Đã đổi mật khẩu.", "success")
+        login_user(user)  # this browser stays signed in under the new session version
+        flash("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc"
+              + (f" và {revoked} token API đã bị thu hồi." if form.revoke_tokens.data else "."), "success")
         return redirect(url_for("auth.profile"))
     if form.current.data and not form.errors:
         form.current.errors = ["Mật khẩu hiện tại không đúng."]
