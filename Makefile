@@ -33,17 +33,19 @@ lock: $(BIN)/python
 	    -o requirements/$${lock%%:*}.txt pyproject.toml; \
 	done
 
+# The demo serves plain http on 127.0.0.1, so it relaxes the Secure cookie flag, allows demo accounts and
+# runs with the development secret key; a production configuration has none of these (the app refuses
+# to start without a real TRACKER_SECRET_KEY).
+DEMO_ENV := TRACKER_DEMO=true TRACKER_SESSION_COOKIE_SECURE=false TRACKER_REMEMBER_COOKIE_SECURE=false
+
 migrate: install
-	$(FLASK) db upgrade
+	$(DEMO_ENV) $(FLASK) db upgrade
 
 # The 2021 plan as issued, and the same appendix as this year's plan so the demo has live deadlines.
 seed: migrate
-	$(FLASK) seed
-	$(FLASK) seed --year $$(date +%Y)
+	$(DEMO_ENV) $(FLASK) seed
+	$(DEMO_ENV) $(FLASK) seed --year $$(date +%Y)
 
-# The demo serves plain http on 127.0.0.1, so it relaxes the Secure cookie flag and allows demo accounts;
-# a production configuration has neither.
-DEMO_ENV := TRACKER_DEMO=true TRACKER_SESSION_COOKIE_SECURE=false TRACKER_REMEMBER_COOKIE_SECURE=false
 
 # The scheduler runs in its own process beside the web server (never inside it); Ctrl+C stops both.
 run: seed

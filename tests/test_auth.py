@@ -236,3 +236,23 @@ def test_office_cannot_demote_itself(seeded, client, auth):
     assert response.status_code == 400
     with seeded.app_context():
         assert db.session.get(User, me).role == "office"
+
+
+def test_the_app_refuses_to_start_with_a_forgeable_secret_key(monkeypatch, tmp_path):
+    from tracker import create_app
+    from tracker.config import ConfigurationError
+
+    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite'}")
+    monkeypatch.delenv("TRACKER_DEMO", raising=False)
+    for key in (None, "dev-only-change-me", "short-key"):
+        if key is None:
+            monkeypatch.delenv("TRACKER_SECRET_KEY", raising=False)
+        else:
+            monkeypatch.setenv("TRACKER_SECRET_KEY", key)
+        with pytest.raises(ConfigurationError):
+            create_app()
+    monkeypatch.setenv("TRACKER_SECRET_KEY", "k" * 40)
+    assert create_app().config["SECRET_KEY"] == "k" * 40
+    monkeypatch.delenv("TRACKER_SECRET_KEY")
+    monkeypatch.setenv("TRACKER_DEMO", "true")
+    assert create_app().config["DEMO"] is True  # the demo of make run runs with the development key

@@ -5,8 +5,11 @@ import os
 
 from flask import Flask
 
+DEV_SECRET_KEY = "dev-only-change-me"
+MIN_SECRET_KEY = 32  # characters
+
 DEFAULTS = {
-    "SECRET_KEY": "dev-only-change-me",
+    "SECRET_KEY": DEV_SECRET_KEY,
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "PAGE_SIZE": 100,
@@ -61,6 +64,22 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config.from_prefixed_env("TRACKER")
     else:
         app.config.from_mapping(test_config)
+    if test_config is None and not app.config.get("DEMO"):
+        _require_secret_key(app.config.get("SECRET_KEY"))
     default_db = "sqlite:///" + os.path.join(app.instance_path, "tracker.sqlite")
     app.config.setdefault("DATABASE_URL", default_db)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+
+
+class ConfigurationError(RuntimeError):
+    """The app refuses to start with a configuration that is not safe to serve."""
+
+
+def _require_secret_key(key) -> None:
+    """Outside the demo and tests, a known or short key would let anyone forge a session cookie."""
+    if not key or key == DEV_SECRET_KEY or len(str(key)) < MIN_SECRET_KEY:
+        raise ConfigurationError(
+            f"TRACKER_SECRET_KEY is missing, the development default, or shorter than {MIN_SECRET_KEY} characters. "
+            "Set it in the environment or in instance/config.py, for example to the output of "
+            "`python -c \"import secrets; print(secrets.token_hex(32))\"`. "
+            "(The demo of `make run` sets TRACKER_DEMO=true instead.)")
