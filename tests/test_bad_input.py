@@ -53,3 +53,22 @@ def test_hsts_over_https_and_forwarded_proto_only_when_told(seeded):
     assert "Strict-Transport-Security" not in seeded.test_client().get("/login", headers=forwarded).headers
     proxied = another_app(seeded, PROXY_FIX=1)
     assert "Strict-Transport-Security" in proxied.test_client().get("/login", headers=forwarded).headers
+
+
+def test_a_storage_fault_answers_503_in_vietnamese_and_the_next_request_works(seeded, client, auth, monkeypatch):
+    import sqlalchemy as sa
+
+    from helpers import line_id, post_line
+    from tracker.progress import views
+
+    def locked(*args, **kwargs):
+        raise sa.exc.OperationalError("UPDATE status_line …", {}, Exception("database is locked"))
+
+    auth.login("khdt@test.vn")
+    monkeypatch.setattr(views, "update_line", locked)
+    lid = line_id(seeded, "II.1", "Sở Kế hoạch và Đầu tư")
+    response = post_line(client, "II.1", lid, status="in_progress", progress="40")
+    assert response.status_code == 503 and "chưa có gì thay đổi" in response.get_data(as_text=True)
+    monkeypatch.undo()
+    assert client.get("/tasks/II.1").status_code == 200
+    assert post_line(client, "II.1", lid, status="in_progress", progress="40").status_code == 302

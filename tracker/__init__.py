@@ -6,7 +6,8 @@ from datetime import date
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from .config import load_config
 from .clock import vn_date, vn_time
@@ -96,6 +97,18 @@ def _register_filters(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(OSError)
+    def storage_error(error: Exception):
+        # The database is locked, read-only or full, or the disk refused a file: nothing was saved.
+        # Roll back first, so the error page (which reads the signed-in user) can itself use the session.
+        db.session.rollback()
+        app.logger.error("storage fault on %s %s: %s", request.method, request.path, error)
+        message = "Máy chủ tạm thời không lưu được dữ liệu (cơ sở dữ liệu hoặc ổ đĩa); chưa có gì thay đổi. Thử lại sau ít phút."
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "Service Unavailable", "message": message}), 503
+        return render_template("error.html", error=ServiceUnavailable(message)), 503
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         # Werkzeug's own descriptions are English; ours (given to abort()) are already Vietnamese.
