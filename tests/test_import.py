@@ -157,3 +157,50 @@ def test_unreadable_files_get_a_clear_message(seeded, runner, tmp_path, name, co
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def _rewrite_sheet(path: Path, change) -> Path:
+    """Rewrite the first sheet's XML inside an XLSX, as a hand-edited or hostile file would be."""
+    import zipfile
+
+    out = path.with_name("edited-" + path.name)
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = change(data)
+            target.writestr(item, data)
+    return out
+
+
+def test_every_row_is_read_whatever_the_stored_dimension_says(tmp_path):
+    from tracker.plan.appendix import read_rows
+
+    path = write_xlsx(tmp_path / "plan.xlsx", GOOD_ROWS)
+    import re as _re
+
+    lying = _rewrite_sheet(path, lambda xml: _re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:F3"', xml))
+    assert b'ref="A1:F3"' in __import__("zipfile").ZipFile(lying).read("xl/worksheets/sheet1.xml")
+    assert len(read_rows(lying)) == len(GOOD_ROWS) + 2  # title, header and every item
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: _rewrite_sheet(write_xlsx(p / "a.xlsx", GOOD_ROWS),
+                              lambda xml: xml.replace(b"<worksheet", b'<!DOCTYPE x [<!ENTITY a "aaaa">]><worksheet', 1)),
+     "DTD"),
+    (lambda p: write_csv(p / "big-field.csv", [["1", "x" * 200_000, "", "", "", ""]]), "hỏng ở dòng"),
+    (lambda p: write_csv(p / "nul.csv", [["1", "Việc\x00 có NUL", "BCĐ tỉnh", "Sở Nội vụ", "", "Quý I"]]),
+     "ký tự điều khiển"),
+    (lambda p: write_csv(p / "long.csv", [["1", f"Việc {i}", "BCĐ tỉnh", "Sở Nội vụ", "", "Quý I"] for i in range(6000)]),
+     "hơn 5000 dòng"),
+    (lambda p: (p / "huge.csv").write_bytes(b"TT,x\n" + b"a" * (6 * 1024 * 1024)) and p / "huge.csv", "lớn hơn 5 MB"),
+])
+def test_a_bad_file_gets_a_message_and_changes_nothing(seeded, runner, tmp_path, make, message):
+    path = make(tmp_path)
+    with seeded.app_context():
+        before = _snapshot()
+    result = runner.invoke(args=["import-appendix", str(path), "--year", "2027"])
+    assert result.exit_code != 0 and message in result.output
+    assert "Traceback" not in result.output
+    with seeded.app_context():
+        assert _snapshot() == before

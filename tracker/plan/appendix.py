@@ -99,33 +99,84 @@ def _cell_text(value) -> str:
     return nfc(str(value))
 
 
+# An appendix has a few dozen items; these bounds only stop a wrong or hostile file early.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 5000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def read_rows(path: str | Path) -> list[list[str]]:
-    """Return the table's rows as lists of NFC strings, from a .csv or .xlsx file."""
+    """Return the table's rows as lists of NFC strings, from a .csv or .xlsx file.
+
+    Every problem is an AppendixError with a message for the office, never a traceback: a file too
+    large, an XLSX with a DTD (entity expansion) or too much inside, a CSV field beyond the parser's
+    limit, a control character (such as NUL) in a cell. Every row of an XLSX is read whatever the
+    sheet's stored dimension says.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        from openpyxl import load_workbook
+    if suffix not in (".xlsx", ".csv"):
+        raise AppendixError("Chỉ nhận tệp .csv hoặc .xlsx.")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise AppendixError(f"Tệp lớn hơn {MAX_FILE_BYTES // (1024 * 1024)} MB; phụ lục kế hoạch không cần lớn như vậy.")
+    rows = _read_xlsx(path) if suffix == ".xlsx" else _read_csv(path)
+    for number, row in enumerate(rows, start=1):
+        for value in row:
+            if _CONTROL.search(value):
+                raise AppendixError(f"Dòng {number}: có ký tự điều khiển (như NUL) trong ô «{_CONTROL.sub('', value)[:40]}»; "
+                                    "hãy lưu lại tệp từ Excel hoặc LibreOffice.")
+    return rows
 
-        try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise AppendixError(f"Không đọc được tệp XLSX: {exc}") from exc
-        try:
-            sheet = workbook.worksheets[0]
-            return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        finally:
-            workbook.close()
-    if suffix == ".csv":
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise AppendixError("Tệp CSV phải được lưu với mã hóa UTF-8.") from exc
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        return [[_cell_text(v) for v in row] for row in csv.reader(io.StringIO(text), dialect)]
-    raise AppendixError("Chỉ nhận tệp .csv hoặc .xlsx.")
+
+def _read_xlsx(path: Path) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise AppendixError("Tệp XLSX chứa quá nhiều dữ liệu khi giải nén.")
+            for info in archive.infolist():
+                if info.filename.endswith((".xml", ".rels")):
+                    head = archive.read(info)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise AppendixError("Tệp XLSX có khai báo DTD, không phải tệp Excel thông thường; không đọc.")
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except AppendixError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise AppendixError(f"Không đọc được tệp XLSX: {exc}") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # a stored dimension smaller than the data would hide rows
+        rows = []
+        for row in sheet.iter_rows(values_only=True):
+            if len(rows) >= MAX_ROWS:
+                raise AppendixError(f"Tệp có hơn {MAX_ROWS} dòng.")
+            rows.append([_cell_text(v) for v in row])
+        return rows
+    finally:
+        workbook.close()
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AppendixError("Tệp CSV phải được lưu với mã hóa UTF-8.") from exc
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = []
+    try:
+        for row in csv.reader(io.StringIO(text), dialect):
+            if len(rows) >= MAX_ROWS:
+                raise AppendixError(f"Tệp có hơn {MAX_ROWS} dòng.")
+            rows.append([_cell_text(v) for v in row])
+    except csv.Error as exc:
+        raise AppendixError(f"Tệp CSV hỏng ở dòng {len(rows) + 1}: {exc}.") from exc
+    return rows
 
 
 def _header_map(rows: list[list[str]]) -> tuple[int, dict[str, int]]:
