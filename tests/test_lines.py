@@ -1,5 +1,6 @@
 """Status lines: one per executing body, updates, derived categories, history, conflicts, uploads."""
 import io
+import re
 import json
 import urllib.parse
 
@@ -211,9 +212,14 @@ def test_stale_form_gets_a_conflict_with_the_newer_state(seeded, client, auth, a
     assert second.status_code == 409
     html = second.get_data(as_text=True)
     assert "vừa được người khác cập nhật" in html and "Bản của anh A" in html
+    # Chị B's own values stay in the form, which now carries the newer version: one more click saves them.
+    assert re.search(r'<textarea[^>]*name="line%d-note"[^>]*>\s*Bản của chị B</textarea>' % lid, html)
+    assert re.search(r'<input[^>]*name="line%d-progress"[^>]*value="10"' % lid, html)
+    assert re.search(r'<input[^>]*name="line%d-version"[^>]*value="2"' % lid, html)
     with seeded.app_context():
         line = db.session.get(StatusLine, lid)
         assert (line.progress, line.note, line.version) == (50, "Bản của anh A", 2)
+    assert post_line(client, "II.1", lid, version=2, progress="10", note="Bản của chị B").status_code == 302
 
 
 def test_concurrent_save_loses_nothing(seeded):

@@ -145,9 +145,12 @@ def update_line_view(code: str, line_id: int):
             except (ConflictError, StaleDataError):
                 db.session.rollback()
                 db.session.refresh(line)
-                flash("Dòng này vừa được người khác cập nhật. Đây là trạng thái mới nhất; "
-                      "hãy xem lại rồi lưu lại thay đổi của bạn.", "error")
-                return render_task(task, 409, conflict_line=line.id)
+                # Nothing typed is lost: the form comes back with the user's own values, beside the
+                # newer saved state in the line's row, and carries the new version for the next save.
+                flash("Dòng này vừa được người khác cập nhật: hàng trên là trạng thái mới nhất đã lưu, "
+                      "biểu mẫu vẫn giữ những gì bạn đã nhập. Xem lại rồi bấm Lưu"
+                      + (" (chọn lại tệp đính kèm)." if checked else "."), "error")
+                return render_task(task, 409, forms={line.id: form}, conflict_line=line.id)
             flash("Đã lưu cập nhật." if changed or checked else "Không có thay đổi.", "success")
             return redirect(url_for("progress.task_detail", code=task.code, _anchor=f"line-{line.id}"))
         for name, message in errors.items():
