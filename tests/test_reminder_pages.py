@@ -70,3 +70,15 @@ def test_preferences_and_the_office_digest_that_stays_on(seeded, client, auth):
     assert "task_due_soon" in opted and "nudge" not in opted
     page = client.get("/profile/reminders").get_data(as_text=True)
     assert "Văn phòng Điều phối luôn nhận" in page
+
+
+def test_a_holiday_list_that_leaves_no_working_day_is_refused(seeded, client, auth):
+    auth.login("vpdp@test.vn")
+    every_day = "\n".join(f"{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29))
+    every_day += "\n" + "\n".join(f"{m:02d}-{d:02d}" for m in range(1, 13) for d in (29, 30, 31)
+                                   if not (m == 2 and d > 29) and not (m in (4, 6, 9, 11) and d == 31))
+    response = client.post("/reminders/settings", data={"before_days": "7,3,1", "digest_weekday": "0",
+                                                       "nudge_days": "30", "catch_up_days": "14",
+                                                       "holidays": every_day})
+    assert response.status_code == 400
+    assert "không để lại ngày làm việc nào" in response.get_data(as_text=True)

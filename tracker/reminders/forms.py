@@ -6,7 +6,8 @@ from wtforms.validators import InputRequired, Length, NumberRange
 
 from ..forms import Form, WholeNumberField
 from ..forms import choices as _choices
-from .calendar import WorkCalendar
+from ..clock import local_today
+from .calendar import NoWorkingDay, WorkCalendar
 
 WEEKDAYS = {"0": "Thứ Hai", "1": "Thứ Ba", "2": "Thứ Tư", "3": "Thứ Năm", "4": "Thứ Sáu"}
 
@@ -20,7 +21,8 @@ class SettingsForm(Form):
     nudge_days = WholeNumberField("Nhắc cập nhật khi không cập nhật quá (ngày; 0: tắt)",
                               validators=[InputRequired(), NumberRange(0, 365)])
     catch_up_days = WholeNumberField("Gửi bù thông báo đã lỡ trong vòng (ngày)", validators=[InputRequired(), NumberRange(0, 90)])
-    holidays = TextAreaField("Ngày nghỉ lễ (mỗi dòng: MM-DD hằng năm hoặc YYYY-MM-DD)", validators=[Length(max=5000)])
+    holidays = TextAreaField("Ngày nghỉ thêm ngoài các ngày lễ, Tết theo luật (mỗi dòng: MM-DD hằng năm, YYYY-MM-DD "
+                             "một lần; +YYYY-MM-DD là ngày làm bù)", validators=[Length(max=5000)])
 
     def validate_before_days(self, field) -> None:
         parts = [p.strip() for p in field.data.split(",") if p.strip()]
@@ -31,6 +33,10 @@ class SettingsForm(Form):
         bad = WorkCalendar.invalid_lines(field.data)
         if bad:
             raise ValidationError(f"Không hiểu các dòng: {', '.join(bad[:5])}.")
+        try:
+            WorkCalendar.parse(field.data).check(local_today())
+        except NoWorkingDay as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class PreferencesForm(Form):

@@ -34,7 +34,8 @@ class ReminderSettings(db.Model):
     nudge_days: Mapped[int] = mapped_column(default=30)
     catch_up_days: Mapped[int] = mapped_column(default=14)
     # One per line: "MM-DD" every year, or "YYYY-MM-DD" for one year (Tết moves with the lunar calendar).
-    holidays: Mapped[str] = mapped_column(sa.Text, default="01-01\n04-30\n05-01\n09-02")
+    # The office's own days off and working days; Việt Nam's public holidays come from the calendar.
+    holidays: Mapped[str] = mapped_column(sa.Text, default="")
 
     @property
     def before_list(self) -> list[int]:
