@@ -63,3 +63,31 @@ def test_reopening_a_finished_line_clears_its_completion_date(seeded, client, au
     # A different date with a status other than done is still a mistake worth saying.
     response = post_line(client, "II.1", lid, version=3, status="in_progress", progress="80", completed_on="2021-03-01")
     assert response.status_code == 400
+
+
+def test_removing_a_body_asks_first_and_its_updated_line_stops_counting(seeded, client, auth):
+    from helpers import task_of
+    from tracker.plan.models import Assignment
+
+    # Sở Tài chính finishes its part of II.1 late; the office then takes it off the task.
+    auth.login("vpdp@test.vn")
+    lid = line_id(seeded, "II.1", "Sở Tài chính")
+    assert post_line(client, "II.1", lid, status="done", progress="100", completed_on="2021-04-10").status_code == 302
+    with seeded.app_context():
+        aid = db.session.scalar(sa.select(Assignment.id).join(Assignment.agency).where(
+            Assignment.task_id == task_of("II.1").id, Assignment.role == "executing",
+            Assignment.agency.has(name="Sở Tài chính")))
+    page = client.get(f"/tasks/II.1/assignments/{aid}/delete")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "không còn được tính" in text and "Sở Tài chính: Hoàn thành, 100%" in text
+    with seeded.app_context():
+        assert len(task_of("II.1").lines) == 3  # the page changed nothing
+    assert client.post(f"/tasks/II.1/assignments/{aid}/delete").status_code == 302
+    with seeded.app_context():
+        task = task_of("II.1")
+        assert sorted(line.agency.name for line in task.lines) == ["Sở Kế hoạch và Đầu tư",
+                                                                  "Văn phòng Điều phối Chương trình xây dựng NTM tỉnh"]
+        assert task.lines_started_on is None  # nobody left on the task has started
+    history = client.get("/tasks/II.1").get_data(as_text=True)
+    assert "bỏ Sở Tài chính" in history and "Chưa thực hiện → Hoàn thành" in history

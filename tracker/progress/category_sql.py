@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from itertools import chain
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -142,20 +141,43 @@ def task_in_category(category: str, as_of: date) -> sa.ColumnElement[bool]:
 
 _WATCHED = ("status", "started_on", "completed_on", "task_id")
 _PENDING = "tracker.rollup_task_ids"
+_CHANGED = "tracker.rollup_changed_task_ids"
+
+
+def _tasks_of(target: StatusLine) -> set[int]:
+    """Every task a line belonged to in this flush (its foreign key's old and new values)."""
+    history = sa.inspect(target).attrs.task_id.history
+    found = {t for t in (*history.added, *history.unchanged, *history.deleted) if t is not None}
+    if target.task_id is not None:
+        found.add(target.task_id)
+    return found
+
+
+def _note(target: StatusLine) -> None:
+    session = sa.inspect(target).session
+    if session is not None:
+        session.info.setdefault(_CHANGED, set()).update(_tasks_of(target))
+
+
+# Mapper events see every row the flush writes, orphans removed from `task.lines` included (they are
+# not in session.deleted); the session's after_flush then recomputes each touched task once.
+@event.listens_for(StatusLine, "after_insert")
+@event.listens_for(StatusLine, "after_delete")
+def _line_written(_mapper, _connection, target: StatusLine) -> None:
+    _note(target)
+
+
+@event.listens_for(StatusLine, "after_update")
+def _line_changed(_mapper, _connection, target: StatusLine) -> None:
+    state = sa.inspect(target)
+    if any(state.attrs[name].history.has_changes() for name in _WATCHED):
+        _note(target)
 
 
 @event.listens_for(Session, "after_flush")
 def _refresh_after_flush(session: Session, _context) -> None:
     """Every flush that adds, removes or re-dates a line recomputes its task's facts in the same transaction."""
-    task_ids = set()
-    for obj in chain(session.new, session.dirty, session.deleted):
-        if not isinstance(obj, StatusLine):
-            continue
-        state = sa.inspect(obj)
-        if obj in session.dirty and not any(state.attrs[name].history.has_changes() for name in _WATCHED):
-            continue
-        if obj.task_id is not None:
-            task_ids.add(obj.task_id)
+    task_ids = session.info.pop(_CHANGED, set())
     if task_ids:
         refresh_rollups(session.connection(), Task.__table__.c.id.in_(sorted(task_ids)))
         session.info.setdefault(_PENDING, set()).update(task_ids)

@@ -43,16 +43,31 @@ def record(task: Task, kind: str, before, after, user, *, line: StatusLine | Non
     return entry
 
 
-def sync_lines(task: Task) -> None:
-    """Give every executing body of the task its own line; drop untouched lines of bodies no longer named."""
+def sync_lines(task: Task, keep_updated: bool = True) -> None:
+    """Give every executing body of the task its own line, and drop the lines of bodies no longer named.
+
+    An import keeps a dropped body's line if the body had reported on it (a corrected file should lose
+    nothing); the office taking a body off the task drops it (keep_updated=False): the line stops
+    counting in the task's category, while its history stays in the task's history.
+    """
     bodies = {body.id: body for body in task.bodies("executing")}
     existing = {line.agency_id: line for line in task.lines}
     for agency_id, body in bodies.items():
         if agency_id not in existing:
             task.lines.append(StatusLine(agency=body, agency_id=agency_id))
     for agency_id, line in existing.items():
-        if agency_id not in bodies and line.updated_at is None:
+        if agency_id not in bodies and (line.updated_at is None or not keep_updated):
             task.lines.remove(line)
+
+
+def lines_lost_by_removing(task: Task, assignment: Assignment) -> list[StatusLine]:
+    """The lines that would stop counting if this assignment went: its bodies not named otherwise."""
+    if assignment.role != "executing":
+        return []
+    others = {body.id for a in task.assignments if a.id != assignment.id and a.role == "executing"
+              for body in a.agency.bodies()}
+    leaving = {body.id for body in assignment.agency.bodies()} - others
+    return [line for line in task.lines if line.agency_id in leaving]
 
 
 @dataclass
@@ -158,12 +173,12 @@ def remove_assignment(task: Task, assignment: Assignment, user) -> None:
     record(task, "assignment", {"role": assignment.role, "agency": assignment.agency.name}, None, user,
            agency=assignment.agency)
     task.assignments.remove(assignment)
-    _after_assignments(task)
+    _after_assignments(task, keep_updated=False)
 
 
-def _after_assignments(task: Task) -> None:
+def _after_assignments(task: Task, keep_updated: bool = True) -> None:
     db.session.flush()
-    sync_lines(task)
+    sync_lines(task, keep_updated)
     task.search_text = search_text(task, [a.agency for a in task.assignments])
     db.session.flush()
 

@@ -21,7 +21,7 @@ from .forms import AssignmentForm, CommentForm, ConfirmForm, DeadlineForm, LineU
 from ..files.models import Attachment
 from ..files.services import UploadError, check_upload, upload_folder
 from .models import Comment, StatusLine, TaskEvent
-from .services import (ConflictError, DeadlineError, add_assignment, add_comment, attach_to_line, category_of_task,
+from .services import (ConflictError, DeadlineError, add_assignment, lines_lost_by_removing, add_comment, attach_to_line, category_of_task,
                        change_deadline, line_categories, remove_assignment, update_line, validate_change)
 
 bp = Blueprint("progress", __name__)
@@ -208,18 +208,24 @@ def add_assignment_view(code: str):
     return redirect(url_for("progress.task_detail", code=task.code))
 
 
-@bp.post("/tasks/<code>/assignments/<int:assignment_id>/delete")
+@bp.route("/tasks/<code>/assignments/<int:assignment_id>/delete", methods=["GET", "POST"])
 @office_required
 def remove_assignment_view(code: str, assignment_id: int):
-    """The office takes an agency off a task."""
+    """The office takes an agency off a task, after a page that says what happens to its line."""
     task = task_or_404(code)
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or assignment.task_id != task.id:
         abort(404)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if request.method == "GET":
+        return render_template("progress/remove_assignment.html", task=task, assignment=assignment, form=form,
+                               lines=lines_lost_by_removing(task, assignment), role_labels=ROLE_LABELS)
+    if not form.validate_on_submit():
         abort(400, description="Biểu mẫu đã hết hạn; tải lại trang.")
+    name = assignment.agency.name
     remove_assignment(task, assignment, current_user)
     db.session.commit()
+    flash(f"Đã bỏ «{name}» khỏi công việc {task.code}; lịch sử vẫn giữ các cập nhật trước đây.", "success")
     return redirect(url_for("progress.task_detail", code=task.code))
 
 
