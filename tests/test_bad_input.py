@@ -72,3 +72,19 @@ def test_a_storage_fault_answers_503_in_vietnamese_and_the_next_request_works(se
     monkeypatch.undo()
     assert client.get("/tasks/II.1").status_code == 200
     assert post_line(client, "II.1", lid, status="in_progress", progress="40").status_code == 302
+
+
+def test_a_lost_race_on_a_unique_key_answers_409(seeded, client, auth, monkeypatch):
+    import sqlalchemy as sa
+
+    from tracker.progress import views
+
+    def raced(*args, **kwargs):
+        raise sa.exc.IntegrityError("INSERT INTO assignment …", {}, Exception("UNIQUE constraint failed"))
+
+    auth.login("vpdp@test.vn")
+    monkeypatch.setattr(views, "add_assignment", raced)
+    response = client.post("/tasks/II.1/assignments", data={"agency": "Sở Nội vụ", "role": "coordinating"})
+    assert response.status_code == 409 and "cùng lúc" in response.get_data(as_text=True)
+    monkeypatch.undo()
+    assert client.get("/tasks/II.1").status_code == 200

@@ -6,8 +6,8 @@ from datetime import date
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import Conflict, HTTPException, ServiceUnavailable
 
 from .config import load_config
 from .clock import vn_date, vn_time
@@ -97,6 +97,16 @@ def _register_filters(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
+    @app.errorhandler(IntegrityError)
+    def duplicate(error: IntegrityError):
+        # Two requests raced to create the same thing (a submission, an assignment, an account): the
+        # unique key kept one; the other gets a conflict, not a crash.
+        db.session.rollback()
+        message = "Việc này vừa được thực hiện bởi một yêu cầu khác cùng lúc; tải lại trang để xem kết quả."
+        if request.path.startswith("/api/"):
+            return jsonify({"error": "Conflict", "message": message}), 409
+        return render_template("error.html", error=Conflict(message)), 409
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(OSError)
     def storage_error(error: Exception):
