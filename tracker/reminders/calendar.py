@@ -28,6 +28,8 @@ class WorkCalendar:
     dated: frozenset[date] = frozenset()
     working: frozenset[date] = frozenset()  # Saturdays or holidays worked instead of another day
     official: holidays.HolidayBase | None = field(default=None, compare=False, hash=False)
+    # A sweep asks about the same few hundred days tens of thousands of times.
+    _answers: dict[date, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def parse(cls, text: str, official: bool = True) -> WorkCalendar:
@@ -73,6 +75,12 @@ class WorkCalendar:
 
     def is_working_day(self, day: date) -> bool:
         """True on a weekday that is no holiday, and on a day the office lists as worked."""
+        answer = self._answers.get(day)
+        if answer is None:
+            answer = self._answers[day] = self._is_working_day(day)
+        return answer
+
+    def _is_working_day(self, day: date) -> bool:
         if day in self.working:
             return True
         if day.weekday() >= 5 or (day.month, day.day) in self.yearly or day in self.dated:
