@@ -70,3 +70,13 @@ def test_form_with_the_token_goes_through(csrf_app):
     token = _csrf_token(client, "/tasks/II.1")
     response = client.post("/tasks/II.1/comments", data={"body": "Có token", "csrf_token": token})
     assert response.status_code == 302
+
+
+def test_a_form_refused_for_its_token_shows_back_what_was_typed(csrf_app):
+    client = csrf_app.test_client()
+    _login(client)
+    response = client.post("/tasks/II.1/comments", data={"body": "Ý kiến dài đã gõ mất mười phút", "csrf_token": "hết hạn"},
+                           headers={"Referer": "http://localhost/tasks/II.1"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Biểu mẫu đã hết hạn" in page and "Ý kiến dài đã gõ mất mười phút" in page

@@ -46,3 +46,19 @@ def test_a_forged_session_id_is_refused(seeded):
         with client.session_transaction() as session:
             session["_user_id"] = forged
         assert client.get("/").status_code == 302, forged
+
+
+def test_a_form_posted_after_the_session_ended_keeps_what_was_typed(seeded):
+    from helpers import line_id
+
+    client = _signed_in(seeded)
+    lid = line_id(seeded, "II.1", "Sở Kế hoạch và Đầu tư")
+    other = _signed_in(seeded)
+    other.post("/logout")  # ends every session of the account, this one too
+    response = client.post(f"/tasks/II.1/lines/{lid}", headers={"Referer": "http://localhost/tasks/II.1"},
+                           data={f"line{lid}-status": "in_progress", f"line{lid}-progress": "40",
+                                 f"line{lid}-note": "Đã trình UBND tỉnh dự thảo phân bổ vốn", f"line{lid}-version": "1"})
+    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    assert "Phiên đăng nhập đã kết thúc" in page and "Đã trình UBND tỉnh dự thảo phân bổ vốn" in page
+    assert "/login?next=/tasks/II.1" in page

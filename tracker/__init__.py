@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -81,8 +82,23 @@ def _register_login(app: Flask) -> None:
         if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api" or request.endpoint is None:
             return None
         if not current_user.is_authenticated:
+            if request.method == "POST":
+                return kept_form_page("session")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return None
+
+
+def kept_form_page(reason: str):
+    """A form that could not be accepted (the session ended, or its CSRF token with it): the text the
+    user typed is shown back, to copy after signing in again, instead of being lost."""
+    from .auth.services import safe_next
+
+    kept = [(name, value) for name, value in request.form.items(multi=True)
+            if value.strip() and not name.endswith(("csrf_token", "version", "password", "current", "new", "confirm"))]
+    referrer = urlsplit(request.referrer or "")
+    local = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    back = (safe_next(local) if referrer.netloc == request.host else None) or url_for("progress.index")
+    return render_template("auth/signed_out.html", kept=kept, back=back, reason=reason), 401 if reason == "session" else 400
 
 
 def _register_filters(app: Flask) -> None:
@@ -127,5 +143,7 @@ def _register_errors(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify({"error": error.name, "message": error.description}), error.code
         if error.code == 400 and "CSRF" in (error.description or ""):
+            if request.method == "POST" and request.form:
+                return kept_form_page("csrf")
             error.description = "Biểu mẫu đã hết hạn hoặc không hợp lệ (CSRF). Tải lại trang rồi thử lại."
         return render_template("error.html", error=error), error.code
