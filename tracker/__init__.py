@@ -82,7 +82,7 @@ def _register_login(app: Flask) -> None:
         if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api" or request.endpoint is None:
             return None
         if not current_user.is_authenticated:
-            if request.method == "POST":
+            if request.method == "POST" and any(value.strip() for value in request.form.values()):
                 return kept_form_page("session")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return None
