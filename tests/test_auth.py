@@ -1,8 +1,11 @@
 """Accounts: sign-in, throttling across workers, safe redirects, cookies, commands, administration."""
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from conftest import PASSWORD, another_app, make_app
 from tracker.auth.models import ApiToken, User
@@ -37,33 +40,141 @@ def test_email_is_case_insensitive(seeded, auth):
     assert auth.login("KHDT@Test.VN").status_code == 302
 
 
-def test_account_locks_after_repeated_failures_even_with_the_right_password(seeded, auth):
+def sign_in(client, email="khdt@test.vn", password=PASSWORD, address="10.0.0.1"):
+    return client.post("/login", data={"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_five_failures_from_one_address_refuse_even_the_right_password(seeded, client):
     for _ in range(5):
-        auth.login("khdt@test.vn", "sai")
-    response = auth.login("khdt@test.vn", PASSWORD)
+        assert sign_in(client, password="sai").status_code == 401
+    response = sign_in(client)
     assert response.status_code == 429
-    assert "tạm khóa" in response.get_data(as_text=True)
+    assert "Đã thử đăng nhập sai quá nhiều lần. Vui lòng thử lại sau" in response.get_data(as_text=True)
+    assert client.get("/profile").status_code == 302  # not signed in
 
 
-def test_lock_holds_across_worker_processes(seeded, tmp_path):
+def test_an_unknown_account_is_throttled_alike(seeded, client):
+    answers = {}
+    for email in ("khdt@test.vn", "nobody@test.vn"):
+        codes = [sign_in(client, email, "sai").status_code for _ in range(6)]
+        answers[email] = codes
+    assert answers["khdt@test.vn"] == answers["nobody@test.vn"] == [401] * 5 + [429]
+
+
+def test_one_address_cannot_lock_an_account_for_everyone_else(seeded, client):
+    for _ in range(8):
+        sign_in(client, password="sai", address="203.0.113.9")
+    assert sign_in(client, password="sai", address="203.0.113.9").status_code == 429
+    assert sign_in(client, address="10.0.0.2").status_code == 302
+
+
+def test_one_address_is_limited_over_all_accounts(seeded, client):
+    for n in range(30):
+        assert sign_in(client, f"guess{n}@test.vn", "sai").status_code == 401
+    assert sign_in(client, "khdt@test.vn").status_code == 429
+    assert sign_in(client, "khdt@test.vn", address="10.0.0.2").status_code == 302
+
+
+def test_one_account_is_limited_over_all_addresses(seeded, client):
+    for n in range(20):
+        assert sign_in(client, password="sai", address=f"198.51.100.{n % 4}").status_code == 401
+    assert sign_in(client, address="10.9.9.9").status_code == 429
+
+
+def test_successful_sign_ins_use_up_no_budget(seeded, client):
+    for _ in range(4):
+        sign_in(client, password="sai")
+    for _ in range(8):
+        assert sign_in(client).status_code == 302
+        client.post("/logout")
+    assert sign_in(client, password="sai").status_code == 401  # the fifth failure is still allowed
+    assert sign_in(client).status_code == 429
+
+
+def test_every_answer_costs_one_password_hash(seeded, monkeypatch):
+    # Unknown, wrong, inactive and throttled attempts do the same work, so timing reveals nothing.
+    from tracker.auth import models, services
+    calls = []
+    for module in (models, services):
+        real = module.check_password_hash
+        monkeypatch.setattr(module, "check_password_hash", lambda *a, real=real: calls.append(1) or real(*a))
+    with seeded.app_context():
+        db.session.scalar(sa.select(User).where(User.email == "noivu@test.vn")).active = False
+        db.session.commit()
+        for email, password in [("nobody@test.vn", "x"), ("khdt@test.vn", "x"), ("noivu@test.vn", PASSWORD)] * 2 \
+                + [("khdt@test.vn", "x")] * 4:
+            calls.clear()
+            outcome = authenticate(email, password, "10.0.0.1")
+            assert outcome.user is None and len(calls) == 1
+
+
+def test_counters_are_shared_by_workers(seeded):
     # A second app on the same database stands for another gunicorn worker.
     other = another_app(seeded)
     for app in (seeded, other, seeded, other, seeded):
         with app.app_context():
-            authenticate("khdt@test.vn", "sai")
-            db.session.commit()
+            assert authenticate("khdt@test.vn", "sai", "10.0.0.1").retry_at is None
     with other.app_context():
-        outcome = authenticate("khdt@test.vn", PASSWORD)
-        assert outcome.user is None and outcome.locked_until is not None
+        outcome = authenticate("khdt@test.vn", PASSWORD, "10.0.0.1")
+        assert outcome.user is None and outcome.retry_at is not None
 
 
-def test_lock_expires(seeded):
+def test_throttle_ends_with_its_window(seeded):
     with seeded.app_context():
         for _ in range(5):
-            authenticate("khdt@test.vn", "sai")
-        db.session.commit()
-        later = utcnow() + timedelta(minutes=16)
-        assert authenticate("khdt@test.vn", PASSWORD, now=later).user is not None
+            authenticate("khdt@test.vn", "sai", "10.0.0.1")
+        assert authenticate("khdt@test.vn", PASSWORD, "10.0.0.1").user is None
+        with time_machine.travel(utcnow() + timedelta(minutes=16)):
+            assert authenticate("khdt@test.vn", PASSWORD, "10.0.0.1").user is not None
+
+
+def test_forty_parallel_attempts_check_exactly_five_passwords(seeded, monkeypatch):
+    checked, lock = [], threading.Lock()
+    real = User.check_password
+
+    def counting(user, password):
+        with lock:
+            checked.append(password)
+        return real(user, password)
+
+    monkeypatch.setattr(User, "check_password", counting)
+    start = threading.Barrier(40)
+    outcomes = []
+
+    def attempt(n):
+        with seeded.app_context():
+            start.wait()
+            outcomes.append(authenticate("khdt@test.vn", f"sai-{n}", "10.0.0.1"))
+            db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) == 5
+    assert sum(outcome.retry_at is not None for outcome in outcomes) == 35
+
+
+def test_a_flood_of_sign_in_requests_is_refused_in_vietnamese(seeded):
+    app = another_app(seeded, LOGIN_LIMIT_REQUESTS="3 per minute")
+    client = app.test_client()
+    codes = [sign_in(client, f"guess{n}@test.vn", "sai").status_code for n in range(3)]
+    assert codes == [401] * 3
+    response = sign_in(client)
+    assert response.status_code == 429 and "Quá nhiều yêu cầu" in response.get_data(as_text=True)
+    assert int(response.headers["Retry-After"]) <= 60
+
+
+def test_expired_counters_are_cleared_by_the_nightly_job(seeded):
+    from tracker.auth.models import RateLimitCounter
+    from tracker.maintenance import forget_expired_counters
+    with seeded.app_context():
+        authenticate("khdt@test.vn", "sai", "10.0.0.1")
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RateLimitCounter)) == 3
+        assert forget_expired_counters(time.time()) == 0
+        assert forget_expired_counters(time.time() + 3601) == 3
 
 
 def test_inactive_account_cannot_sign_in(seeded, auth):

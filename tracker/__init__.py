@@ -31,6 +31,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    from .auth.throttle import limiter  # also registers the database:// storage for the counters
+    limiter.init_app(app)
 
     from . import backup, commands
     from . import models  # noqa: F401  (every model registered before migrations compare)
@@ -138,7 +140,8 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         # Werkzeug's own descriptions are English; ours (given to abort()) are already Vietnamese.
-        if error.description == type(error).description:
+        # Flask-Limiter describes its limit in English ("3 per 1 minute").
+        if error.description == type(error).description or error.code == 429:
             error.description = HTTP_MESSAGES.get(error.code, error.description)
         if request.path.startswith("/api/"):
             return jsonify({"error": error.name, "message": error.description}), error.code

@@ -22,8 +22,17 @@ DEFAULTS = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PASSWORD_HASH_METHOD": "scrypt",
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCK_MINUTES": 15,
+    # Failed sign-ins allowed (limits' notation) per account from one address, per address over all
+    # accounts (an office behind one NAT address), and per account from anywhere.
+    "LOGIN_LIMIT_ACCOUNT_ADDRESS": "5 per 15 minutes",
+    "LOGIN_LIMIT_ADDRESS": "30 per 15 minutes",
+    "LOGIN_LIMIT_ACCOUNT": "20 per hour",
+    # Every sign-in request, successful or not, per address: a flood guard in front of the above.
+    "LOGIN_LIMIT_REQUESTS": "60 per minute",
+    # Counters shared by every worker: the application's database by default, or redis://host:6379.
+    "RATELIMIT_STORAGE_URI": "database://",
+    "RATELIMIT_STRATEGY": "fixed-window",
+    "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a refusal
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     # A request may carry a few files of MAX_UPLOAD_BYTES each; larger ones get 413.
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,

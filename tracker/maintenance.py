@@ -1,7 +1,18 @@
-"""Database upkeep that keeps the query planner choosing the indexes the lists are built on."""
+"""Database upkeep: statistics for the query planner, and expired sign-in counters cleared away."""
 from __future__ import annotations
 
+import time
+
+import sqlalchemy as sa
+
+from .auth.models import RateLimitCounter
 from .extensions import db
+
+
+def forget_expired_counters(now: float | None = None) -> int:
+    """Delete rate-limit counters whose window has ended (a new attempt starts a fresh one anyway)."""
+    now = time.time() if now is None else now
+    return db.session.execute(sa.delete(RateLimitCounter).where(RateLimitCounter.expires_at <= now)).rowcount
 
 
 def refresh_statistics() -> None:

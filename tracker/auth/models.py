@@ -34,8 +34,6 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(enum_column(UserRole, "role"))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Part of the id a session cookie carries: raising it ends every session of the account at once
     # (sign-out, a new password), including cookies copied elsewhere.
@@ -103,3 +101,13 @@ class ApiToken(db.Model):
         token = cls(user=user, name=name, token_hash=hash_token(secret), prefix=secret[:10])
         db.session.add(token)
         return token, secret
+
+
+class RateLimitCounter(db.Model):
+    """One rate-limit counter (sign-in attempts) and the end of its window, shared by every worker."""
+
+    __tablename__ = "rate_limit"
+
+    key: Mapped[str] = mapped_column(sa.String(600), primary_key=True)
+    hits: Mapped[int]
+    expires_at: Mapped[float] = mapped_column(index=True)  # epoch seconds, as the limits library counts

@@ -1,4 +1,4 @@
-"""Sign-in with a per-account throttle kept in the database, user creation, token lookup."""
+"""Sign-in within throttled budgets, user creation, token lookup."""
 from __future__ import annotations
 
 import secrets
@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..clock import utcnow
 from ..extensions import db
 from ..plan.services import find_agency
 from ..text import nfc
+from . import throttle
 from .models import ROLES, ApiToken, User, hash_token
 
 # A valid hash to check against when the e-mail is unknown, so timing does not reveal accounts.
@@ -30,10 +30,10 @@ class AccountError(ValueError):
 
 @dataclass
 class SignIn:
-    """The outcome of a sign-in attempt."""
+    """The outcome of a sign-in attempt; `retry_at` (epoch seconds) is set when it was throttled."""
 
     user: User | None = None
-    locked_until: datetime | None = None
+    retry_at: float | None = None
 
 
 def normalise_email(email: str) -> str:
@@ -41,27 +41,26 @@ def normalise_email(email: str) -> str:
     return nfc(email).lower()
 
 
-def authenticate(email: str, password: str, now: datetime | None = None) -> SignIn:
-    """Check a password, counting failures per account in the database so every worker sees them."""
-    now = now or utcnow()
-    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+def authenticate(email: str, password: str, address: str) -> SignIn:
+    """Check a password within the failed-attempt budgets of the account and the client's address.
+
+    Unknown, wrong and throttled attempts cost one password hash each, so neither the answer nor
+    its timing tells whether an account exists; the budgets are kept by the e-mail as typed, known
+    or not, for the same reason.
+    """
+    email = normalise_email(email)
+    attempt = throttle.reserve(email, address)
+    if not attempt.allowed:
+        check_password_hash(_DUMMY_HASH, password)
+        return SignIn(retry_at=attempt.retry_at)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password)
         return SignIn()
-    if user.locked_until and user.locked_until > now:
-        return SignIn(locked_until=user.locked_until)
-    if user.check_password(password):
-        user.failed_logins, user.locked_until = 0, None
-        return SignIn(user=user)
-    # Increment in SQL, not in Python, so concurrent failures on two workers both count.
-    db.session.execute(sa.update(User).where(User.id == user.id)
-                       .values(failed_logins=User.failed_logins + 1))
-    db.session.refresh(user)
-    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-        user.failed_logins = 0
-        return SignIn(locked_until=user.locked_until)
-    return SignIn()
+    if not user.check_password(password):
+        return SignIn()
+    throttle.succeeded(attempt)
+    return SignIn(user=user)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -122,7 +121,6 @@ def update_user(user: User, by: User, *, email: str, name: str, agency_name: str
     user.email, user.name, user.agency, user.role, user.active = email, nfc(name), agency, role, active
     if password:
         user.set_password(password)
-        user.failed_logins, user.locked_until = 0, None
     db.session.flush()
     return user
 

@@ -1,8 +1,10 @@
 """Sign in and out, the profile (password, API tokens), and the office's user administration."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..clock import to_local, utcnow
@@ -11,23 +13,24 @@ from .forms import LoginForm, PasswordForm, TokenForm, UserForm
 from .models import ApiToken, User
 from .decorators import office_required
 from .services import AccountError, authenticate, create_user, revoke_tokens, safe_next, update_user
+from .throttle import limiter
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_REQUESTS"], methods=["POST"])
 def login():
-    """Sign in; repeated failures lock the account for a while."""
+    """Sign in; failed attempts are throttled per account and per client address."""
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        outcome = authenticate(form.email.data, form.password.data)
-        db.session.commit()  # failures and the lock are kept even though sign-in failed
+        outcome = authenticate(form.email.data, form.password.data, request.remote_addr or "")
         if outcome.user:
             login_user(outcome.user)
             return redirect(safe_next(form.next.data) or url_for("progress.index"))
-        if outcome.locked_until:
-            until = to_local(outcome.locked_until).strftime("%H:%M")
-            flash(f"Tài khoản tạm khóa đến {until} vì đăng nhập sai nhiều lần.", "error")
+        if outcome.retry_at:
+            until = to_local(datetime.fromtimestamp(outcome.retry_at, timezone.utc)).strftime("%H:%M")
+            flash(f"Đã thử đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {until}.", "error")
             return render_template("auth/login.html", form=form), 429
         flash("Thư điện tử hoặc mật khẩu không đúng.", "error")
         return render_template("auth/login.html", form=form), 401
