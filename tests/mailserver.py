@@ -1,6 +1,7 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1 for tests, which can be told to fail."""
 from __future__ import annotations
 
+import asyncio
 import socket
 from email import message_from_bytes, policy
 
@@ -21,10 +22,13 @@ class Recorder:
     def __init__(self):
         self.messages = []
         self.reply: str | None = None
+        self.delay = 0.0  # seconds to think before accepting, as a busy server does
 
     async def handle_DATA(self, server, session, envelope):
         if self.reply:
             return self.reply
+        if self.delay:
+            await asyncio.sleep(self.delay)
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         self.messages.append({"to": list(envelope.rcpt_tos), "from": envelope.mail_from, "message": parsed,
                               "subject": str(parsed["Subject"]), "message_id": str(parsed["Message-ID"]),

@@ -52,6 +52,8 @@ DEFAULTS = {
     "REMINDER_SWEEP_HOUR": 7,
     "REMINDER_SWEEP_MINUTE": 0,
     "OUTBOX_INTERVAL_SECONDS": 60,
+    # How long a claimed message is the claimant's alone; longer than SMTP_TIMEOUT times the steps of a send.
+    "OUTBOX_LEASE_SECONDS": 600,
     # Behind a reverse proxy (nginx): how many proxies set X-Forwarded-For/-Proto/-Host; 0 trusts none.
     "PROXY_FIX": 0,
     # Demo accounts (`flask demo-users`) can be created only when this is on, as in `make run`.

@@ -54,7 +54,7 @@ def run_command(as_of, dry_run: bool) -> None:
         click.echo(f"  - {line}")
     if dry_run:
         return
-    delivery = deliver_outbox(utcnow())
+    delivery = deliver_outbox(utcnow(), today=today)
     if not delivery.configured:
         click.echo("No SMTP configured (TRACKER_SMTP_HOST): messages wait in the outbox (/outbox).")
         return

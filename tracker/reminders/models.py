@@ -77,6 +77,8 @@ class SentReminder(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_message.id", ondelete="SET NULL"), index=True)
     summary: Mapped[str] = mapped_column(sa.Text, default="")
+    # The deadline the reminder speaks of (a task's or a round's), checked again just before sending.
+    deadline: Mapped[date | None]
     batch: Mapped[str] = mapped_column(sa.String(32))  # the sweep that decided it
 
     recipient: Mapped[User] = relationship()
@@ -88,7 +90,11 @@ class SentReminder(db.Model):
         return RULE_LABELS.get(self.rule, self.rule)
 
 
-OUTBOX_STATES = {"pending": "Chờ gửi", "sending": "Đang gửi", "sent": "Đã gửi", "failed": "Lỗi", "cancelled": "Đã hủy"}
+# "delivering" is recorded just before the end of the message goes to the SMTP server; a sender that
+# dies in that state leaves the message "unconfirmed": it may have been accepted, so it is never sent
+# again by itself (the office sees it and may send it again).
+OUTBOX_STATES = {"pending": "Chờ gửi", "sending": "Đang gửi", "delivering": "Đang bàn giao cho máy chủ thư",
+                 "sent": "Đã gửi", "unconfirmed": "Chưa rõ đã gửi", "failed": "Lỗi", "cancelled": "Đã hủy"}
 OutboxStatus = vocabulary("OutboxStatus", OUTBOX_STATES)
 
 

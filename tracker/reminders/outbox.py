@@ -1,11 +1,17 @@
-"""Drain the outbox over SMTP: claim each message, send, retry temporary failures, keep the Message-ID."""
+"""Drain the outbox over SMTP, each message once: claimed under its own lease, checked, handed over.
+
+A message's life: pending → sending (claimed; a lease from the moment of the claim) → delivering
+(recorded just before the final "." of DATA) → sent. A sender killed while "sending" leaves a message
+the server never accepted: when the lease runs out another pass sends it. A sender killed while
+"delivering" leaves one the server may have accepted: it becomes "unconfirmed" and is never sent
+again by itself. Just before sending, the message's reminders are checked against the current
+deadlines: a moved deadline (or a countdown from an earlier day) gets the message written again.
+"""
 from __future__ import annotations
 
-import smtplib
-import socket
-import ssl
+import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import formataddr, format_datetime
 
@@ -13,12 +19,16 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..auth.models import User
+from ..clock import to_local
 from ..extensions import db
+from ..plan.models import Task
+from ..progress.categories import NO_DEADLINE_KINDS
 from ..progress.models import StatusLine
-from ..reporting.models import Submission
+from ..reporting.models import ReportingRound, Submission
 from .models import OutboxMessage, SentReminder
+from .smtp import Abandoned, PermanentFailure, Sender, TemporaryFailure, Unconfirmed
+from .sweep import run_sweep
 
-LEASE = timedelta(minutes=10)
 # Retry after 1, 5, 15, 60 minutes, then every 3 hours, for about two days in all.
 BACKOFF = [timedelta(minutes=m) for m in (1, 5, 15, 60)] + [timedelta(hours=3)] * 15
 
@@ -31,15 +41,9 @@ class Delivery:
     retried: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
+    rewritten: list[str] = field(default_factory=list)  # cancelled as out of date, then written again
+    unconfirmed: int = 0  # left "delivering" by a sender that died, or whose final answer was lost
     configured: bool = True
-
-
-class TemporaryFailure(Exception):
-    """Worth another try later: 4xx, a refused or dropped connection, a time-out."""
-
-
-class PermanentFailure(Exception):
-    """Not worth retrying: 5xx, a refused recipient."""
 
 
 def smtp_configured() -> bool:
@@ -47,15 +51,76 @@ def smtp_configured() -> bool:
     return bool(current_app.config.get("SMTP_HOST"))
 
 
-def _claim(message_id: int, now: datetime) -> bool:
-    """Take a message for this sender; a portable claim (SQLite drops FOR UPDATE silently)."""
+def _lease() -> timedelta:
+    return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+
+
+def _claim(message_id: int, at: datetime) -> datetime | None:
+    """Take a message for this sender until `at` + the lease; the lease's end, or None if taken.
+
+    A portable claim (SQLite drops FOR UPDATE silently): one conditional UPDATE.
+    """
     claimable = sa.or_(OutboxMessage.status == "pending",
-                       sa.and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now))
+                       sa.and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < at))
+    lease_until = at + _lease()
     result = db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id, claimable)
-                                .values(status="sending", lease_until=now + LEASE,
+                                .values(status="sending", lease_until=lease_until,
                                         attempts=OutboxMessage.attempts + 1))
     db.session.commit()  # the claim is visible to other senders before we talk to SMTP
+    return lease_until if result.rowcount == 1 else None
+
+
+def _hand_over(message_id: int, lease_until: datetime, at: datetime) -> bool:
+    """Record "delivering" if this sender still holds the message (its lease is the fencing token)."""
+    result = db.session.execute(sa.update(OutboxMessage).where(
+        OutboxMessage.id == message_id, OutboxMessage.status == "sending", OutboxMessage.lease_until == lease_until)
+        .values(status="delivering", lease_until=at + _lease()))
+    db.session.commit()
     return result.rowcount == 1
+
+
+def reconcile(now: datetime) -> int:
+    """Messages left "delivering" by a sender that died become "unconfirmed"; how many."""
+    result = db.session.execute(sa.update(OutboxMessage).where(
+        OutboxMessage.status == "delivering", OutboxMessage.lease_until < now).values(
+        status="unconfirmed", lease_until=None,
+        last_error="Người gửi dừng đột ngột sau khi đã chuyển thư cho máy chủ thư; không rõ máy chủ đã nhận "
+                   "hay chưa, nên thư không tự gửi lại."))
+    db.session.commit()
+    return result.rowcount
+
+
+def send_again(message: OutboxMessage, now: datetime) -> None:
+    """The office sends an unconfirmed or failed message again, with the same Message-ID."""
+    message.status, message.next_attempt_at, message.lease_until, message.attempts = "pending", now, None, 0
+    db.session.flush()
+
+
+def out_of_date(message: OutboxMessage, today: date) -> bool:
+    """Whether the message speaks of a deadline that has moved since it was written, or counts days
+    from an earlier day ("còn 3 ngày" written yesterday)."""
+    reminder = SentReminder
+    line_deadline = sa.select(Task.id).join(StatusLine, StatusLine.task_id == Task.id).where(
+        StatusLine.id == reminder.subject_id, Task.due_on == reminder.deadline,
+        Task.schedule_kind.not_in(NO_DEADLINE_KINDS)).exists()
+    task_deadline = sa.select(Task.id).where(Task.id == reminder.subject_id, Task.due_on == reminder.deadline).exists()
+    round_deadline = sa.select(ReportingRound.id).where(ReportingRound.id == reminder.subject_id,
+                                                        ReportingRound.due_on == reminder.deadline).exists()
+    moved = sa.and_(reminder.deadline.is_not(None), sa.or_(
+        sa.and_(reminder.subject_type == "line", ~line_deadline),
+        sa.and_(reminder.subject_type == "task", ~task_deadline),
+        sa.and_(reminder.subject_type == "round", ~round_deadline)))
+    stale_countdown = sa.and_(reminder.rule.in_(("task_due_soon", "round_due_soon")), reminder.decided_on < today)
+    return db.session.scalar(sa.select(reminder.id).where(
+        reminder.outbox_id == message.id, sa.or_(moved, stale_countdown)).limit(1)) is not None
+
+
+def _withdraw(message: OutboxMessage) -> None:
+    """Cancel a message that is out of date and forget the reminders it carried, so a sweep decides
+    them again from the current deadlines."""
+    db.session.execute(sa.delete(SentReminder).where(SentReminder.outbox_id == message.id))
+    message.status, message.lease_until = "cancelled", None
+    message.last_error = "Hạn đã thay đổi (hoặc thư soạn từ ngày trước); nhắc việc đã được soạn lại theo hạn hiện tại."
 
 
 def still_relevant(message: OutboxMessage) -> bool:
@@ -96,105 +161,99 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     return email
 
 
-class Sender:
-    """One SMTP connection for a pass, opened on first use."""
-
-    def __init__(self):
-        self.config = current_app.config
-        self.connection: smtplib.SMTP | None = None
-
-    def _connect(self) -> smtplib.SMTP:
-        config = self.config
-        security = (config.get("SMTP_SECURITY") or "none").lower()
-        port = int(config.get("SMTP_PORT") or {"ssl": 465, "starttls": 587}.get(security, 25))
-        timeout = float(config.get("SMTP_TIMEOUT", 30))
-        if security == "ssl":
-            connection = smtplib.SMTP_SSL(config["SMTP_HOST"], port, timeout=timeout,
-                                          context=ssl.create_default_context())
-        else:
-            connection = smtplib.SMTP(config["SMTP_HOST"], port, timeout=timeout)
-            if security == "starttls":
-                connection.starttls(context=ssl.create_default_context())
-        if config.get("SMTP_USER"):
-            # from_prefixed_env reads "123456" as a number: credentials are always text.
-            connection.login(str(config["SMTP_USER"]), str(config.get("SMTP_PASSWORD") or ""))
-        return connection
-
-    def send(self, email: EmailMessage) -> None:
-        """Send one e-mail, classifying failures as temporary or permanent."""
-        try:
-            if self.connection is None:
-                self.connection = self._connect()
-            refused = self.connection.send_message(email)
-        except smtplib.SMTPRecipientsRefused as exc:
-            self.close()
-            codes = [code for code, _ in exc.recipients.values()]
-            raise (TemporaryFailure if all(400 <= c < 500 for c in codes) else PermanentFailure)(
-                f"recipient refused: {exc.recipients}") from exc
-        except smtplib.SMTPResponseException as exc:
-            self.close()
-            text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-            raise (TemporaryFailure if 400 <= exc.smtp_code < 500 else PermanentFailure)(
-                f"{exc.smtp_code} {text}") from exc
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
-            self.close()
-            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
-        if refused:  # send_message reports refused recipients instead of raising when some were accepted
-            raise PermanentFailure(f"recipient refused: {refused}")
-
-    def close(self) -> None:
-        """Drop the connection; the next send opens a new one."""
-        if self.connection is not None:
-            try:
-                self.connection.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
-            self.connection = None
 
 
-def deliver_outbox(now: datetime, limit: int = 200) -> Delivery:
-    """Send what is due in the outbox. Commits per message: a claim, then its outcome."""
+def deliver_outbox(now: datetime, limit: int = 200, today: date | None = None) -> Delivery:
+    """Send what is due in the outbox. Commits per message: its claim, its hand-over, its outcome.
+
+    `today` is the day reminders are checked against (default: now's date in Việt Nam); a sweep run
+    by hand for another date delivers as of that date.
+    """
     result = Delivery()
     if not smtp_configured():
         result.configured = False
         return result
-    ready = sa.or_(sa.and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-                   sa.and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now))
-    candidates = list(db.session.scalars(sa.select(OutboxMessage.id).where(ready).order_by(OutboxMessage.id)
-                                         .limit(limit)))
-    db.session.commit()
+    started = time.monotonic()
+
+    def clock() -> datetime:
+        # The pass's own time: `now` at its start, plus the time it has taken so far.
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    result.unconfirmed = reconcile(now)
     sender = Sender()
     try:
-        for message_id in candidates:
-            if _claim(message_id, now):
-                _deliver_one(db.session.get(OutboxMessage, message_id), sender, now, result)
+        today = today or to_local(now).date()
+        withdrawn = _pass(now, today, clock, sender, result, limit)
+        if withdrawn:
+            # Written again from the current deadlines, and sent in this same pass.
+            run_sweep(today, recipients=withdrawn, send_from=now)
+            db.session.commit()
+            _pass(now, today, clock, sender, result, limit)
     finally:
         sender.close()
     return result
 
 
-def _deliver_one(message: OutboxMessage, sender: Sender, now: datetime, result: Delivery) -> None:
-    if not still_relevant(message):
-        message.status, message.lease_until = "cancelled", None
-        db.session.commit()
-        result.cancelled.append(message.to_address)
-        return
-    try:
-        sender.send(build_email(message))
-    except TemporaryFailure as exc:
-        message.last_error = str(exc)[:1000]
-        message.lease_until = None
-        if message.attempts >= len(BACKOFF):
-            message.status = "failed"
-            result.failed.append(message.to_address)
+def _pass(now: datetime, today: date, clock, sender: Sender, result: Delivery, limit: int) -> set[int]:
+    """One run over the messages ready now; the recipients of those withdrawn as out of date."""
+    ready = sa.or_(sa.and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+                   sa.and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now))
+    candidates = list(db.session.scalars(sa.select(OutboxMessage.id).where(ready).order_by(OutboxMessage.id)
+                                         .limit(limit)))
+    db.session.commit()
+    withdrawn: set[int] = set()
+    for message_id in candidates:
+        lease_until = _claim(message_id, clock())
+        if lease_until is None:
+            continue
+        message = db.session.get(OutboxMessage, message_id)
+        if not still_relevant(message):
+            message.status, message.lease_until = "cancelled", None
+            db.session.commit()
+            result.cancelled.append(message.to_address)
+        elif out_of_date(message, today):
+            _withdraw(message)
+            db.session.commit()
+            result.rewritten.append(message.to_address)
+            if message.recipient_id is not None:
+                withdrawn.add(message.recipient_id)
         else:
-            message.status = "pending"
-            message.next_attempt_at = now + BACKOFF[message.attempts - 1]
-            result.retried.append(message.to_address)
+            _send_one(message, lease_until, sender, now, clock, result)
+    return withdrawn
+
+
+def _send_one(message: OutboxMessage, lease_until: datetime, sender: Sender, now: datetime, clock,
+              result: Delivery) -> None:
+    message_id, to_address, attempts = message.id, message.to_address, message.attempts
+    email = build_email(message)
+    try:
+        sender.send(email, current_app.config["MAIL_FROM"], to_address,
+                    lambda: _hand_over(message_id, lease_until, clock()))
+    except Abandoned:
+        db.session.rollback()
+        return  # another sender holds the message now; it will report the outcome
+    except Unconfirmed as exc:
+        _finish(message_id, status="unconfirmed", last_error=f"Không nhận được trả lời của máy chủ thư: {exc}"[:1000])
+        result.unconfirmed += 1
+        return
+    except TemporaryFailure as exc:
+        if attempts >= len(BACKOFF):
+            _finish(message_id, status="failed", last_error=str(exc)[:1000])
+            result.failed.append(to_address)
+        else:
+            _finish(message_id, status="pending", last_error=str(exc)[:1000],
+                    next_attempt_at=now + BACKOFF[attempts - 1])
+            result.retried.append(to_address)
+        return
     except PermanentFailure as exc:
-        message.status, message.last_error, message.lease_until = "failed", str(exc)[:1000], None
-        result.failed.append(message.to_address)
-    else:
-        message.status, message.sent_at, message.lease_until, message.last_error = "sent", now, None, ""
-        result.sent.append(message.to_address)
+        _finish(message_id, status="failed", last_error=str(exc)[:1000])
+        result.failed.append(to_address)
+        return
+    _finish(message_id, status="sent", sent_at=clock(), last_error="")
+    result.sent.append(to_address)
+
+
+def _finish(message_id: int, **values) -> None:
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id)
+                       .values(lease_until=None, **values))
     db.session.commit()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from itertools import islice
 
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ def _lock_sqlite() -> None:
 KEY = ("rule", "subject_type", "subject_id", "recipient_id", "occurrence")
 
 
-COLUMNS = (*KEY, "send_on", "decided_on", "summary", "batch", "created_at")
+COLUMNS = (*KEY, "send_on", "decided_on", "summary", "deadline", "batch", "created_at")
 
 
 def _insert(rows: list[dict], batch: str) -> list[tuple]:
@@ -79,11 +79,14 @@ def _insert(rows: list[dict], batch: str) -> list[tuple]:
     return [tuple(row[1:]) for row in found if row[0] == batch]
 
 
-def run_sweep(today: date, *, dry_run: bool = False) -> SweepResult:
+def run_sweep(today: date, *, dry_run: bool = False, recipients: set[int] | None = None,
+              send_from: datetime | None = None) -> SweepResult:
     """Record every reminder due on or before today that is not yet recorded, and queue the digests.
 
     Flushes only; the caller commits, so ledger rows and outbox rows land together or not at all.
-    With dry_run nothing is written: the result says what a real sweep would queue.
+    With dry_run nothing is written: the result says what a real sweep would queue. With recipients,
+    only their reminders are decided (a message withdrawn as out of date is written again); send_from
+    is when the queued messages may go (default: now).
     """
     if not dry_run:
         _lock_sqlite()
@@ -97,6 +100,10 @@ def run_sweep(today: date, *, dry_run: bool = False) -> SweepResult:
     batch = uuid.uuid4().hex
     stream = due_reminders(today, config, calendar, audience)
     while chunk := list(islice(stream, CHUNK)):
+        if recipients is not None:
+            chunk = [due for due in chunk if due.recipient_id in recipients]
+            if not chunk:
+                continue
         new = _new_in(chunk) if dry_run else _record(chunk, today, batch)
         result.already += len(chunk) - len(new)
         for due in new:
@@ -106,7 +113,7 @@ def run_sweep(today: date, *, dry_run: bool = False) -> SweepResult:
             if len(result.lines) < 20:
                 result.lines.append(f"{due.rule}: {due.summary}")
     if not dry_run:
-        result.messages = _queue(digests, today, batch)
+        result.messages = _queue(digests, today, batch, send_from)
     else:
         result.messages = len(digests)
     return result
@@ -122,7 +129,7 @@ def _record(chunk: list[Due], today: date, batch: str) -> list[Due]:
     now = utcnow()
     rows = [{"rule": d.rule, "subject_type": d.subject_type, "subject_id": d.subject_id,
              "recipient_id": d.recipient_id, "occurrence": d.occurrence, "send_on": d.send_on,
-             "decided_on": today, "summary": d.summary[:500], "batch": batch, "created_at": now}
+             "decided_on": today, "summary": d.summary[:500], "deadline": d.deadline, "batch": batch, "created_at": now}
             for d in unique.values()]
     inserted = {tuple(row) for row in _insert(rows, batch)}
     return [unique[k] for k in unique if k in inserted]
@@ -137,14 +144,14 @@ def _new_in(chunk: list[Due]) -> list[Due]:
     return [d for k, d in unique.items() if k not in held]
 
 
-def _queue(digests: dict[int, Digest], today: date, batch: str) -> int:
+def _queue(digests: dict[int, Digest], today: date, batch: str, send_from: datetime | None = None) -> int:
     """One outbox message per person, linked to the ledger rows it carries."""
     users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(digests))))}
     for recipient_id, digest in digests.items():
         user = users[recipient_id]
         subject, text, html = render_digest(digest, user, today)
         message = OutboxMessage(recipient_id=user.id, to_address=user.email, subject=subject, text_body=text,
-                                html_body=html, message_id=new_message_id())
+                                html_body=html, message_id=new_message_id(), next_attempt_at=send_from or utcnow())
         db.session.add(message)
         db.session.flush()
         db.session.execute(sa.update(SentReminder).where(

@@ -11,7 +11,8 @@ from ..extensions import db
 from ..plan.views import as_of_param
 from .forms import PreferencesForm, SettingsForm
 from .models import RULE_LABELS, RULES, OutboxMessage, ReminderOptOut
-from .outbox import smtp_configured
+from ..clock import utcnow
+from .outbox import send_again, smtp_configured
 from .planner import choose_reminders, forced_rules, save_settings, settings
 from .sweep import overview
 
@@ -51,6 +52,20 @@ def outbox_message(message_id: int):
     if not can_read_message(current_user, message):
         abort(403)
     return render_template("reminders/message.html", message=message)
+
+
+@bp.post("/outbox/<int:message_id>/send-again")
+@office_required
+def send_message_again(message_id: int):
+    """The office sends again a message whose delivery is unconfirmed or failed."""
+    message = db.get_or_404(OutboxMessage, message_id)
+    if message.status not in ("unconfirmed", "failed"):
+        abort(409, "Chỉ gửi lại được thư «Chưa rõ đã gửi» hoặc «Lỗi»; thư này đang ở trạng thái "
+                   f"«{message.status_label}».")
+    send_again(message, utcnow())
+    db.session.commit()
+    flash("Thư sẽ được gửi lại trong lần gửi tới, với cùng Message-ID.", "success")
+    return redirect(url_for("reminders.outbox_message", message_id=message.id))
 
 
 @bp.route("/reminders/settings", methods=["GET", "POST"])
