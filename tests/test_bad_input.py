@@ -88,3 +88,43 @@ def test_a_lost_race_on_a_unique_key_answers_409(seeded, client, auth, monkeypat
     assert response.status_code == 409 and "cùng lúc" in response.get_data(as_text=True)
     monkeypatch.undo()
     assert client.get("/tasks/II.1").status_code == 200
+
+
+def test_a_read_only_database_file_serves_reads_and_refuses_writes_with_503(seeded, client, auth):
+    """A real read-only database (SQLite opened with mode=ro: what a read-only file or mount gives
+    the app; chmod alone does not stop root, who runs the tests in CI)."""
+    import io
+    import os
+
+    import sqlalchemy as sa
+
+    from conftest import another_app
+    from helpers import line_id, post_line
+    from tracker.extensions import db
+    from tracker.progress.models import StatusLine
+
+    lid = line_id(seeded, "II.1", "Sở Kế hoạch và Đầu tư")
+    path = seeded.config["DATABASE_URL"].removeprefix("sqlite:///")
+    read_only = another_app(seeded, DATABASE_URL=f"sqlite:///file:{path}?mode=ro&uri=true")
+    with read_only.app_context():
+        assert db.session.execute(sa.text("PRAGMA query_only")).scalar() == 0  # read-only by the file, not by us
+        with pytest.raises(sa.exc.OperationalError, match="readonly"):
+            db.session.execute(sa.text("UPDATE status_line SET note = 'x'"))
+        db.session.rollback()
+    auth.login("khdt@test.vn")
+    viewer = read_only.test_client()
+    viewer.set_cookie("session", client.get_cookie("session").value)
+    for page in ("/", "/tasks/II.1", "/agencies", "/api/v1/tasks", "/rounds"):
+        assert viewer.get(page).status_code == 200, page
+    uploads = seeded.config["UPLOAD_FOLDER"]
+    files_before = sorted(os.listdir(uploads)) if os.path.isdir(uploads) else []
+    response = post_line(viewer, "II.1", lid, status="in_progress", progress="40", note="Đang làm",
+                         attachments=(io.BytesIO(b"%PDF-1.4 " + b"x" * 50_000), "Báo cáo.pdf"))
+    assert response.status_code == 503
+    assert "Máy chủ tạm thời không lưu được dữ liệu" in response.get_data(as_text=True)
+    assert (sorted(os.listdir(uploads)) if os.path.isdir(uploads) else []) == files_before  # no partial file
+    signing_in = viewer.post("/login", data={"email": "khdt@test.vn", "password": "x"})
+    assert signing_in.status_code == 503  # the attempt cannot be counted, so it is not checked
+    with seeded.app_context():
+        line = db.session.get(StatusLine, lid)
+        assert (line.status, line.progress, line.version) == ("not_started", 0, 1)
