@@ -129,7 +129,14 @@ def test_throttle_ends_with_its_window(seeded):
             assert authenticate("khdt@test.vn", PASSWORD, "10.0.0.1").user is not None
 
 
-def test_forty_parallel_attempts_check_exactly_five_passwords(seeded, monkeypatch):
+def test_forty_parallel_sign_ins_check_exactly_five_passwords(seeded, monkeypatch):
+    # Forty browsers post the form at the same moment to a threaded HTTP server.
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
     checked, lock = [], threading.Lock()
     real = User.check_password
 
@@ -139,22 +146,31 @@ def test_forty_parallel_attempts_check_exactly_five_passwords(seeded, monkeypatc
         return real(user, password)
 
     monkeypatch.setattr(User, "check_password", counting)
+    server = make_server("127.0.0.1", 0, seeded, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/login"
     start = threading.Barrier(40)
-    outcomes = []
+    codes = []
 
     def attempt(n):
-        with seeded.app_context():
-            start.wait()
-            outcomes.append(authenticate("khdt@test.vn", f"sai-{n}", "10.0.0.1"))
-            db.session.remove()
+        body = urllib.parse.urlencode({"email": "khdt@test.vn", "password": f"sai-{n}"}).encode()
+        start.wait()
+        try:
+            urllib.request.urlopen(url, data=body, timeout=30)
+        except urllib.error.HTTPError as error:
+            codes.append(error.code)
 
     threads = [threading.Thread(target=attempt, args=(n,)) for n in range(40)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        server.shutdown()
+        server.server_close()
     assert len(checked) == 5
-    assert sum(outcome.retry_at is not None for outcome in outcomes) == 35
+    assert sorted(codes) == [401] * 5 + [429] * 35
 
 
 def test_a_flood_of_sign_in_requests_is_refused_in_vietnamese(seeded):
