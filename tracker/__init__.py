@@ -46,8 +46,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reminders import cli as reminders_cli
     from .reminders.views import bp as reminders_bp
     from .reporting.views import bp as reporting_bp
+    from .dashboard.views import bp as dashboard_bp
+    from .exports.views import bp as exports_bp
 
-    for blueprint in (auth_bp, plan_bp, progress_bp, reporting_bp, reminders_bp, api_bp):
+    for blueprint in (auth_bp, plan_bp, progress_bp, reporting_bp, reminders_bp, dashboard_bp, exports_bp, api_bp):
         app.register_blueprint(blueprint)
     plan_cli.init_app(app)
     commands.init_app(app)
@@ -63,7 +65,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 # Pages anyone may open; everything else needs an account (the API checks its own tokens).
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# The calendar feed authenticates by the secret in its address: calendar apps carry no session.
+PUBLIC_ENDPOINTS = {"auth.login", "static", "exports.calendar"}
 
 
 def _register_login(app: Flask) -> None:

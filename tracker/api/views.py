@@ -10,6 +10,8 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.policy import can_update_line, sees_every_reminder
+from ..dashboard import queries
+from ..exports.views import quarterly_download
 from ..auth.services import user_for_token
 from ..clock import BAD_DATE, local_today, parse_iso_date
 from ..extensions import csrf, db
@@ -239,3 +241,30 @@ def rounds():
                       "cutoff_on": round_.cutoff_on.isoformat(), "due_on": round_.due_on.isoformat(),
                       "bodies": bodies})
     return jsonify({"items": items, "total": len(items)})
+
+
+def _counts_json(row) -> dict:
+    return {"key": row.key, "label": row.label, "counts": row.counts, "total": row.total}
+
+
+@bp.get("/dashboard")
+def dashboard():
+    """The dashboard's counts on ?as_of=: overall, per section, per agency (each by its own lines)."""
+    as_of = as_of_arg()
+    if as_of is None:
+        return jsonify({"errors": {"as_of": [BAD_DATE]}}), 400
+    plan = plan_or_404()
+    now = queries.overall(plan, as_of)
+    movement = queries.movement(plan, as_of, now)
+    return jsonify({
+        "plan": plan.year, "as_of": as_of.isoformat(), "overall": now,
+        "since": {"date": movement.since.isoformat(), "overall": movement.before, "change": movement.change},
+        "sections": [_counts_json(row) for row in queries.by_section(plan, as_of)],
+        "agencies": [{**_counts_json(row), "id": int(row.key)} for row in queries.by_agency(plan, as_of, "name")],
+    })
+
+
+@bp.get("/reports/quarterly.<fmt>")
+def quarterly_report(fmt: str):
+    """The quarterly report file (xlsx, docx, csv): ?year=&quarter= or ?as_of=, as on the pages."""
+    return quarterly_download(fmt)

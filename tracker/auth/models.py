@@ -38,6 +38,8 @@ class User(UserMixin, db.Model):
     # Part of the id a session cookie carries: raising it ends every session of the account at once
     # (sign-out, a new password), including cookies copied elsewhere.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The secret part of the user's calendar (ICS) address, as SHA-256; NULL when none or revoked.
+    calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     agency: Mapped[Agency] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", order_by="ApiToken.id")
@@ -73,6 +75,16 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """True when the password matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+    def issue_calendar_token(self) -> str:
+        """A new secret for the calendar address (the old address stops working); shown once, stored hashed."""
+        secret = "cal_" + secrets.token_urlsafe(24)
+        self.calendar_token_hash = hash_token(secret)
+        return secret
+
+    def revoke_calendar_token(self) -> None:
+        """The calendar address stops working."""
+        self.calendar_token_hash = None
 
 
 def hash_token(token: str) -> str:

@@ -145,3 +145,11 @@ def user_for_token(secret: str, now: datetime | None = None) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         token.last_used_at = now
     return token.user
+
+
+def user_for_calendar(secret: str) -> User | None:
+    """The active user whose calendar address carries this secret, or None."""
+    if not secret.startswith("cal_") or len(secret) > 100:
+        return None
+    user = db.session.scalar(sa.select(User).where(User.calendar_token_hash == hash_token(secret)))
+    return user if user is not None and user.active else None

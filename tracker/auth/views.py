@@ -103,6 +103,29 @@ def revoke_token(token_id: int):
     return redirect(url_for("auth.profile"))
 
 
+@bp.post("/profile/calendar")
+@login_required
+def create_calendar():
+    """A new secret calendar address (any earlier one stops working); shown once."""
+    if not TokenForm().validate_on_submit():
+        abort(400)
+    secret = current_user.issue_calendar_token()
+    db.session.commit()
+    return render_template("auth/profile.html", password_form=PasswordForm(), token_form=TokenForm(), new_token=None,
+                           calendar_secret=secret)
+
+
+@bp.post("/profile/calendar/revoke")
+@login_required
+def revoke_calendar():
+    """The calendar address stops working."""
+    if TokenForm().validate_on_submit():
+        current_user.revoke_calendar_token()
+        db.session.commit()
+        flash("Đã thu hồi địa chỉ lịch; lịch đã đăng ký sẽ không còn cập nhật.", "success")
+    return redirect(url_for("auth.profile"))
+
+
 @bp.route("/admin/users", methods=["GET", "POST"])
 @login_required
 @office_required

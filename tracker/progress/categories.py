@@ -13,6 +13,15 @@ CATEGORY_LABELS = {
     "ongoing": "Thường xuyên, không có hạn cố định",
 }
 CATEGORIES = tuple(CATEGORY_LABELS)
+# Column heads of the dashboard's matrices, where six full labels do not fit a phone.
+CATEGORY_SHORT = {
+    "done_on_time": "Xong đúng hạn",
+    "done_late": "Xong quá hạn",
+    "in_progress": "Trong hạn",
+    "overdue": "Quá hạn",
+    "not_started": "Chưa làm",
+    "ongoing": "Thường xuyên",
+}
 # Schedules that have no single deadline to be early or late against.
 NO_DEADLINE_KINDS = frozenset({"ongoing", "recurring", "periodic"})
 

@@ -34,37 +34,36 @@ def task_deadline() -> sa.ColumnElement:
 
 # --- one line --------------------------------------------------------------------------------------
 
-def _line_done_by(as_of: date) -> sa.ColumnElement[bool]:
-    return sa.and_(StatusLine.status == "done", StatusLine.completed_on.is_not(None),
-                   StatusLine.completed_on <= as_of)
+def _line_done_by(as_of: date, line=StatusLine) -> sa.ColumnElement[bool]:
+    return sa.and_(line.status == "done", line.completed_on.is_not(None), line.completed_on <= as_of)
 
 
-def _line_started_by(as_of: date) -> sa.ColumnElement[bool]:
+def _line_started_by(as_of: date, line=StatusLine) -> sa.ColumnElement[bool]:
     return sa.or_(
-        sa.and_(StatusLine.started_on.is_not(None), StatusLine.started_on <= as_of),
-        sa.and_(StatusLine.status.in_(STARTED_STATUSES), StatusLine.started_on.is_(None)),
+        sa.and_(line.started_on.is_not(None), line.started_on <= as_of),
+        sa.and_(line.status.in_(STARTED_STATUSES), line.started_on.is_(None)),
     )
 
 
 @lru_cache(maxsize=256)
-def line_category(as_of: date) -> sa.ColumnElement[str]:
-    """A line's category on as_of (the query must join the line's task)."""
+def line_category(as_of: date, line=StatusLine) -> sa.ColumnElement[str]:
+    """A line's category on as_of (the query must join the line's task); `line` may be an alias."""
     deadline = task_deadline()
     return sa.case(
-        (_line_done_by(as_of), sa.case(
-            (sa.and_(deadline.is_not(None), StatusLine.completed_on > deadline), "done_late"),
+        (_line_done_by(as_of, line), sa.case(
+            (sa.and_(deadline.is_not(None), line.completed_on > deadline), "done_late"),
             else_="done_on_time")),
         (deadline.is_(None), "ongoing"),
         (deadline < as_of, "overdue"),
-        (_line_started_by(as_of), "in_progress"),
+        (_line_started_by(as_of, line), "in_progress"),
         else_="not_started",
     )
 
 
 @lru_cache(maxsize=256)
-def line_in_category(category: str, as_of: date) -> sa.ColumnElement[bool]:
+def line_in_category(category: str, as_of: date, line=StatusLine) -> sa.ColumnElement[bool]:
     """Lines whose category on as_of is the given one (the query must join the line's task)."""
-    return line_category(as_of) == category
+    return line_category(as_of, line) == category
 
 
 # --- a task, from the facts aggregated over its lines ------------------------------------------------

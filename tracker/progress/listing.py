@@ -5,19 +5,22 @@ queries; totals and per-category counts are COUNT … GROUP BY, never a loop ove
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from math import ceil
 
 import sqlalchemy as sa
 from flask import g, has_app_context
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..plan.models import ROLES, Agency, Assignment, Plan, Section, Task
 from ..plan.services import AgencyDirectory, AgencyRef, TaskFilter, task_conditions
 from ..plan.timeline import KIND_LABELS
 from .categories import CATEGORIES
-from .category_sql import task_category, task_deadline, task_in_category
+from .category_sql import line_category, task_category, task_deadline, task_in_category
+from .models import StatusLine
 
 SORT_LABELS = {
     "section": "Theo thứ tự phụ lục",
@@ -25,6 +28,60 @@ SORT_LABELS = {
     "overdue": "Quá hạn lâu nhất trước",
 }
 SORTS = tuple(SORT_LABELS)
+
+# The line of the agency a list is filtered by, joined to each task of the list.
+OWN_LINE = aliased(StatusLine, name="own_line")
+
+
+@dataclass(frozen=True)
+class Judge:
+    """How a list judges each task: by the task as a whole, or, for one agency, by that agency's own line.
+
+    After Đình Lập finished VIII.3 on time, VIII.3 is "done on time" in Đình Lập's lists even while
+    another district keeps the task as a whole overdue. Tasks where the agency has no line (it only
+    directs or coordinates) are judged as a whole.
+    """
+
+    agency_id: int | None = None
+
+    @classmethod
+    def for_filters(cls, filters: TaskFilter) -> Judge:
+        """By the filtered agency's line when one agency (not a group) is chosen, in any role or as executing
+        body; what it directs or coordinates is judged as a whole."""
+        agency = filters.agency
+        own = agency is not None and not agency.is_group and filters.role in (None, "executing")
+        return cls(agency.id if own else None)
+
+    def join(self, statement: sa.Select) -> sa.Select:
+        """The statement with the agency's line joined, if the list judges by it."""
+        if self.agency_id is None:
+            return statement
+        return statement.outerjoin(OWN_LINE, sa.and_(OWN_LINE.task_id == Task.id, OWN_LINE.agency_id == self.agency_id))
+
+    def category(self, as_of: date) -> sa.ColumnElement[str]:
+        """Each task's category on as_of as this list judges it."""
+        if self.agency_id is None:
+            return task_category(as_of)
+        return _own_or_task_category(as_of)
+
+    def in_category(self, category: str, as_of: date) -> sa.ColumnElement[bool]:
+        """Tasks in the category as this list judges them."""
+        if self.agency_id is None:
+            return task_in_category(category, as_of)
+        return self.category(as_of) == category
+
+
+@lru_cache(maxsize=256)
+def _own_or_task_category(as_of: date) -> sa.ColumnElement[str]:
+    return sa.case((OWN_LINE.id.is_not(None), line_category(as_of, OWN_LINE)), else_=task_category(as_of))
+
+
+def list_conditions(plan: Plan, filters: TaskFilter, judge: Judge) -> list[sa.ColumnElement[bool]]:
+    """The filters' conditions; "this agency, executing" means the tasks where it has its own line."""
+    if judge.agency_id is not None and filters.role == "executing":
+        others = replace(filters, agency=None, role=None)
+        return [*task_conditions(plan, others), OWN_LINE.id.is_not(None)]
+    return task_conditions(plan, filters)
 
 
 @dataclass
@@ -96,11 +153,11 @@ def directory() -> AgencyDirectory:
 
 
 def task_rows(conditions: list[sa.ColumnElement[bool]], as_of: date, order: list | None = None,
-              limit: int | None = None, offset: int = 0) -> list[TaskRow]:
+              limit: int | None = None, offset: int = 0, judge: Judge = Judge()) -> list[TaskRow]:
     """The tasks matching the conditions as rows, with the agencies they name: two queries for any page."""
+    statement = judge.join(sa.select(*_ROW_COLUMNS, judge.category(as_of)).join(Section, Section.id == Task.section_id))
     found = db.session.execute(
-        sa.select(*_ROW_COLUMNS, task_category(as_of)).join(Section, Section.id == Task.section_id)
-        .where(*conditions).order_by(*(order or [Task.position, Task.id])).limit(limit).offset(offset)).all()
+        statement.where(*conditions).order_by(*(order or [Task.position, Task.id])).limit(limit).offset(offset)).all()
     rows = [TaskRow(*values[:-1], category=values[-1], as_of=as_of, named={role: [] for role in ROLES})
             for values in found]
     # Even for an empty page: a request issues the same statements whatever the data.
@@ -142,14 +199,14 @@ class Page:
         return self.page + 1
 
 
-def _order(sort: str, as_of: date, category: str | None = None) -> list:
+def _order(sort: str, as_of: date, category: str | None = None, judge: Judge = Judge()) -> list:
     if sort == "deadline":
         deadline = task_deadline()
         return [deadline.is_(None), deadline, Task.position, Task.id]
     if sort == "overdue":
         if category == "overdue":  # every row is overdue: the earliest deadline is the longest overdue
             return [Task.due_on, Task.position, Task.id]
-        overdue = task_in_category("overdue", as_of)
+        overdue = judge.in_category("overdue", as_of)
         # Overdue work first, the longest overdue at the top; the rest in the appendix's order.
         return [sa.case((overdue, 0), else_=1), sa.case((overdue, Task.due_on), else_=sa.null()), Task.position,
                 Task.id]
@@ -158,21 +215,26 @@ def _order(sort: str, as_of: date, category: str | None = None) -> list:
 
 def task_page(plan: Plan, filters: TaskFilter, *, as_of: date, category: str | None = None,
               sort: str = "section", page: int = 1, per_page: int = 100) -> Page:
-    """One page of the plan's tasks matching the filters (and the category on as_of), each with its category."""
-    conditions = task_conditions(plan, filters)
+    """One page of the plan's tasks matching the filters (and the category on as_of), each with its category.
+
+    With one agency chosen, each task is judged by that agency's own line (see Judge).
+    """
+    judge = Judge.for_filters(filters)
+    conditions = list_conditions(plan, filters, judge)
     if category:
-        conditions.append(task_in_category(category, as_of))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(*conditions))
+        conditions.append(judge.in_category(category, as_of))
+    total = db.session.scalar(judge.join(sa.select(sa.func.count()).select_from(Task)).where(*conditions))
     page = max(page, 1)
-    rows = task_rows(conditions, as_of, _order(sort, as_of, category), limit=per_page, offset=(page - 1) * per_page)
+    rows = task_rows(conditions, as_of, _order(sort, as_of, category, judge), limit=per_page,
+                     offset=(page - 1) * per_page, judge=judge)
     return Page(rows, total, page, per_page)
 
 
-def category_counts(conditions: list[sa.ColumnElement[bool]], as_of: date) -> dict[str, int]:
+def category_counts(conditions: list[sa.ColumnElement[bool]], as_of: date, judge: Judge = Judge()) -> dict[str, int]:
     """How many tasks matching the conditions fall in each category on as_of (every category, zeros too)."""
-    category = task_category(as_of).label("category")
-    found = dict(db.session.execute(
-        sa.select(category, sa.func.count()).select_from(Task).where(*conditions).group_by(category)).all())
+    category = judge.category(as_of).label("category")
+    found = dict(db.session.execute(judge.join(
+        sa.select(category, sa.func.count()).select_from(Task)).where(*conditions).group_by(category)).all())
     return {name: found.get(name, 0) for name in CATEGORIES}
 
 
@@ -188,17 +250,23 @@ class RoleSheet:
 
 
 def agency_sheet(plan: Plan, agency: Agency, as_of: date, limit: int = 50) -> list[RoleSheet]:
-    """An agency's responsibility sheet: for each role, counts by category and the first tasks in appendix order."""
+    """An agency's responsibility sheet: for each role, counts by category and the first tasks in appendix order.
+
+    Where it executes, each task is judged by the agency's own line; where it directs or coordinates,
+    by the task as a whole.
+    """
     groups = {group.id for group in agency.groups}
     sheets = []
     for role in ("executing", "lead", "coordinating"):
-        conditions = task_conditions(plan, TaskFilter(agency=agency, role=role))
-        counts = category_counts(conditions, as_of)
-        rows = task_rows(conditions, as_of, limit=limit)
+        filters = TaskFilter(agency=agency, role=role)
+        judge = Judge.for_filters(filters)
+        conditions = list_conditions(plan, filters, judge)
+        counts = category_counts(conditions, as_of, judge)
+        rows = task_rows(conditions, as_of, limit=limit, judge=judge)
         via: dict[int, AgencyRef] = {}
         for row in rows:
             named = [a.id for a in row.agencies(role)]
             if agency.id not in named:
-                via[row.id] = next(directory()[a] for a in named if a in groups)
+                via[row.id] = next((directory()[a] for a in named if a in groups), None)
         sheets.append(RoleSheet(role, sum(counts.values()), counts, rows, via))
     return sheets

@@ -29,7 +29,9 @@ def sweep_job() -> None:
 
 
 def deliver_job() -> None:
-    """Send what the outbox holds, if SMTP is configured."""
+    """Queue the notices of what just happened (a report sent back), then send what the outbox holds."""
+    run_sweep(local_today(), events_only=True)
+    db.session.commit()
     result = deliver_outbox(utcnow())
     if result.sent or result.retried or result.failed:
         log.info("outbox: %d sent, %d to retry, %d failed", len(result.sent), len(result.retried), len(result.failed))

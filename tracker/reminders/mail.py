@@ -20,6 +20,7 @@ MORE_LINKS = {
     "round_due_soon": "/rounds",
     "round_overdue": "/rounds",
     "nudge": "/",
+    "report_returned": "/my",
 }
 
 
@@ -57,6 +58,8 @@ def subject_for(digest: Digest, today: date) -> str:
         parts.append(f"tổng hợp {digest.counts['overdue_digest']} việc quá hạn")
     if digest.counts.get("nudge"):
         parts.append(f"{digest.counts['nudge']} việc cần cập nhật")
+    if digest.counts.get("report_returned"):
+        parts.append(f"{digest.counts['report_returned']} báo cáo bị trả lại")
     prefix = current_app.config["MAIL_SUBJECT_PREFIX"]
     return f"{prefix} Nhắc việc ngày {vn_date(today)}: {', '.join(parts)}"
 

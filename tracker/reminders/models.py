@@ -17,6 +17,7 @@ RULE_LABELS = {
     "round_overdue": "Báo cáo quá hạn",
     "overdue_digest": "Tổng hợp quá hạn hằng tuần",
     "nudge": "Nhắc cập nhật tiến độ",
+    "report_returned": "Báo cáo bị trả lại",
 }
 RULES = tuple(RULE_LABELS)
 Rule = vocabulary("Rule", RULE_LABELS)

@@ -145,10 +145,18 @@ def active_plan_ids(today: date) -> list[int]:
     return list(db.session.scalars(sa.select(Plan.id).where(Plan.year >= today.year - 1)))
 
 
-def due_reminders(today: date, config: ReminderSettings, cal: WorkCalendar, audience: Audience) -> Iterator[Due]:
-    """Every reminder due on or before today under the current state, plan by plan, batch by batch."""
+def due_reminders(today: date, config: ReminderSettings, cal: WorkCalendar, audience: Audience,
+                  events_only: bool = False) -> Iterator[Due]:
+    """Every reminder due on or before today under the current state, plan by plan, batch by batch.
+
+    events_only: just the notices of things that happened (a report sent back), which the outbox
+    job decides every minute so they go out at once rather than at the next daily sweep.
+    """
     plan_ids = active_plan_ids(today)
     if not plan_ids:
+        return
+    yield from _returned_reports(today, audience, plan_ids)
+    if events_only:
         return
     yield from _line_reminders(today, config, cal, audience, plan_ids)
     yield from _round_reminders(today, config, cal, audience, plan_ids)
@@ -305,3 +313,18 @@ def _lead_bodies(task_ids: list[int]) -> dict[int, set[int]]:
         leads[task_id].add(member_id if level == "group" else agency_id)
     leads = {k: {a for a in v if a is not None} for k, v in leads.items()}
     return leads
+
+
+def _returned_reports(today, audience, plan_ids) -> Iterator[Due]:
+    """A report the office sent back: its body is told why, once for each time it was sent back."""
+    found = db.session.execute(
+        sa.select(Submission.round_id, Submission.agency_id, Submission.times_returned, Submission.return_reason,
+                  ReportingRound.title, ReportingRound.due_on)
+        .join(ReportingRound, ReportingRound.id == Submission.round_id)
+        .where(ReportingRound.plan_id.in_(plan_ids), Submission.status == "returned")
+        .order_by(Submission.id)).all()
+    for round_id, agency_id, times, reason, title, due_on in found:
+        summary = f"{title}: Văn phòng Điều phối trả lại báo cáo ({reason}); vui lòng sửa và nộp lại"
+        for user in audience.of_agency(agency_id, "report_returned"):
+            yield Due("report_returned", "round", round_id, user, f"returned-{times}", today, summary,
+                      f"/rounds/{round_id}#nop")

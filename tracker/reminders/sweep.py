@@ -80,25 +80,27 @@ def _insert(rows: list[dict], batch: str) -> list[tuple]:
 
 
 def run_sweep(today: date, *, dry_run: bool = False, recipients: set[int] | None = None,
-              send_from: datetime | None = None) -> SweepResult:
+              send_from: datetime | None = None, events_only: bool = False) -> SweepResult:
     """Record every reminder due on or before today that is not yet recorded, and queue the digests.
 
     Flushes only; the caller commits, so ledger rows and outbox rows land together or not at all.
     With dry_run nothing is written: the result says what a real sweep would queue. With recipients,
     only their reminders are decided (a message withdrawn as out of date is written again); send_from
-    is when the queued messages may go (default: now).
+    is when the queued messages may go (default: now). events_only decides only the notices of
+    events (a report sent back), for the outbox job's every-minute pass.
     """
     if not dry_run:
         _lock_sqlite()
-        for plan in db.session.scalars(sa.select(Plan).where(Plan.year >= today.year - 1)):
-            ensure_quarterly_rounds(plan, today)
+        if not events_only:
+            for plan in db.session.scalars(sa.select(Plan).where(Plan.year >= today.year - 1)):
+                ensure_quarterly_rounds(plan, today)
     config = settings()
     calendar = WorkCalendar.parse(config.holidays)
     audience = Audience.load()
     result = SweepResult(today)
     digests: dict[int, Digest] = {}
     batch = uuid.uuid4().hex
-    stream = due_reminders(today, config, calendar, audience)
+    stream = due_reminders(today, config, calendar, audience, events_only=events_only)
     while chunk := list(islice(stream, CHUNK)):
         if recipients is not None:
             chunk = [due for due in chunk if due.recipient_id in recipients]

@@ -47,7 +47,8 @@ def render_round(round_: ReportingRound, status: int = 200, submit_form=None, re
     return render_template(
         "reporting/round.html", round=round_, today=today, labels=BODY_STATE_LABELS,
         states={b.id: body_state(round_, b.id, today) for b in round_.bodies}, files=files, own=own,
-        submit_form=submit_form or (SubmitForm() if can_submit else None),
+        # After a return, the form starts from the text sent back: the body corrects it rather than retypes it.
+        submit_form=submit_form or (SubmitForm(body=own.body if own else "") if can_submit else None),
         return_forms=return_forms or ({s.id: ReturnForm(prefix=f"s{s.id}") for s in round_.submissions}
                                       if is_office(current_user) else {})), status
 

@@ -1,0 +1,84 @@
+"""An officer's own work: its agency's lines, each judged by the line itself, grouped by what to do next."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..plan.models import Plan, Task
+from ..progress.category_sql import line_category, task_deadline
+from ..progress.models import StatusLine
+
+SOON_DAYS = 7
+GROUP_LABELS = {
+    "overdue": "Quá hạn",
+    "due_soon": f"Đến hạn trong {SOON_DAYS} ngày",
+    "in_progress": "Đang thực hiện trong hạn",
+    "not_started": "Chưa thực hiện",
+    "ongoing": "Thường xuyên, không có hạn cố định",
+    "done": "Đã hoàn thành",
+}
+SHOWN = 50
+
+
+@dataclass
+class MyLine:
+    """One of my agency's lines as the page lists it."""
+
+    line_id: int
+    code: str
+    title: str
+    timeline: str
+    due_on: date | None
+    status: str
+    progress: int
+    note: str
+    category: str
+
+
+@dataclass
+class Group:
+    """A group of lines, how many in all, and the first of them."""
+
+    key: str
+    label: str
+    total: int
+    lines: list[MyLine]
+
+
+def _group(as_of: date) -> sa.ColumnElement[str]:
+    category = line_category(as_of)
+    return sa.case(
+        (category.in_(("done_on_time", "done_late")), "done"),
+        (sa.and_(category.in_(("in_progress", "not_started")), task_deadline() <= as_of + timedelta(days=SOON_DAYS)),
+         "due_soon"),
+        else_=category)
+
+
+_ORDER = {
+    "overdue": [Task.due_on, Task.position], "due_soon": [Task.due_on, Task.position],
+    "in_progress": [Task.due_on, Task.position], "not_started": [Task.due_on, Task.position],
+    "ongoing": [Task.position], "done": [StatusLine.completed_on.desc(), Task.position],
+}
+
+
+def my_work(plan: Plan, agency_id: int, as_of: date) -> list[Group]:
+    """The agency's lines on the plan grouped (overdue, due within 7 days, in progress, not started,
+    ongoing, done), each group counted in full and listed up to 50."""
+    group = _group(as_of)
+    mine = sa.and_(Task.plan_id == plan.id, StatusLine.agency_id == agency_id)
+    totals = dict(db.session.execute(sa.select(group, sa.func.count()).select_from(StatusLine)
+                                     .join(Task, Task.id == StatusLine.task_id).where(mine).group_by(group)).all())
+    groups = []
+    for key, label in GROUP_LABELS.items():
+        rows = []
+        if totals.get(key):
+            rows = [MyLine(*row) for row in db.session.execute(
+                sa.select(StatusLine.id, Task.code, Task.title, Task.timeline, Task.due_on, StatusLine.status,
+                          StatusLine.progress, StatusLine.note, line_category(as_of))
+                .join(Task, Task.id == StatusLine.task_id).where(mine, group == key)
+                .order_by(*_ORDER[key]).limit(SHOWN))]
+        groups.append(Group(key, label, totals.get(key, 0), rows))
+    return groups

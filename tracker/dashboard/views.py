@@ -1,0 +1,57 @@
+"""The dashboard (Tổng quan), the leaders' and the office's home, and an officer's own work (Việc của tôi)."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..auth.policy import is_officer
+from ..plan.views import as_of_param, plan_or_404
+from ..progress.categories import CATEGORIES, CATEGORY_LABELS, CATEGORY_SHORT
+from ..reporting.services import BODY_STATE_LABELS
+from . import charts, queries
+from .my_work import my_work as my_work_groups
+from .rounds import rounds_at_a_glance, rounds_owed, sent_back
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/dashboard")
+def dashboard():
+    """Where the plan stands on a date: counts overall, by section and by agency, what is late,
+    what falls due, what is silent, how things moved since the quarter began, and the rounds."""
+    plan = plan_or_404()
+    as_of = as_of_param()
+    sort = request.args.get("sort", "overdue")
+    sort = sort if sort in queries.MATRIX_SORTS else "overdue"
+    now = queries.overall(plan, as_of)
+    sections = queries.by_section(plan, as_of)
+    agencies = queries.by_agency(plan, as_of, sort)
+    trend = queries.trend(plan, as_of, now)
+    return render_template(
+        "dashboard/index.html", plan=plan, as_of=as_of, sort=sort, now=now, sections=sections, agencies=agencies,
+        movement=queries.movement(plan, as_of, now), trend=trend,
+        overdue=queries.overdue_lines(plan, as_of), stale=queries.stale_lines(plan, as_of),
+        due_week=queries.due_within(plan, as_of, 1, 7), due_month=queries.due_within(plan, as_of, 8, 30),
+        needs_date=queries.needing_a_date(plan, as_of), rounds=rounds_at_a_glance(plan, as_of),
+        section_chart=charts.stacked_rows([(row.label, row.counts) for row in sections], "Công việc theo mục"),
+        agency_chart=charts.stacked_rows([(row.label, row.counts) for row in agencies],
+                                         "Dòng công việc theo cơ quan thực hiện"),
+        trend_chart=charts.stacked_columns([(f"{day:%d/%m}", counts) for day, counts in trend],
+                                           "Diễn biến theo quý"),
+        categories=CATEGORIES, category_labels=CATEGORY_LABELS, short_labels=CATEGORY_SHORT,
+        state_labels=BODY_STATE_LABELS,
+        stale_days=queries.STALE_DAYS, quarter=(as_of.month - 1) // 3 + 1)
+
+
+@bp.get("/my")
+def my_work():
+    """An officer's own lines, each judged by the line itself, the rounds its agency owes and what was sent back."""
+    if not is_officer(current_user):
+        return redirect(url_for("dashboard.dashboard", **request.args))
+    plan = plan_or_404()
+    as_of = as_of_param()
+    agency_id = current_user.agency_id
+    return render_template("dashboard/my_work.html", plan=plan, as_of=as_of,
+                           groups=my_work_groups(plan, agency_id, as_of), owed=rounds_owed(plan, agency_id, as_of),
+                           returned=sent_back(agency_id), category_labels=CATEGORY_LABELS,
+                           state_labels=BODY_STATE_LABELS)

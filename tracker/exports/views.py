@@ -1,0 +1,83 @@
+"""Downloads: the quarterly report (XLSX, DOCX, CSV) and the calendar feeds."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, request, stream_with_context
+
+from ..auth.services import user_for_calendar
+from ..clock import BAD_DATE, local_today, parse_iso_date, utcnow
+from ..extensions import db
+from ..plan.models import Agency, Plan
+from ..plan.views import plan_or_404
+from .calendar import calendar_feed
+from ..web import int_arg
+from .quarterly import Period, quarterly_report
+from .spreadsheet import csv_rows, write_xlsx
+from .word import write_docx
+
+bp = Blueprint("exports", __name__)
+
+MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def period_param(plan: Plan) -> Period:
+    """?quarter=1..4 (of the plan's year), or ?as_of=YYYY-MM-DD, or the current quarter; 400 when malformed."""
+    if request.args.get("as_of"):
+        as_of = parse_iso_date(request.args["as_of"])
+        if as_of is None:
+            abort(400, description=f"«{request.args['as_of'][:20]}»: {BAD_DATE}")
+        return Period.of_date(as_of)
+    raw = request.args.get("quarter")
+    if raw is None:
+        today = local_today()
+        return Period.of_quarter(plan.year, (today.month - 1) // 3 + 1 if today.year == plan.year else 4, today)
+    quarter = int_arg("quarter")
+    if quarter not in (1, 2, 3, 4):
+        abort(400, description="Quý phải là 1, 2, 3 hoặc 4.")
+    return Period.of_quarter(plan.year, quarter, local_today())
+
+
+def quarterly_download(fmt: str) -> Response:
+    """The quarterly report of the plan asked for (?year=), in one format, as an attachment."""
+    if fmt not in MEDIA:
+        abort(404, description="Định dạng báo cáo phải là xlsx, docx hoặc csv.")
+    plan = plan_or_404()
+    period = period_param(plan)
+    report = quarterly_report(plan, period)
+    name = f"bao-cao-quy-{period.quarter}-{period.year}"
+    if fmt == "csv":
+        lines = request.args.get("rows") == "lines"
+        name += "-dong" if lines else "-cong-viec"
+        body = stream_with_context(csv_rows(report, lines))
+    else:
+        body = write_xlsx(report) if fmt == "xlsx" else write_docx(report)
+    response = Response(body, mimetype=MEDIA[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@bp.get("/reports/quarterly.<fmt>")
+def quarterly(fmt: str):
+    """The quarterly report: ?year=&quarter= or ?as_of=; for CSV, ?rows=lines for the bodies' lines."""
+    return quarterly_download(fmt)
+
+
+@bp.get("/calendar/<secret>.ics")
+def calendar(secret: str):
+    """A user's calendar feed at a secret address, for Outlook and Google Calendar: ?agency= for one agency."""
+    if user_for_calendar(secret) is None:
+        abort(404, description="Địa chỉ lịch không đúng hoặc đã bị thu hồi.")
+    plan = plan_or_404()
+    agency = None
+    if request.args.get("agency"):
+        agency_id = int_arg("agency")
+        agency = db.session.get(Agency, agency_id) if agency_id else None
+        if agency is None:
+            abort(404, description="Không có cơ quan này.")
+    response = Response(calendar_feed(plan, agency, utcnow()), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="han-cong-viec.ics"'
+    response.headers["Cache-Control"] = "private, max-age=900"
+    return response

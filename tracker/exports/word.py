@@ -1,0 +1,102 @@
+"""A DOCX draft of the quarterly report (python-docx): the counts, the per-agency matrix, the overdue table
+and each body's submitted report for the quarter's round, A4 landscape, for the office to finish in Word."""
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+from ..clock import vn_date
+from ..progress.categories import CATEGORIES, CATEGORY_LABELS
+from ..reporting.services import BODY_STATE_LABELS
+from .quarterly import OVERDUE_LISTED, QuarterlyReport
+
+
+def write_docx(report: QuarterlyReport) -> bytes:
+    """The report draft as a DOCX file's bytes."""
+    document = Document()
+    _page(document)
+    heading = document.add_paragraph()
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = heading.add_run(report.title.upper())
+    run.bold, run.font.size = True, Pt(14)
+    note = document.add_paragraph(f"(Số liệu tính đến ngày {vn_date(report.period.as_of)})")
+    note.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+    document.add_heading("I. Tình hình chung", level=2)
+    total = sum(report.overall.values())
+    document.add_paragraph(
+        f"Kế hoạch có {total} nhiệm vụ. Đến ngày {vn_date(report.period.as_of)}: "
+        + "; ".join(f"{CATEGORY_LABELS[c].lower()} {report.overall[c]}" for c in CATEGORIES) + ".")
+
+    document.add_heading("II. Kết quả theo cơ quan thực hiện", level=2)
+    document.add_paragraph("Mỗi cơ quan được tính theo phần việc (dòng) của chính mình.")
+    _matrix(document, "Cơ quan", report.agencies)
+
+    document.add_heading(f"III. Nhiệm vụ quá hạn ({report.overdue_total})", level=2)
+    if report.overdue:
+        table = _table(document, ["TT", "Nội dung công việc", "Cơ quan", "Hạn", "Quá (ngày)", "Ghi chú"])
+        for row in report.overdue:
+            _row(table, [row.code, row.title, row.agency.name, vn_date(row.due_on), str(row.days), row.note or ""])
+        if report.overdue_total > OVERDUE_LISTED:
+            document.add_paragraph(f"… và {report.overdue_total - OVERDUE_LISTED} dòng khác (xem tệp Excel).")
+    else:
+        document.add_paragraph("Không có nhiệm vụ quá hạn.")
+
+    document.add_heading("IV. Báo cáo của các cơ quan", level=2)
+    if report.round_state:
+        counts = report.round_state.counts
+        document.add_paragraph(f"{report.round.title}, hạn nộp {vn_date(report.round.due_on)}: "
+                               + "; ".join(f"{label.lower()} {counts[state]}"
+                                           for state, label in BODY_STATE_LABELS.items() if counts[state]) + ".")
+    for submission in report.submissions:
+        document.add_heading(f"{submission.agency.name} (nộp ngày {vn_date(submission.submitted_on)})", level=3)
+        for paragraph in (submission.body or "").splitlines() or [""]:
+            document.add_paragraph(paragraph)
+    if not report.submissions:
+        document.add_paragraph("Chưa có cơ quan nào nộp báo cáo kỳ này.")
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _page(document) -> None:
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Cm(2))
+    section.top_margin = section.bottom_margin = Cm(1.5)
+    style = document.styles["Normal"]
+    style.font.name, style.font.size = "Times New Roman", Pt(12)
+
+
+def _table(document, headers: list[str]):
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    for cell, header in zip(table.rows[0].cells, headers):
+        cell.text = header
+        cell.paragraphs[0].runs[0].bold = True
+    # The header row repeats on every page the table spans.
+    properties = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    properties.append(repeat)
+    return table
+
+
+def _row(table, values: list[str]) -> None:
+    for cell, value in zip(table.add_row().cells, values):
+        cell.text = value
+
+
+def _matrix(document, first: str, rows) -> None:
+    table = _table(document, [first, *(CATEGORY_LABELS[c] for c in CATEGORIES), "Cộng"])
+    for row in rows:
+        _row(table, [row.label, *(str(row.counts[c]) for c in CATEGORIES), str(row.total)])
