@@ -20,8 +20,8 @@ from .quarterly import AppendixRow, QuarterlyReport, appendix_rows, category_lab
 
 APPENDIX_COLUMNS = [
     ("TT", 7), ("Nội dung công việc", 48), ("Chỉ đạo", 16), ("Cơ quan thực hiện", 22), ("Cơ quan phối hợp", 22),
-    ("Thời gian", 14), ("Hạn", 11), ("Tình hình chung", 16),
-    ("Cơ quan báo cáo", 22), ("Tình hình của cơ quan", 16), ("Trạng thái", 13), ("Tiến độ (%)", 9),
+    ("Thời gian", 14), ("Hạn", 11), ("Tình hình chung", 18),
+    ("Cơ quan báo cáo", 22), ("Tình hình của cơ quan", 18), ("Trạng thái", 13), ("Tiến độ (%)", 9),
     ("Ngày hoàn thành", 12), ("Ghi chú mới nhất", 40),
 ]
 
@@ -66,6 +66,7 @@ def _appendix_sheet(book, formats, report: QuarterlyReport) -> None:
     sheet = book.add_worksheet("Phụ lục")
     sheet.write_string(0, 0, report.title, formats["title"])
     sheet.write_string(1, 0, f"Số liệu tính đến ngày {vn_date(report.period.as_of)}", formats["meta"])
+    sheet.set_row(3, LINE_HEIGHT * 2)
     for column, (name, width) in enumerate(APPENDIX_COLUMNS):
         sheet.set_column(column, column, width)
         sheet.write_string(3, column, name, formats["head"])
@@ -74,10 +75,20 @@ def _appendix_sheet(book, formats, report: QuarterlyReport) -> None:
     row_number = 4
     for item in appendix_rows(report.plan, report.period.as_of):
         if isinstance(item, tuple):
+            sheet.set_row(row_number, LINE_HEIGHT * 1.3)
             sheet.merge_range(row_number, 0, row_number, len(APPENDIX_COLUMNS) - 1, neutral(item[1]), formats["section"])
         else:
             _appendix_row(sheet, formats, row_number, item)
         row_number += 1
+
+
+LINE_HEIGHT = 15  # points, one line of 11-point text
+
+
+def _lines_needed(value: str, width: int) -> int:
+    """How many lines a wrapped text takes in a column (about 1.2 characters of Times per width unit)."""
+    per_line = max(1, int(width * 1.2))
+    return sum(max(1, -(-len(part) // per_line)) for part in (value or "").split("\n"))
 
 
 def _appendix_row(sheet, formats, row_number: int, row: AppendixRow) -> None:
@@ -86,6 +97,13 @@ def _appendix_row(sheet, formats, row_number: int, row: AppendixRow) -> None:
                   vn_date(row.due_on) if row.due_on else "", category_label(row.task_category)]
     if not row.first_of_task:
         task_cells = [row.code] + [""] * (len(task_cells) - 1)
+    # XlsxWriter cannot measure text; without a height, wrapped cells print over the next row.
+    widths = [width for _, width in APPENDIX_COLUMNS]
+    cells = [*task_cells, row.agency, category_label(row.line_category), row.note or ""]
+    columns = [*range(8), 8, 9, 13]
+    lines = max(_lines_needed(value, widths[column]) for value, column in zip(cells, columns))
+    if lines > 1:
+        sheet.set_row(row_number, LINE_HEIGHT * lines)
     for column, value in enumerate(task_cells):
         sheet.write_string(row_number, column, neutral(value or ""), text)
     own = formats["overdue"] if row.line_category == "overdue" else text

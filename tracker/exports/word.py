@@ -43,6 +43,7 @@ def write_docx(report: QuarterlyReport) -> bytes:
         table = _table(document, ["TT", "Nội dung công việc", "Cơ quan", "Hạn", "Quá (ngày)", "Ghi chú"])
         for row in report.overdue:
             _row(table, [row.code, row.title, row.agency.name, vn_date(row.due_on), str(row.days), row.note or ""])
+        _widths(table, [1.6, 9.0, 5.0, 2.4, 1.8, 5.9])
         if report.overdue_total > OVERDUE_LISTED:
             document.add_paragraph(f"… và {report.overdue_total - OVERDUE_LISTED} dòng khác (xem tệp Excel).")
     else:
@@ -91,12 +92,24 @@ def _table(document, headers: list[str]):
     return table
 
 
-def _row(table, values: list[str]) -> None:
-    for cell, value in zip(table.add_row().cells, values):
+def _row(table, values: list[str], numbers_from: int | None = None) -> None:
+    for index, (cell, value) in enumerate(zip(table.add_row().cells, values)):
         cell.text = value
+        if numbers_from is not None and index >= numbers_from:
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def _widths(table, widths_cm: list[float]) -> None:
+    table.autofit = False
+    for column, width in zip(table.columns, widths_cm):
+        column.width = Cm(width)  # the grid LibreOffice reads
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_cm):
+            cell.width = Cm(width)
 
 
 def _matrix(document, first: str, rows) -> None:
     table = _table(document, [first, *(CATEGORY_LABELS[c] for c in CATEGORIES), "Cộng"])
     for row in rows:
-        _row(table, [row.label, *(str(row.counts[c]) for c in CATEGORIES), str(row.total)])
+        _row(table, [row.label, *(str(row.counts[c]) for c in CATEGORIES), str(row.total)], numbers_from=1)
+    _widths(table, [7.5] + [2.55] * len(CATEGORIES) + [1.8])
