@@ -5,8 +5,10 @@ For each size, in a fresh folder: migrate, seed a synthetic plan whose lines sta
 in as a leader and time each page sequentially from one client. The static file is the floor: what
 the stack costs before our code runs. Prints, per page, the median and p95 latency, the ratio of the
 median to the floor's, and the SQL statements the request issues (counted in-process with an
-SQLAlchemy event on the same database); the worker's peak RSS after all requests; and the reminder
-run of AS_OF (sweep, commit, delivery to a local SMTP sink) twice the same day, in its own process.
+SQLAlchemy event on the same database); the worker's peak RSS after all requests; the quarterly XLSX
+export and the dashboard on dates not asked before (its figures computed afresh, as after a write);
+and the reminder run of AS_OF (sweep, commit, delivery to a local SMTP sink) twice the same day, in
+its own process.
 
     python bench/web.py                  # both sizes, table
     python bench/web.py --tasks 20000    # one size, JSON
@@ -46,7 +48,12 @@ TARGETS = {  # (name, path); {agency} and {task} are filled in per database
     "API overdue, appendix order": f"/api/v1/tasks?category=overdue&as_of={AS_OF}&per_page=100",
     "agency page": "/agencies/{agency}?as_of=" + AS_OF.isoformat(),
     "task page": "/tasks/{task}?as_of=" + AS_OF.isoformat(),
+    # The dashboard as its readers see it: its figures computed once per version of the data.
+    "dashboard": f"/dashboard?as_of={AS_OF}",
 }
+EXPORT = f"/reports/quarterly.xlsx?as_of={AS_OF}"
+EXPORT_RUNS = 3
+COLD_DATES = 3  # dashboards on dates not asked before: every figure computed afresh
 
 
 def _env(db_path: Path) -> dict:
@@ -190,17 +197,33 @@ def web(tasks: int, folder: Path) -> dict:
                 if status != 200:
                     raise SystemExit(f"{path} answered {status}")
                 samples[name].append(elapsed * 1000)
+        rss_before_export = _peak_rss_mib(server.pid)
         timings = {}
         for name, found in samples.items():
             found.sort()
             timings[name] = {"median_ms": statistics.median(found), "p95_ms": found[int(0.95 * (len(found) - 1))]}
-        rss = _peak_rss_mib(server.pid)
+        # Outside the round-robin (seconds, not milliseconds): the quarterly XLSX, and the dashboard on
+        # dates never asked before, as the first reader after a write finds it.
+        export = []
+        for _ in range(EXPORT_RUNS):
+            status, data, elapsed = client.request("GET", EXPORT)
+            if status != 200 or not data.startswith(b"PK"):
+                raise SystemExit(f"{EXPORT} answered {status}")
+            export.append(elapsed)
+        cold = []
+        for days in range(1, COLD_DATES + 1):
+            status, _, elapsed = client.request("GET", f"/dashboard?as_of={AS_OF.replace(day=AS_OF.day - days)}")
+            cold.append(elapsed * 1000)
+        rss_after_export = _peak_rss_mib(server.pid)
+        rss = rss_before_export
     finally:
         server.terminate()
         server.wait(timeout=30)
     statements = _statements(db_path, paths)
     return {"tasks": tasks, "seed_seconds": seed_seconds, "timings": timings, "statements": statements,
-            "rss_mib": rss, "paths": paths}
+            "rss_mib": rss, "rss_after_export_mib": rss_after_export, "paths": paths,
+            "export_s": statistics.median(export), "export_bytes": len(data),
+            "dashboard_cold_ms": statistics.median(cold)}
 
 
 def reminders(db_path: Path, traced: bool = False) -> dict:
@@ -239,7 +262,8 @@ def reminders(db_path: Path, traced: bool = False) -> dict:
                 db.session.commit()
                 swept = time.perf_counter()
                 sent = 0
-                while batch := deliver_outbox(utcnow()).sent:  # the queue's clock is the wall clock
+                # The queue's clock is the wall clock; its reminders are checked as of the sweep's day.
+                while batch := deliver_outbox(utcnow(), today=AS_OF).sent:
                     sent += len(batch)
                 finished = time.perf_counter()
                 runs.append({"sweep_s": swept - started, "deliver_s": finished - swept, "total_s": finished - started,
@@ -291,8 +315,13 @@ def table(rows: list[dict]) -> None:
             line += (f" | {'':>13}{t['median_ms']:6.1f} {t['p95_ms']:6.1f} ms {t['median_ms'] / floor:5.1f}x "
                      f"{r['statements'][name]:>3}")
         print(line)
+    print("dashboard on a date not asked before (figures computed afresh, as after a write), median of "
+          f"{COLD_DATES}: " + ", ".join(f"{r['tasks']:,} tasks {r['dashboard_cold_ms']:.0f} ms" for r in rows))
+    print(f"quarterly XLSX, median of {EXPORT_RUNS}: "
+          + ", ".join(f"{r['tasks']:,} tasks {r['export_s']:.2f} s ({r['export_bytes'] / 2**20:.1f} MiB)" for r in rows))
     print("worker peak RSS after the requests: "
-          + ", ".join(f"{r['tasks']:,} tasks {r['rss_mib']:.0f} MiB" for r in rows))
+          + ", ".join(f"{r['tasks']:,} tasks {r['rss_mib']:.0f} MiB" for r in rows)
+          + "; after the exports: " + ", ".join(f"{r['rss_after_export_mib']:.0f} MiB" for r in rows))
     for r in rows:
         run = r["reminder_run"]
         first, second = run["first"], run["second"]

@@ -22,7 +22,7 @@ def test_pages_need_an_account(seeded, client):
 
 def test_login_and_logout(seeded, client, auth):
     response = auth.login("khdt@test.vn")
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/my"  # an officer lands on its work
     assert "Cán bộ cơ quan" in client.get("/profile").get_data(as_text=True)
     auth.logout()
     assert client.get("/profile").status_code == 302
@@ -218,7 +218,13 @@ def test_login_follows_a_safe_next_only(seeded, client):
     data = {"email": "khdt@test.vn", "password": PASSWORD}
     assert client.post("/login", data={**data, "next": "/tasks/IV.4"}).headers["Location"] == "/tasks/IV.4"
     client.post("/logout")
-    assert client.post("/login", data={**data, "next": "https://evil.example/"}).headers["Location"] == "/"
+    assert client.post("/login", data={**data, "next": "https://evil.example/"}).headers["Location"] == "/my"
+
+
+@pytest.mark.parametrize(("email", "home"), [("vpdp@test.vn", "/dashboard"), ("lanhdao@test.vn", "/dashboard"),
+                                             ("dinhlap@test.vn", "/my")])
+def test_each_kind_of_user_lands_on_its_home(seeded, auth, email, home):
+    assert auth.login(email).headers["Location"] == home
 
 
 def test_session_cookie_is_secure_httponly_samesite_by_default(tmp_path):

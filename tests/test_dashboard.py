@@ -193,3 +193,39 @@ def test_everyone_signed_in_reads_the_dashboard_and_anonymous_do_not(seeded, cli
     assert client.get("/dashboard").status_code == 302
     auth.login(email)
     assert client.get("/dashboard").status_code == 200
+
+
+def test_the_data_version_moves_with_every_write_and_only_then(seeded, reader):
+    from tracker.changes import data_version
+    from tracker.progress.services import LineChange, update_line
+
+    with seeded.app_context():
+        start = data_version()
+    reader.get("/dashboard")
+    reader.get("/api/v1/tasks")
+    with seeded.app_context():
+        assert data_version() == start  # reading writes nothing
+        line = line_of("II.1", "Sở Tài chính")
+        update_line(line, LineChange("in_progress", 30, "Đang làm"), user_of("taichinh@test.vn"), line.version,
+                    date(2021, 3, 1))
+        db.session.commit()
+        after_update = data_version()
+        assert after_update[0] > start[0]
+        db.session.execute(sa.update(Task).where(Task.code == "II.2").values(due_on=date(2021, 5, 1)))
+        db.session.commit()
+        after_bulk = data_version()
+        assert after_bulk[0] > after_update[0]
+        db.session.execute(sa.update(Task).where(Task.code == "II.2").values(due_on=date(2021, 6, 1)))
+        db.session.rollback()
+        assert data_version() == after_bulk
+
+
+def test_the_dashboard_shows_a_write_at_once(seeded, reader):
+    before = reader.get(f"/api/v1/dashboard?as_of={AS_OF}").get_json()["overall"]
+    with seeded.app_context():
+        task = db.session.scalar(sa.select(Task).where(Task.code == "II.1"))
+        for line in task.lines:
+            line.status, line.progress, line.completed_on = "done", 100, date(2021, 3, 30)
+        db.session.commit()
+    after = reader.get(f"/api/v1/dashboard?as_of={AS_OF}").get_json()["overall"]
+    assert after["done_on_time"] == before["done_on_time"] + 1 and after["overdue"] == before["overdue"] - 1

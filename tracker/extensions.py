@@ -36,6 +36,10 @@ login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
 login_manager.login_message_category = "error"
 
 
+SQLITE_CACHE_KIB = 8000
+SWEEP_CACHE_KIB = 32000
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # SQLite ignores foreign keys unless asked on every connection; WAL and a busy timeout let
@@ -45,9 +49,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA journal_mode=WAL")
-        # 32 MB of page cache (the default is 2 MB): the ledger's unique index outgrows 2 MB at a
-        # few hundred thousand reminders, and every insert then reads pages from disk.
-        cursor.execute("PRAGMA cache_size=-32000")
+        # 8 MB of page cache per connection (the default is 2 MB); a web worker holds one connection a
+        # thread, so this bounds its memory. The reminder sweep raises its own (see sweep.py).
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
 

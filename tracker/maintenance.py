@@ -6,7 +6,14 @@ import time
 import sqlalchemy as sa
 
 from .auth.models import RateLimitCounter
+from .changes import forget_old_changes
 from .extensions import db
+
+
+def prune(now: float | None = None) -> None:
+    """Nightly: expired sign-in counters and all but the newest change record go."""
+    forget_expired_counters(now)
+    forget_old_changes()
 
 
 def forget_expired_counters(now: float | None = None) -> int:

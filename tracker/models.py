@@ -6,3 +6,8 @@ from .progress.models import Comment, StatusLine, TaskEvent  # noqa: F401
 from .reminders.models import OutboxMessage, ReminderOptOut, ReminderSettings, SentReminder  # noqa: F401
 from .reporting.models import ReportingPolicy, ReportingRound, Submission, round_bodies  # noqa: F401
 from .progress import category_sql  # noqa: F401,E402  (its flush hook keeps each task's line facts in step)
+from . import changes  # noqa: E402
+
+# Writes that can change a dashboard figure: the cached figures are recomputed after any of them.
+changes.watch(Agency, AgencyAlias, Assignment, Plan, Section, Task, StatusLine, ReportingRound, Submission,
+              ReportingPolicy)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.policy import can_update_line, sees_every_reminder
-from ..dashboard import queries
+from ..dashboard.cache import figures
 from ..exports.views import quarterly_download
 from ..auth.services import user_for_token
 from ..clock import BAD_DATE, local_today, parse_iso_date
@@ -254,13 +254,13 @@ def dashboard():
     if as_of is None:
         return jsonify({"errors": {"as_of": [BAD_DATE]}}), 400
     plan = plan_or_404()
-    now = queries.overall(plan, as_of)
-    movement = queries.movement(plan, as_of, now)
+    found = figures(plan, as_of)
     return jsonify({
-        "plan": plan.year, "as_of": as_of.isoformat(), "overall": now,
-        "since": {"date": movement.since.isoformat(), "overall": movement.before, "change": movement.change},
-        "sections": [_counts_json(row) for row in queries.by_section(plan, as_of)],
-        "agencies": [{**_counts_json(row), "id": int(row.key)} for row in queries.by_agency(plan, as_of, "name")],
+        "plan": plan.year, "as_of": as_of.isoformat(), "overall": found.now,
+        "since": {"date": found.movement.since.isoformat(), "overall": found.movement.before,
+                  "change": found.movement.change},
+        "sections": [_counts_json(row) for row in found.sections],
+        "agencies": [{**_counts_json(row), "id": int(row.key)} for row in found.agencies],
     })
 
 

@@ -18,6 +18,11 @@ from .throttle import limiter
 bp = Blueprint("auth", __name__)
 
 
+def home_for(user: User) -> str:
+    """Where a sign-in lands: an officer on its own work, the office and leaders on the dashboard."""
+    return url_for("dashboard.my_work" if user.role == "officer" else "dashboard.dashboard")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_REQUESTS"], methods=["POST"])
 def login():
@@ -27,7 +32,7 @@ def login():
         outcome = authenticate(form.email.data, form.password.data, request.remote_addr or "")
         if outcome.user:
             login_user(outcome.user)
-            return redirect(safe_next(form.next.data) or url_for("progress.index"))
+            return redirect(safe_next(form.next.data) or home_for(outcome.user))
         if outcome.retry_at:
             until = to_local(datetime.fromtimestamp(outcome.retry_at, timezone.utc)).strftime("%H:%M")
             flash(f"Đã thử đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {until}.", "error")

@@ -62,8 +62,8 @@ def by_section(plan: Plan, as_of: date) -> list[CountRow]:
 MATRIX_SORTS = ("name", "total", *CATEGORIES)
 
 
-def by_agency(plan: Plan, as_of: date, sort: str = "overdue") -> list[CountRow]:
-    """Each executing body's lines by category (one GROUP BY), sorted by a column (most first) or by name."""
+def by_agency(plan: Plan, as_of: date) -> list[CountRow]:
+    """Each executing body's lines by category (one GROUP BY), in Vietnamese order of names."""
     category = line_category(as_of).label("category")
     agencies = directory()
     rows: dict[int, CountRow] = {}
@@ -72,12 +72,7 @@ def by_agency(plan: Plan, as_of: date, sort: str = "overdue") -> list[CountRow]:
             .where(Task.plan_id == plan.id).group_by(StatusLine.agency_id, category)):
         ref = agencies[agency_id]
         rows.setdefault(agency_id, CountRow(str(agency_id), ref.name)).counts[name] = count
-    by_name = sorted(rows.values(), key=lambda row: agencies[int(row.key)].sort_key)
-    if sort == "name" or sort not in MATRIX_SORTS:
-        return by_name
-    if sort == "total":
-        return sorted(by_name, key=lambda row: -row.total)
-    return sorted(by_name, key=lambda row: -row.counts[sort])
+    return sorted(rows.values(), key=lambda row: agencies[int(row.key)].sort_key)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from ..plan.views import as_of_param, plan_or_404
 from ..progress.categories import CATEGORIES, CATEGORY_LABELS, CATEGORY_SHORT
 from ..reporting.services import BODY_STATE_LABELS
 from . import charts, queries
+from .cache import figures, sort_agencies
 from .my_work import my_work as my_work_groups
 from .rounds import rounds_at_a_glance, rounds_owed, sent_back
 
@@ -23,24 +24,20 @@ def dashboard():
     as_of = as_of_param()
     sort = request.args.get("sort", "overdue")
     sort = sort if sort in queries.MATRIX_SORTS else "overdue"
-    now = queries.overall(plan, as_of)
-    sections = queries.by_section(plan, as_of)
-    agencies = queries.by_agency(plan, as_of, sort)
-    trend = queries.trend(plan, as_of, now)
+    found = figures(plan, as_of)
+    agencies = sort_agencies(found.agencies, sort)
     return render_template(
-        "dashboard/index.html", plan=plan, as_of=as_of, sort=sort, now=now, sections=sections, agencies=agencies,
-        movement=queries.movement(plan, as_of, now), trend=trend,
-        overdue=queries.overdue_lines(plan, as_of), stale=queries.stale_lines(plan, as_of),
-        due_week=queries.due_within(plan, as_of, 1, 7), due_month=queries.due_within(plan, as_of, 8, 30),
-        needs_date=queries.needing_a_date(plan, as_of), rounds=rounds_at_a_glance(plan, as_of),
-        section_chart=charts.stacked_rows([(row.label, row.counts) for row in sections], "Công việc theo mục"),
+        "dashboard/index.html", plan=plan, as_of=as_of, sort=sort, now=found.now, sections=found.sections,
+        agencies=agencies, movement=found.movement, trend=found.trend, overdue=found.overdue, stale=found.stale,
+        due_week=found.due_week, due_month=found.due_month, needs_date=found.needs_date,
+        rounds=rounds_at_a_glance(plan, as_of),
+        section_chart=charts.stacked_rows([(row.label, row.counts) for row in found.sections], "Công việc theo mục"),
         agency_chart=charts.stacked_rows([(row.label, row.counts) for row in agencies],
                                          "Dòng công việc theo cơ quan thực hiện"),
-        trend_chart=charts.stacked_columns([(f"{day:%d/%m}", counts) for day, counts in trend],
+        trend_chart=charts.stacked_columns([(f"{day:%d/%m}", counts) for day, counts in found.trend],
                                            "Diễn biến theo quý"),
         categories=CATEGORIES, category_labels=CATEGORY_LABELS, short_labels=CATEGORY_SHORT,
-        state_labels=BODY_STATE_LABELS,
-        stale_days=queries.STALE_DAYS, quarter=(as_of.month - 1) // 3 + 1)
+        state_labels=BODY_STATE_LABELS, stale_days=queries.STALE_DAYS, quarter=(as_of.month - 1) // 3 + 1)
 
 
 @bp.get("/my")

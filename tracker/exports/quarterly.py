@@ -21,6 +21,7 @@ from ..progress.listing import directory
 from ..progress.models import STATUS_LABELS, StatusLine
 from ..reporting.models import ReportingRound, Submission
 from ..dashboard import queries
+from ..dashboard.cache import figures
 from ..dashboard.rounds import RoundGlance, glance
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -148,8 +149,10 @@ def quarterly_report(plan: Plan, period: Period) -> QuarterlyReport:
     """Everything the XLSX's second sheet and the DOCX draft show (the appendix rows are streamed apart)."""
     as_of = period.as_of
     overdue_base = queries.lines_of(plan).where(line_category(as_of) == "overdue")
-    overdue_total = db.session.scalar(sa.select(sa.func.count()).select_from(overdue_base.subquery()))
-    overdue = queries.line_rows(overdue_base.order_by(Task.due_on, Task.position).limit(OVERDUE_LISTED))
+    counted = figures(plan, as_of)  # the dashboard's own figures, computed once per version of the data
+    overdue_total = counted.overdue.total
+    overdue = queries.line_rows(overdue_base.order_by(Task.due_on, Task.position).limit(OVERDUE_LISTED)) \
+        if overdue_total else []
     for row in overdue:
         row.days = (as_of - row.due_on).days
     round_ = db.session.scalar(
@@ -158,9 +161,8 @@ def quarterly_report(plan: Plan, period: Period) -> QuarterlyReport:
         .options(selectinload(ReportingRound.bodies), selectinload(ReportingRound.submissions)))
     submissions = [s for s in round_.submissions if s.status == "submitted"] if round_ else []
     submissions.sort(key=lambda s: s.agency.sort_key)
-    return QuarterlyReport(plan, period, queries.overall(plan, as_of), queries.by_section(plan, as_of),
-                           queries.by_agency(plan, as_of, "name"), overdue, overdue_total, round_, submissions,
-                           glance(round_, as_of) if round_ else None)
+    return QuarterlyReport(plan, period, counted.now, counted.sections, counted.agencies, overdue, overdue_total,
+                           round_, submissions, glance(round_, as_of) if round_ else None)
 
 
 def category_label(name: str) -> str:

@@ -1,4 +1,4 @@
-"""The quarterly report as XLSX (XlsxWriter, written row by row in constant memory) and as CSV.
+"""The quarterly report as XLSX (written row by row by exports.xlsx) and as CSV.
 
 Sheet 1 is the appendix's layout (TT | Nội dung công việc | Chỉ đạo | Cơ quan thực hiện | Cơ quan phối
 hợp | Thời gian) with, per executing body, its status, progress, completion date and latest note;
@@ -12,11 +12,10 @@ import io
 import tempfile
 from collections.abc import Iterator
 
-import xlsxwriter
-
 from ..clock import vn_date
 from ..progress.categories import CATEGORIES, CATEGORY_LABELS
 from .quarterly import AppendixRow, QuarterlyReport, appendix_rows, category_label, neutral, status_label
+from .xlsx import Sheet, Workbook
 
 APPENDIX_COLUMNS = [
     ("TT", 7), ("Nội dung công việc", 48), ("Chỉ đạo", 16), ("Cơ quan thực hiện", 22), ("Cơ quan phối hợp", 22),
@@ -24,115 +23,95 @@ APPENDIX_COLUMNS = [
     ("Cơ quan báo cáo", 22), ("Tình hình của cơ quan", 18), ("Trạng thái", 13), ("Tiến độ (%)", 9),
     ("Ngày hoàn thành", 12), ("Ghi chú mới nhất", 40),
 ]
+WIDTHS = [width for _, width in APPENDIX_COLUMNS]
+HEADER_ROW = 3  # 0-based: the title, the date, a blank row, then the header
+LINE_HEIGHT = 15  # points, one line of 11-point text
+# Characters of Times New Roman 11 pt per unit of column width, a little under, to leave room.
+PER_LINE = [max(1, int(width * 1.05)) for width in WIDTHS]
 
 
 def write_xlsx(report: QuarterlyReport) -> bytes:
     """The report as an XLSX file's bytes."""
+    book = Workbook()
+    _appendix_sheet(book, report)
+    _matrix_sheet(book, "Theo cơ quan", "Cơ quan thực hiện (theo dòng của mình)", report.agencies, report)
+    _matrix_sheet(book, "Theo mục", "Mục", report.sections, report)
     with tempfile.TemporaryFile() as spool:
-        book = xlsxwriter.Workbook(spool, {"constant_memory": True, "in_memory": False,
-                                           "strings_to_formulas": False, "strings_to_urls": False})
-        formats = _formats(book)
-        _appendix_sheet(book, formats, report)
-        _matrix_sheet(book, formats, "Theo cơ quan", "Cơ quan thực hiện (theo dòng của mình)", report.agencies, report)
-        _matrix_sheet(book, formats, "Theo mục", "Mục", report.sections, report)
-        book.close()
+        book.save(spool)
         spool.seek(0)
         return spool.read()
 
 
-def _formats(book) -> dict:
-    base = {"font_name": "Times New Roman", "font_size": 11, "text_wrap": True, "valign": "top", "border": 1}
-    return {
-        "title": book.add_format({"font_name": "Times New Roman", "bold": True, "font_size": 14}),
-        "meta": book.add_format({"font_name": "Times New Roman", "italic": True}),
-        "head": book.add_format({**base, "bold": True, "align": "center", "valign": "vcenter", "bg_color": "#E8EEF5"}),
-        "section": book.add_format({**base, "bold": True, "bg_color": "#F3F5F7"}),
-        "text": book.add_format(base),
-        "number": book.add_format({**base, "align": "right"}),
-        "overdue": book.add_format({**base, "font_color": "#A8201A", "bold": True}),
-    }
+def _title_rows(sheet: Sheet, title: str, report: QuarterlyReport) -> None:
+    sheet.row([(title, "title")], height=20)
+    sheet.row([(f"Số liệu tính đến ngày {vn_date(report.period.as_of)}", "meta")])
+    sheet.row([])
 
 
-def _page_setup(sheet, header_row: int) -> None:
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    sheet.fit_to_pages(1, 0)  # one page wide, as many tall as it takes
-    sheet.repeat_rows(header_row)
-    sheet.set_footer("&CTrang &P/&N")
-
-
-def _appendix_sheet(book, formats, report: QuarterlyReport) -> None:
-    sheet = book.add_worksheet("Phụ lục")
-    sheet.write_string(0, 0, report.title, formats["title"])
-    sheet.write_string(1, 0, f"Số liệu tính đến ngày {vn_date(report.period.as_of)}", formats["meta"])
-    sheet.set_row(3, LINE_HEIGHT * 2)
-    for column, (name, width) in enumerate(APPENDIX_COLUMNS):
-        sheet.set_column(column, column, width)
-        sheet.write_string(3, column, name, formats["head"])
-    _page_setup(sheet, 3)
-    sheet.freeze_panes(4, 2)
-    row_number = 4
+def _appendix_sheet(book: Workbook, report: QuarterlyReport) -> None:
+    sheet = book.add_sheet("Phụ lục", WIDTHS, print_title_row=HEADER_ROW, freeze=(HEADER_ROW + 1, 2))
+    _title_rows(sheet, report.title, report)
+    sheet.row([(name, "head") for name, _ in APPENDIX_COLUMNS], height=LINE_HEIGHT * 2)
+    last = len(APPENDIX_COLUMNS) - 1
     for item in appendix_rows(report.plan, report.period.as_of):
         if isinstance(item, tuple):
-            sheet.set_row(row_number, LINE_HEIGHT * 1.3)
-            sheet.merge_range(row_number, 0, row_number, len(APPENDIX_COLUMNS) - 1, neutral(item[1]), formats["section"])
+            sheet.row([(neutral(item[1]), "section")] + [("", "section")] * last, height=LINE_HEIGHT * 1.3)
+            sheet.merge_row(0, last)
         else:
-            _appendix_row(sheet, formats, row_number, item)
-        row_number += 1
+            _appendix_row(sheet, item)
 
 
-LINE_HEIGHT = 15  # points, one line of 11-point text
+# The columns whose text can wrap (the code, the dates and numbers never do).
+WRAPPING = (1, 2, 3, 4, 5, 7, 8, 9)
 
 
-def _lines_needed(value: str, width: int) -> int:
-    """How many lines a wrapped text takes in a column (about 1.2 characters of Times per width unit)."""
-    per_line = max(1, int(width * 1.2))
-    return sum(max(1, -(-len(part) // per_line)) for part in (value or "").split("\n"))
+def _lines_needed(value: str, column: int) -> int:
+    """How many lines a wrapped text takes in a column: without a height, wrapped cells print over the next row."""
+    if len(value) <= PER_LINE[column] and "\n" not in value:
+        return 1
+    return sum(max(1, -(-len(part) // PER_LINE[column])) for part in value.split("\n"))
 
 
-def _appendix_row(sheet, formats, row_number: int, row: AppendixRow) -> None:
-    text, number = formats["text"], formats["number"]
-    task_cells = [row.code, row.title, row.lead, row.executing, row.coordinating, row.timeline,
-                  vn_date(row.due_on) if row.due_on else "", category_label(row.task_category)]
-    if not row.first_of_task:
-        task_cells = [row.code] + [""] * (len(task_cells) - 1)
-    # XlsxWriter cannot measure text; without a height, wrapped cells print over the next row.
-    widths = [width for _, width in APPENDIX_COLUMNS]
-    cells = [*task_cells, row.agency, category_label(row.line_category), row.note or ""]
-    columns = [*range(8), 8, 9, 13]
-    lines = max(_lines_needed(value, widths[column]) for value, column in zip(cells, columns))
-    if lines > 1:
-        sheet.set_row(row_number, LINE_HEIGHT * lines)
-    for column, value in enumerate(task_cells):
-        sheet.write_string(row_number, column, neutral(value or ""), text)
-    own = formats["overdue"] if row.line_category == "overdue" else text
-    sheet.write_string(row_number, 8, neutral(row.agency), text)
-    sheet.write_string(row_number, 9, category_label(row.line_category), own)
-    sheet.write_string(row_number, 10, status_label(row.status) if row.status else "", text)
-    if row.progress is None:
-        sheet.write_blank(row_number, 11, None, number)
+_DATES: dict = {}
+
+
+def _day(value) -> str:
+    """dd/mm/yyyy, each date formatted once per process (a plan has a few hundred distinct dates)."""
+    if value is None:
+        return ""
+    found = _DATES.get(value)
+    if found is None:
+        found = _DATES[value] = vn_date(value)
+    return found
+
+
+def _appendix_row(sheet: Sheet, row: AppendixRow) -> None:
+    if row.first_of_task:
+        task = [neutral(row.code), neutral(row.title), neutral(row.lead or ""), neutral(row.executing or ""),
+                neutral(row.coordinating or ""), neutral(row.timeline or ""), _day(row.due_on),
+                category_label(row.task_category)]
     else:
-        sheet.write_number(row_number, 11, row.progress, number)
-    sheet.write_string(row_number, 12, vn_date(row.completed_on) if row.completed_on else "", text)
-    sheet.write_string(row_number, 13, neutral(row.note or ""), text)
+        task = [row.code, "", "", "", "", "", "", ""]
+    note = neutral(row.note or "")
+    own = category_label(row.line_category)
+    texts = task + [neutral(row.agency), own]
+    lines = max([_lines_needed(texts[column], column) for column in WRAPPING] + [_lines_needed(note, 13)])
+    cells = [(value, "text") for value in texts]
+    cells[9] = (own, "overdue" if row.line_category == "overdue" else "text")
+    cells += [(status_label(row.status) if row.status else "", "text"),
+              (row.progress if row.progress is not None else "", "number"),
+              (_day(row.completed_on), "text"), (note, "text")]
+    sheet.row(cells, height=LINE_HEIGHT * lines if lines > 1 else None)
 
 
-def _matrix_sheet(book, formats, name: str, first: str, rows, report: QuarterlyReport) -> None:
-    sheet = book.add_worksheet(name)
-    sheet.write_string(0, 0, f"{report.title}: {name.lower()}", formats["title"])
-    sheet.write_string(1, 0, f"Số liệu tính đến ngày {vn_date(report.period.as_of)}", formats["meta"])
+def _matrix_sheet(book: Workbook, name: str, first: str, rows, report: QuarterlyReport) -> None:
     headers = [first, *(CATEGORY_LABELS[c] for c in CATEGORIES), "Cộng"]
-    sheet.set_column(0, 0, 40)
-    sheet.set_column(1, len(headers) - 1, 14)
-    for column, header in enumerate(headers):
-        sheet.write_string(3, column, header, formats["head"])
-    _page_setup(sheet, 3)
-    for offset, row in enumerate(rows, start=4):
-        sheet.write_string(offset, 0, neutral(row.label), formats["text"])
-        for column, category in enumerate(CATEGORIES, start=1):
-            sheet.write_number(offset, column, row.counts[category], formats["number"])
-        sheet.write_number(offset, len(headers) - 1, row.total, formats["number"])
+    sheet = book.add_sheet(name, [40] + [14] * (len(headers) - 1), print_title_row=HEADER_ROW)
+    _title_rows(sheet, f"{report.title}: {name.lower()}", report)
+    sheet.row([(header, "head") for header in headers], height=LINE_HEIGHT * 3)
+    for row in rows:
+        sheet.row([(neutral(row.label), "text"), *((row.counts[c], "number") for c in CATEGORIES),
+                   (row.total, "number")])
 
 
 TASK_CSV = ["TT", "Mục", "Nội dung công việc", "Chỉ đạo", "Cơ quan thực hiện", "Cơ quan phối hợp", "Thời gian", "Hạn",

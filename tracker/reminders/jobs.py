@@ -13,7 +13,7 @@ from flask import Flask
 
 from ..clock import local_today, utcnow
 from ..extensions import db
-from ..maintenance import forget_expired_counters, refresh_statistics
+from ..maintenance import prune, refresh_statistics
 from .outbox import deliver_outbox
 from .sweep import run_sweep
 
@@ -38,8 +38,8 @@ def deliver_job() -> None:
 
 
 def statistics_job() -> None:
-    """Re-measure the tables so the planner keeps using the list indexes as plans grow; drop stale counters."""
-    forget_expired_counters()
+    """Re-measure the tables so the planner keeps using the list indexes as plans grow; prune counters and change records."""
+    prune()
     refresh_statistics()
     db.session.commit()
 

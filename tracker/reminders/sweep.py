@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..auth.models import User
 from ..clock import utcnow
-from ..extensions import db
+from ..extensions import SWEEP_CACHE_KIB, db
 from ..plan.models import Plan
 from ..reporting.services import ensure_quarterly_rounds
 from .calendar import WorkCalendar
@@ -40,6 +40,9 @@ def _lock_sqlite() -> None:
     # lock first makes a second sweep wait for the first and then find everything recorded.
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
+        # The ledger's unique index outgrows a web worker's page cache at a few hundred thousand
+        # reminders, and every insert would then read pages from disk: the sweep gets 32 MB.
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{SWEEP_CACHE_KIB}")
         raw = connection.connection.dbapi_connection
         if not raw.in_transaction:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
