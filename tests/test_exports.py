@@ -35,10 +35,10 @@ def with_nasty_note(app) -> None:
 def test_the_xlsx_has_the_appendix_layout_each_body_and_the_counts(seeded, reader):
     add_activity(seeded)
     with_nasty_note(seeded)
-    response = reader.get("/reports/quarterly.xlsx?year=2021&quarter=1")
-    assert response.status_code == 200
-    assert 'filename="bao-cao-quy-1-2021.xlsx"' in response.headers["Content-Disposition"]
-    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    with reader.get("/reports/quarterly.xlsx?year=2021&quarter=1") as response:  # streamed from a file: close it
+        assert response.status_code == 200
+        assert response.headers["Content-Disposition"] == "attachment; filename=bao-cao-quy-1-2021.xlsx"
+        book = openpyxl.load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["Phụ lục", "Theo cơ quan", "Theo mục"]
     sheet = book["Phụ lục"]
     assert sheet["A1"].value.startswith("Báo cáo tình hình thực hiện") and sheet["A1"].value.endswith("quý I năm 2021")
@@ -135,9 +135,10 @@ def test_reports_need_an_account_and_the_api_a_token(seeded, client):
     assert client.get("/reports/quarterly.xlsx").status_code == 302
     assert client.get("/api/v1/reports/quarterly.xlsx?year=2021&quarter=1").status_code == 401
     token = issue_token(seeded, "lanhdao@test.vn")
-    response = client.get("/api/v1/reports/quarterly.xlsx?year=2021&quarter=1",
-                          headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200 and openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames[0] == "Phụ lục"
+    with client.get("/api/v1/reports/quarterly.xlsx?year=2021&quarter=1",
+                    headers={"Authorization": f"Bearer {token}"}) as response:
+        assert response.status_code == 200
+        assert openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames[0] == "Phụ lục"
     assert client.get("/api/v1/reports/quarterly.pdf", headers={"Authorization": f"Bearer {token}"}).status_code == 404
 
 

@@ -87,12 +87,18 @@ def test_a_sender_killed_33_times_never_sends_a_message_twice(seeded, mail_serve
     assert list(final.values()).count("unconfirmed") <= interrupted
 
 
-def test_a_message_left_delivering_by_a_dead_sender_is_never_sent_again(seeded, mail_server):
-    queue_plain_messages(seeded, 1)
-    now = datetime(2026, 11, 30, 1, 0)
-    with seeded.app_context():
-        db.session.execute(sa.update(OutboxMessage).values(status="delivering", lease_until=now + LEASE, attempts=1))
+def left_by_a_dead_sender(app, status: str, now: datetime) -> None:
+    """One message a sender claimed (and perhaps handed over) before it was killed."""
+    queue_plain_messages(app, 1)
+    with app.app_context():
+        db.session.execute(sa.update(OutboxMessage).values(status=status, lease_until=now + LEASE, attempts=1))
         db.session.commit()
+
+
+def test_a_message_left_delivering_by_a_dead_sender_is_never_sent_again(seeded, mail_server):
+    now = datetime(2026, 11, 30, 1, 0)
+    left_by_a_dead_sender(seeded, "delivering", now)
+    with seeded.app_context():
         assert reconcile(now) == 0  # its sender may still be alive
         result = deliver_outbox(now + LEASE + timedelta(seconds=1))
         message = db.session.scalar(sa.select(OutboxMessage))
@@ -102,11 +108,9 @@ def test_a_message_left_delivering_by_a_dead_sender_is_never_sent_again(seeded, 
 
 
 def test_a_message_left_sending_by_a_dead_sender_goes_out_once_its_lease_ends(seeded, mail_server):
-    queue_plain_messages(seeded, 1)
     now = datetime(2026, 11, 30, 1, 0)
+    left_by_a_dead_sender(seeded, "sending", now)
     with seeded.app_context():
-        db.session.execute(sa.update(OutboxMessage).values(status="sending", lease_until=now + LEASE, attempts=1))
-        db.session.commit()
         assert deliver_outbox(now + timedelta(minutes=5)).sent == []
         assert len(deliver_outbox(now + LEASE + timedelta(seconds=1)).sent) == 1
     assert len(mail_server.messages) == 1

@@ -11,6 +11,7 @@ import csv
 import io
 import tempfile
 from collections.abc import Iterator
+from typing import IO
 
 from ..clock import vn_date
 from ..progress.categories import CATEGORIES, CATEGORY_LABELS
@@ -30,16 +31,16 @@ LINE_HEIGHT = 15  # points, one line of 11-point text
 PER_LINE = [max(1, int(width * 1.05)) for width in WIDTHS]
 
 
-def write_xlsx(report: QuarterlyReport) -> bytes:
-    """The report as an XLSX file's bytes."""
+def write_xlsx(report: QuarterlyReport) -> IO[bytes]:
+    """The report as an XLSX file: a temporary file, at its start, for the response to stream and close."""
     book = Workbook()
     _appendix_sheet(book, report)
     _matrix_sheet(book, "Theo cơ quan", "Cơ quan thực hiện (theo dòng của mình)", report.agencies, report)
     _matrix_sheet(book, "Theo mục", "Mục", report.sections, report)
-    with tempfile.TemporaryFile() as spool:
-        book.save(spool)
-        spool.seek(0)
-        return spool.read()
+    spool = tempfile.TemporaryFile()
+    book.save(spool)
+    spool.seek(0)
+    return spool
 
 
 def _title_rows(sheet: Sheet, title: str, report: QuarterlyReport) -> None:

@@ -1,7 +1,7 @@
 """Downloads: the quarterly report (XLSX, DOCX, CSV) and the calendar feeds."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request, stream_with_context
+from flask import Blueprint, Response, abort, request, send_file, stream_with_context
 
 from ..auth.services import user_for_calendar
 from ..clock import BAD_DATE, local_today, parse_iso_date, utcnow
@@ -48,12 +48,14 @@ def quarterly_download(fmt: str) -> Response:
     period = period_param(plan)
     report = quarterly_report(plan, period)
     name = f"bao-cao-quy-{period.quarter}-{period.year}"
+    if fmt == "xlsx":  # written to a temporary file and streamed from it: a worker never holds it whole
+        return send_file(write_xlsx(report), mimetype=MEDIA[fmt], as_attachment=True, download_name=f"{name}.xlsx")
     if fmt == "csv":
         lines = request.args.get("rows") == "lines"
         name += "-dong" if lines else "-cong-viec"
         body = stream_with_context(csv_rows(report, lines))
     else:
-        body = write_xlsx(report) if fmt == "xlsx" else write_docx(report)
+        body = write_docx(report)
     response = Response(body, mimetype=MEDIA[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
