@@ -128,3 +128,10 @@ def test_a_read_only_database_file_serves_reads_and_refuses_writes_with_503(seed
     with seeded.app_context():
         line = db.session.get(StatusLine, lid)
         assert (line.status, line.progress, line.version) == ("not_started", 0, 1)
+
+
+def test_an_unknown_outbox_state_is_a_clear_400(seeded, client, auth):
+    auth.login()
+    response = client.get("/outbox?status=999999999999999999999999999999")
+    assert response.status_code == 400 and "Không có trạng thái thư" in response.get_data(as_text=True)
+    assert client.get("/outbox?status=unconfirmed").status_code == 200

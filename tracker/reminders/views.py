@@ -10,7 +10,7 @@ from ..auth.policy import can_read_message, sees_every_reminder
 from ..extensions import db
 from ..plan.views import as_of_param
 from .forms import PreferencesForm, SettingsForm
-from .models import RULE_LABELS, RULES, OutboxMessage, ReminderOptOut
+from .models import OUTBOX_STATES, RULE_LABELS, RULES, OutboxMessage, ReminderOptOut
 from ..clock import utcnow
 from .outbox import send_again, smtp_configured
 from .planner import choose_reminders, forced_rules, save_settings, settings
@@ -38,6 +38,8 @@ def index():
 def outbox():
     """Every queued or sent message (the coordination office only)."""
     status = request.args.get("status", "")
+    if status and status not in OUTBOX_STATES:
+        abort(400, description=f"Không có trạng thái thư «{status[:30]}».")
     query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
     if status:
         query = query.where(OutboxMessage.status == status)
