@@ -135,3 +135,9 @@ def test_an_unknown_outbox_state_is_a_clear_400(seeded, client, auth):
     response = client.get("/outbox?status=999999999999999999999999999999")
     assert response.status_code == 400 and "Không có trạng thái thư" in response.get_data(as_text=True)
     assert client.get("/outbox?status=unconfirmed").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["category=%20", "category=%20overdue%20", "role=%20", "sort=%09", "kind=%20%20"])
+def test_blank_or_padded_choices_are_read_as_meant(reader, query):
+    for path in ("/", "/api/v1/tasks"):
+        assert reader.get(f"{path}?{query}").status_code == 200, (path, query)

@@ -174,6 +174,14 @@ def test_the_calendar_feed_holds_deadlines_and_due_dates_and_can_be_revoked(seed
                    if t["schedule"]["due"] and t["schedule"]["kind"] not in ("ongoing", "recurring", "periodic")}
     assert {re.match(r"Hạn (\S+):", s).group(1) for s in own_summaries if not s.startswith("Hạn nộp")} == fixed_named
     assert len(fixed_named) < fixed
+    # A calendar app asking again gets 304 until something is written.
+    etag = feed.headers["ETag"]
+    assert client.get(address.removeprefix("http://localhost"), headers={"If-None-Match": etag}).status_code == 304
+    with seeded.app_context():
+        db.session.get(Task, db.session.scalar(sa.select(Task.id).where(Task.code == "II.1"))).due_on = date(2021, 4, 5)
+        db.session.commit()
+    moved = client.get(address.removeprefix("http://localhost"), headers={"If-None-Match": etag})
+    assert moved.status_code == 200 and b"20210405" in moved.data
     client.post("/profile/calendar/revoke")
     assert client.get(address.removeprefix("http://localhost")).status_code == 404
     assert client.get("/calendar/cal_khong-co.ics").status_code == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request, send_file, stream_with_context
 
 from ..auth.services import user_for_calendar
+from ..changes import data_version
 from ..clock import BAD_DATE, local_today, parse_iso_date, utcnow
 from ..extensions import db
 from ..plan.models import Agency, Plan
@@ -79,7 +80,13 @@ def calendar(secret: str):
         agency = db.session.get(Agency, agency_id) if agency_id else None
         if agency is None:
             abort(404, description="Không có cơ quan này.")
-    response = Response(calendar_feed(plan, agency, utcnow()), mimetype="text/calendar")
-    response.headers["Content-Disposition"] = 'inline; filename="han-cong-viec.ics"'
+    # Calendar apps ask again every few hours: unless a write happened since, they get 304 at once.
+    etag = f"{plan.id}-{agency.id if agency else 0}-{'-'.join(map(str, data_version()))}"
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(calendar_feed(plan, agency, utcnow()), mimetype="text/calendar")
+        response.headers["Content-Disposition"] = 'inline; filename="han-cong-viec.ics"'
+    response.set_etag(etag)
     response.headers["Cache-Control"] = "private, max-age=900"
     return response

@@ -14,18 +14,26 @@ from .categories import CATEGORY_LABELS
 from .listing import SORT_LABELS
 
 
+def _strip(value):
+    """" overdue " is "overdue", and a blank is no choice (Optional() lets blanks through unchecked)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class TaskFilterForm(ApiForm):
     """Filters read from the query string; bad values become field errors, never exceptions."""
 
     q = StringField("Tìm kiếm", validators=[Optional(), Length(max=200)])
-    section = SelectField("Mục", validators=[Optional()], validate_choice=False)
+    section = SelectField("Mục", validators=[Optional()], validate_choice=False, filters=[_strip])
     agency = StringField("Cơ quan", validators=[Optional(), Length(max=200)])
-    role = SelectField("Vai trò", choices=_choices("Mọi vai trò", ROLE_LABELS), validators=[Optional()])
-    kind = SelectField("Loại thời hạn", choices=_choices("Mọi loại", KIND_LABELS), validators=[Optional()])
-    category = SelectField("Tình hình", choices=_choices("Mọi tình hình", CATEGORY_LABELS), validators=[Optional()])
+    role = SelectField("Vai trò", choices=_choices("Mọi vai trò", ROLE_LABELS), validators=[Optional()],
+                       filters=[_strip])
+    kind = SelectField("Loại thời hạn", choices=_choices("Mọi loại", KIND_LABELS), validators=[Optional()],
+                       filters=[_strip])
+    category = SelectField("Tình hình", choices=_choices("Mọi tình hình", CATEGORY_LABELS), validators=[Optional()],
+                           filters=[_strip])
     as_of = IsoDateField("Tính đến ngày", validators=[Optional()])
     sort = SelectField("Sắp xếp", choices=[SelectChoice(k, v) for k, v in SORT_LABELS.items()], default="section",
-                       validators=[Optional()])
+                       validators=[Optional()], filters=[_strip])
     page = WholeNumberField("Trang", default=1, validators=[Optional(), NumberRange(1, 100_000, "Trang từ 1 đến 100000.")])
 
     def __init__(self, formdata, plan: Plan, **kwargs):
