@@ -4,6 +4,9 @@ import os
 import shutil
 import sqlite3
 
+import pytest
+
+from databases import on_postgresql
 from helpers import line_id, post_line
 
 PDF = b"%PDF-1.4\n% test\n"
@@ -14,6 +17,7 @@ def _status(path, lid):
         return conn.execute("SELECT status, progress FROM status_line WHERE id = ?", (lid,)).fetchone()
 
 
+@pytest.mark.skipif(on_postgresql(), reason="SQLite's write-ahead log")
 def test_backup_holds_what_is_still_in_the_write_ahead_log(seeded, client, auth, runner, tmp_path):
     auth.login("khdt@test.vn")
     lid = line_id(seeded, "II.1", "Sở Kế hoạch và Đầu tư")
@@ -38,5 +42,37 @@ def test_backup_holds_what_is_still_in_the_write_ahead_log(seeded, client, auth,
     result = runner.invoke(args=["restore", str(tmp_path / "backup"), "--yes"])
     assert result.exit_code == 0, result.output
     assert _status(database, lid) == ("in_progress", 40)
+    assert len(os.listdir(seeded.config["UPLOAD_FOLDER"])) == 1
+    assert "Tờ trình.pdf" in client.get("/tasks/II.1").get_data(as_text=True)
+
+
+@pytest.mark.skipif(not on_postgresql(), reason="needs PostgreSQL")
+def test_backup_and_restore_on_postgresql(seeded, client, auth, runner, tmp_path):
+    """pg_dump while the app runs, later work, then pg_restore: the database and the files are as they were."""
+    import sqlalchemy as sa
+
+    from tracker.extensions import db
+
+    def status(lid):
+        with seeded.app_context():
+            row = db.session.execute(sa.text("SELECT status, progress FROM status_line WHERE id = :id"), {"id": lid}).one()
+            db.session.remove()
+            return tuple(row)
+
+    auth.login("khdt@test.vn")
+    lid = line_id(seeded, "II.1", "Sở Kế hoạch và Đầu tư")
+    assert post_line(client, "II.1", lid, status="in_progress", progress="40",
+                     attachments=(io.BytesIO(PDF), "Tờ trình.pdf")).status_code == 302
+    result = runner.invoke(args=["backup", str(tmp_path / "backup")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "backup" / "tracker.dump").stat().st_size > 0
+
+    assert post_line(client, "II.1", lid, version=2, status="paused", progress="40", paused_reason="Chờ vốn").status_code == 302
+    assert status(lid) == ("paused", 40)
+    for name in os.listdir(seeded.config["UPLOAD_FOLDER"]):
+        os.unlink(os.path.join(seeded.config["UPLOAD_FOLDER"], name))
+    result = runner.invoke(args=["restore", str(tmp_path / "backup"), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert status(lid) == ("in_progress", 40)
     assert len(os.listdir(seeded.config["UPLOAD_FOLDER"])) == 1
     assert "Tờ trình.pdf" in client.get("/tasks/II.1").get_data(as_text=True)

@@ -226,3 +226,34 @@ def test_a_countdown_written_on_an_earlier_day_is_written_again(seeded, mail_ser
         deliver_outbox(t0 + timedelta(days=1))  # the SMTP server was down a day
     texts = " ".join(m["text"] for m in mail_server.messages if m["to"] == ["khdt@test.vn"])
     assert "(còn 6 ngày)" in texts and "(còn 7 ngày)" not in texts
+
+
+def test_four_senders_at_once_claim_each_message_once(seeded, mail_server):
+    """Four workers with their own connections drain one outbox together (FOR UPDATE SKIP LOCKED on
+    PostgreSQL, the conditional claim on SQLite): every message goes out once and was claimed once."""
+    queue_plain_messages(seeded, 120)
+    mail_server.recorder.delay = 0.002
+    apps = [seeded] + [another_app(seeded, SMTP_HOST="127.0.0.1", SMTP_PORT=mail_server.port,
+                                   MAIL_FROM="nhacviec@langson.test") for _ in range(3)]
+    barrier = threading.Barrier(len(apps))
+    sent: list[int] = []
+    errors: list[Exception] = []
+
+    def deliver(app):
+        try:
+            with app.app_context():
+                barrier.wait()
+                sent.append(len(deliver_outbox(QUEUED + timedelta(minutes=1)).sent))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(app,)) for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    received = Counter(m["message_id"] for m in mail_server.messages)
+    assert len(received) == 120 and max(received.values()) == 1 and sum(sent) == 120
+    with seeded.app_context():
+        assert set(db.session.execute(sa.select(OutboxMessage.status, OutboxMessage.attempts)).all()) == {("sent", 1)}

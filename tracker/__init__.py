@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from werkzeug.exceptions import Conflict, HTTPException, ServiceUnavailable
 
 from .config import load_config
@@ -129,6 +129,7 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", error=Conflict(message)), 409
 
     @app.errorhandler(OperationalError)
+    @app.errorhandler(InternalError)  # PostgreSQL's "read-only transaction" (a standby after fail-over)
     @app.errorhandler(OSError)
     def storage_error(error: Exception):
         # The database is locked, read-only or full, or the disk refused a file: nothing was saved.

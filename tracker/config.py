@@ -54,6 +54,9 @@ DEFAULTS = {
     "OUTBOX_INTERVAL_SECONDS": 60,
     # How long a claimed message is the claimant's alone; longer than SMTP_TIMEOUT times the steps of a send.
     "OUTBOX_LEASE_SECONDS": 600,
+    # Several scheduler processes may run (one per host); the one holding this lease runs the jobs, and
+    # a standby takes over at most this long after the leader dies (at once after a clean stop).
+    "SCHEDULER_LEASE_SECONDS": 60,
     # Behind a reverse proxy (nginx): how many proxies set X-Forwarded-For/-Proto/-Host; 0 trusts none.
     "PROXY_FIX": 0,
     # Demo accounts (`flask demo-users`) can be created only when this is on, as in `make run`.

@@ -1,7 +1,7 @@
 """The web edge: ids and numbers no column can hold are refused, not crashed on; security headers; proxies."""
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -40,6 +40,9 @@ HTTP_MESSAGES = {
 }
 
 
+NUL_MESSAGE = "Dữ liệu gửi lên chứa ký tự không hợp lệ (NUL); chưa có gì được lưu."
+
+
 # No inline script or style anywhere in the pages, so the policy can forbid them; nothing loads from
 # another site, and no site may frame ours.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -52,6 +55,15 @@ def install_security(app: Flask) -> None:
     if proxies > 0:
         # Only as many hops as the deployment says: trusting X-Forwarded-* blindly lets anyone set them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
+
+    @app.before_request
+    def refuse_nul():
+        # No text column stores NUL (PostgreSQL refuses it outright), and no user types one: a request
+        # carrying it is refused whole, before anything is written.
+        values = [value for source in (request.args, request.form) for _, value in source.items(multi=True)]
+        values += [upload.filename or "" for _, upload in request.files.items(multi=True)]
+        if any("\x00" in value for value in values) or (request.is_json and b"\\u0000" in request.get_data()):
+            abort(400, NUL_MESSAGE)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

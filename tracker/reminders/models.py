@@ -124,3 +124,21 @@ class OutboxMessage(db.Model):
     def status_label(self) -> str:
         """The state in Vietnamese."""
         return OUTBOX_STATES.get(self.status, self.status)
+
+
+class SchedulerLease(db.Model):
+    """Which scheduler process may run jobs, and until when: one row per lease name."""
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(sa.String(120))
+    until: Mapped[datetime]
+
+
+class JobRun(db.Model):
+    """A timed job's run for one slot (its scheduled moment): at most one finished run a slot, whoever leads."""
+
+    job_id: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    slot: Mapped[datetime] = mapped_column(primary_key=True)  # naive UTC
+    runner: Mapped[str] = mapped_column(sa.String(120))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -55,19 +55,31 @@ def _lease() -> timedelta:
     return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
-def _claim(message_id: int, at: datetime) -> datetime | None:
-    """Take a message for this sender until `at` + the lease; the lease's end, or None if taken.
+def _claim_next(ready, at: datetime) -> tuple[int, datetime] | None:
+    """Take the next ready message for this sender until `at` + the lease: its id and the lease's end,
+    or None when none is left. Commits, so the claim is visible to other senders before SMTP is used.
 
-    A portable claim (SQLite drops FOR UPDATE silently): one conditional UPDATE.
+    PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so concurrent senders take different messages without
+    waiting on one another. SQLite has no row locks (it ignores FOR UPDATE): a conditional UPDATE that
+    one sender alone can win, and a loser looks again.
     """
-    claimable = sa.or_(OutboxMessage.status == "pending",
-                       sa.and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < at))
     lease_until = at + _lease()
-    result = db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id, claimable)
-                                .values(status="sending", lease_until=lease_until,
-                                        attempts=OutboxMessage.attempts + 1))
-    db.session.commit()  # the claim is visible to other senders before we talk to SMTP
-    return lease_until if result.rowcount == 1 else None
+    claim = dict(status="sending", lease_until=lease_until, attempts=OutboxMessage.attempts + 1)
+    first_ready = sa.select(OutboxMessage.id).where(ready).order_by(OutboxMessage.id).limit(1)
+    if db.engine.dialect.name == "postgresql":
+        message_id = db.session.scalar(first_ready.with_for_update(skip_locked=True))
+        if message_id is not None:
+            db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(**claim))
+        db.session.commit()
+        return None if message_id is None else (message_id, lease_until)
+    while (message_id := db.session.scalar(first_ready)) is not None:
+        won = db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id, ready)
+                                 .values(**claim)).rowcount == 1
+        db.session.commit()
+        if won:
+            return message_id, lease_until
+    db.session.commit()
+    return None
 
 
 def _hand_over(message_id: int, lease_until: datetime, at: datetime) -> bool:
@@ -198,14 +210,12 @@ def _pass(now: datetime, today: date, clock, sender: Sender, result: Delivery, l
     """One run over the messages ready now; the recipients of those withdrawn as out of date."""
     ready = sa.or_(sa.and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
                    sa.and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now))
-    candidates = list(db.session.scalars(sa.select(OutboxMessage.id).where(ready).order_by(OutboxMessage.id)
-                                         .limit(limit)))
-    db.session.commit()
     withdrawn: set[int] = set()
-    for message_id in candidates:
-        lease_until = _claim(message_id, clock())
-        if lease_until is None:
-            continue
+    for _ in range(limit):
+        claimed = _claim_next(ready, clock())
+        if claimed is None:
+            break
+        message_id, lease_until = claimed
         message = db.session.get(OutboxMessage, message_id)
         if not still_relevant(message):
             message.status, message.lease_until = "cancelled", None
