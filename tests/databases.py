@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 SERVER = os.environ.get("TRACKER_TEST_DATABASE_URL", "").strip() or None
 PREFIX = "trk_test_"
+_made: set[str] = set()  # by this run: another run of the suite on the same server keeps its own
 
 
 def on_postgresql() -> bool:
@@ -50,6 +51,7 @@ def fresh_database(folder: Path, template: str | None = None) -> str:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     engine.dispose()
+    _made.add(name)
     return url_of(name)
 
 
@@ -77,16 +79,16 @@ def copy_into(url: str, template_url: str) -> None:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     engine.dispose()
+    _made.add(name)
 
 
 def drop_all_test_databases() -> None:
-    """Remove every database the suite made on the server (run at the end of a session)."""
+    """Remove every database this run of the suite made on the server (at the end of the run)."""
     if not on_postgresql():
         return
     engine = _admin()
     with engine.connect() as connection:
-        names = connection.execute(sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
-                                   {"p": PREFIX + "%"}).scalars().all()
-        for name in names:
+        for name in sorted(_made):
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     engine.dispose()
+    _made.clear()
