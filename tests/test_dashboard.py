@@ -103,7 +103,8 @@ def test_the_agency_matrix_sorts_by_any_column(seeded, reader):
 def test_bad_dates_and_sorts_get_a_clear_answer(reader):
     assert reader.get("/dashboard?as_of=2021-02-30").status_code == 400
     assert "Ngày" in reader.get("/dashboard?as_of=hôm-qua").get_data(as_text=True)
-    assert reader.get("/dashboard?sort=%00").status_code == 200  # an unknown sort falls back to overdue
+    assert reader.get("/dashboard?sort=bogus").status_code == 200  # an unknown sort falls back to overdue
+    assert reader.get("/dashboard?sort=%00").status_code == 400  # NUL is refused everywhere (web.py)
     assert reader.get("/api/v1/dashboard?as_of=x").status_code == 400
 
 

@@ -1,7 +1,5 @@
 """Every route, asked with the values that broke things before: never a 500, for any kind of user."""
-import itertools
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from datetime import date
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
@@ -10,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from werkzeug.exceptions import Conflict, HTTPException, ServiceUnavailable
 
+from . import logs
 from .config import load_config
 from .clock import vn_date, vn_time
 from .extensions import csrf, db, login_manager, migrate
@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     os.makedirs(app.instance_path, exist_ok=True)
 
+    logs.init_app(app)  # first, so every request has its id before any other hook can answer it
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
     csrf.init_app(app)
@@ -48,8 +49,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reporting.views import bp as reporting_bp
     from .dashboard.views import bp as dashboard_bp
     from .exports.views import bp as exports_bp
+    from .health import bp as health_bp
 
-    for blueprint in (auth_bp, plan_bp, progress_bp, reporting_bp, reminders_bp, dashboard_bp, exports_bp, api_bp):
+    for blueprint in (health_bp, auth_bp, plan_bp, progress_bp, reporting_bp, reminders_bp, dashboard_bp,
+                      exports_bp, api_bp):
         app.register_blueprint(blueprint)
     plan_cli.init_app(app)
     commands.init_app(app)
@@ -66,7 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 # Pages anyone may open; everything else needs an account (the API checks its own tokens).
 # The calendar feed authenticates by the secret in its address: calendar apps carry no session.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "exports.calendar"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "exports.calendar", "health.healthz"}
 
 
 def _register_login(app: Flask) -> None:

@@ -7,7 +7,6 @@ PostgreSQL the copy is `pg_dump` in its custom format.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import subprocess
 from datetime import datetime, timezone
@@ -19,7 +18,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 from .extensions import db
-from .files.services import upload_folder
+from .files.storage import storage
 
 SQLITE_NAME, PG_NAME, MANIFEST = "tracker.sqlite", "tracker.dump", "manifest.json"
 
@@ -42,10 +41,9 @@ def make_backup(destination: Path) -> dict:
         database = PG_NAME
     else:
         raise click.ClickException(f"Không sao lưu được cơ sở dữ liệu {url.get_backend_name()}.")
-    uploads = upload_folder()
-    shutil.copytree(uploads, destination / "uploads", ignore=shutil.ignore_patterns("*.part"))
+    files = storage().copy_to(destination / "uploads")
     manifest = {"made_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "database": database,
-                "files": sum(1 for _ in (destination / "uploads").iterdir())}
+                "files": files}
     (destination / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return manifest
 
@@ -65,9 +63,7 @@ def restore_backup(source: Path) -> dict:
                         str(source / PG_NAME)], check=True)
     else:
         raise click.ClickException("Bản sao lưu không cùng loại cơ sở dữ liệu với cấu hình hiện tại.")
-    uploads = upload_folder()
-    shutil.rmtree(uploads)
-    shutil.copytree(source / "uploads", uploads)
+    storage().replace_from(source / "uploads")
     return manifest
 
 

@@ -36,6 +36,9 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     # A request may carry a few files of MAX_UPLOAD_BYTES each; larger ones get 413.
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    # Attachments: "local", a folder (UPLOAD_FOLDER, default instance/uploads); on several hosts, the
+    # same shared volume mounted at the same path on each (docs/deploy.md).
+    "FILE_STORAGE": "local",
     "UPLOAD_FOLDER": None,
     # Mail: with no SMTP_HOST, messages wait in the outbox.
     "SMTP_HOST": None,
@@ -59,6 +62,10 @@ DEFAULTS = {
     "SCHEDULER_LEASE_SECONDS": 60,
     # Behind a reverse proxy (nginx): how many proxies set X-Forwarded-For/-Proto/-Host; 0 trusts none.
     "PROXY_FIX": 0,
+    # Logs of the processes started by wsgi.py, gunicorn and `flask scheduler`: "json" (one object a
+    # line, for a log shipper) or "text"; tests and other embedders configure their own.
+    "LOG_FORMAT": "json",
+    "LOG_LEVEL": "INFO",
     # Demo accounts (`flask demo-users`) can be created only when this is on, as in `make run`.
     "DEMO": False,
 }
@@ -80,6 +87,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config.from_mapping(test_config)
     if test_config is None and not app.config.get("DEMO"):
         _require_secret_key(app.config.get("SECRET_KEY"))
+    if app.config.get("FILE_STORAGE") != "local":
+        raise ConfigurationError(f"TRACKER_FILE_STORAGE={app.config.get('FILE_STORAGE')!r}: this release stores "
+                                 "attachments in a folder only ('local'; a shared volume for several hosts).")
     default_db = "sqlite:///" + os.path.join(app.instance_path, "tracker.sqlite")
     app.config.setdefault("DATABASE_URL", default_db)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]

@@ -1,16 +1,15 @@
 """Checking and storing uploads. Flush, never commit.
 
-A file is written under a temporary name while the request runs and moved to its generated name
-only when the transaction commits; a rollback deletes it. A worker killed in between leaves only a
-`.part` file, which `flask --app wsgi files sweep` removes with any file no attachment points to.
+A file is written under a pending name while the request runs (see storage.py) and published under
+its generated name only when the transaction commits; a rollback deletes it. A worker killed in
+between leaves only a pending file, which `flask --app wsgi files sweep` removes with any file no
+attachment points to.
 """
 from __future__ import annotations
 
 import os
-import time
 import unicodedata
 import uuid
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -22,6 +21,7 @@ from ..extensions import db
 from ..plan.models import Task
 from ..text import nfc
 from .models import Attachment
+from .storage import storage
 
 
 class UploadError(ValueError):
@@ -37,13 +37,6 @@ ALLOWED_UPLOADS = {
     ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
     ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
 }
-
-
-def upload_folder() -> Path:
-    """Where attachments are stored: UPLOAD_FOLDER, or instance/uploads."""
-    folder = Path(current_app.config.get("UPLOAD_FOLDER") or os.path.join(current_app.instance_path, "uploads"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 MAX_NAME = 120  # characters of an original name kept for download
@@ -84,14 +77,13 @@ def store_uploads(checked: list[tuple[str, str, bytes]], user, *, task: Task | N
                   line=None, submission=None) -> list[Attachment]:
     """Write checked files under temporary names and record them; each takes its generated name when the
     transaction commits. The caller records the history."""
-    folder = upload_folder()
+    place = storage()
     attachments = []
     pending = db.session.info.setdefault(_PENDING, [])
     for original, content_type, data in checked:
         stored = uuid.uuid4().hex
-        part = folder / f"{stored}.part"
-        part.write_bytes(data)
-        pending.append((part, folder / stored))
+        place.write_pending(stored, data)
+        pending.append((place, stored))
         attachment = Attachment(task_id=task.id if task else None, line=line, submission_id=submission.id if submission else None,
                                 stored_name=stored, original_name=original, content_type=content_type, size=len(data),
                                 uploaded_by=user)
@@ -106,26 +98,23 @@ _PENDING = "tracker.files.pending"
 
 @event.listens_for(Session, "after_commit")
 def _move_into_place(session: Session) -> None:
-    for part, final in session.info.pop(_PENDING, ()):
-        os.replace(part, final)
+    for place, name in session.info.pop(_PENDING, ()):
+        place.publish(name)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _discard(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # the outermost transaction: nothing of it will commit
-        for part, _ in session.info.pop(_PENDING, ()):
-            part.unlink(missing_ok=True)
+        for place, name in session.info.pop(_PENDING, ()):
+            place.discard(name)
 
 
 def sweep_orphans(min_age_seconds: int = 3600) -> list[str]:
-    """Delete files in the upload folder that no attachment names (left by a killed worker), if older
-    than min_age_seconds so a request still running keeps its file. Returns the names deleted."""
-    folder = upload_folder()
+    """Delete stored files that no attachment names (left by a killed worker), if older than
+    min_age_seconds so a request still running keeps its file. Returns the names deleted."""
+    place = storage()
     known = set(db.session.scalars(sa.select(Attachment.stored_name)))
-    now = time.time()
-    removed = []
-    for path in folder.iterdir():
-        if path.is_file() and path.name not in known and now - path.stat().st_mtime >= min_age_seconds:
-            path.unlink()
-            removed.append(path.name)
-    return sorted(removed)
+    removed = [name for name in place.names(min_age_seconds) if name not in known]
+    for name in removed:
+        place.delete(name)
+    return removed

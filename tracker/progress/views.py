@@ -19,7 +19,8 @@ from .listing import agency_sheet, directory, task_page
 from .categories import CATEGORY_LABELS
 from .forms import AssignmentForm, CommentForm, ConfirmForm, DeadlineForm, LineUpdateForm
 from ..files.models import Attachment
-from ..files.services import UploadError, check_upload, upload_folder
+from ..files.services import UploadError, check_upload
+from ..files.storage import storage
 from .models import Comment, StatusLine, TaskEvent
 from .services import (ConflictError, DeadlineError, add_assignment, lines_lost_by_removing, add_comment, attach_to_line, category_of_task,
                        change_deadline, line_categories, remove_assignment, update_line, validate_change)
@@ -235,8 +236,8 @@ def download(attachment_id: int):
     attachment = db.get_or_404(Attachment, attachment_id)
     if not can_download(current_user):
         abort(403)
-    path = upload_folder() / attachment.stored_name
-    if not path.is_file():
+    stream = storage().open(attachment.stored_name)
+    if stream is None:
         abort(404, description="Tệp không còn trên máy chủ.")
-    return send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                     download_name=attachment.original_name)
+    return send_file(stream, mimetype=attachment.content_type, as_attachment=True,
+                     download_name=attachment.original_name, last_modified=attachment.uploaded_at)

@@ -1,7 +1,6 @@
 """Commands: the scheduler process and a sweep by hand."""
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 import click
@@ -18,9 +17,10 @@ from .sweep import run_sweep
 @with_appcontext
 def scheduler_command() -> None:
     """Run the reminder scheduler in this process (Ctrl+C or SIGTERM stops it)."""
+    from ..logs import configure_logging
     from .jobs import run_scheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(current_app.config)
     click.echo(f"Scheduler: zone {current_app.config['TIMEZONE']}, sweep daily at "
                f"{current_app.config['REMINDER_SWEEP_HOUR']:02d}:{current_app.config['REMINDER_SWEEP_MINUTE']:02d}, "
                f"outbox every {current_app.config['OUTBOX_INTERVAL_SECONDS']} s"
