@@ -60,7 +60,7 @@ def install_security(app: Flask) -> None:
     def refuse_nul():
         # No text column stores NUL (PostgreSQL refuses it outright), and no user types one: a request
         # carrying it is refused whole, before anything is written.
-        values = [value for source in (request.args, request.form) for _, value in source.items(multi=True)]
+        values = [request.path] + [value for source in (request.args, request.form) for _, value in source.items(multi=True)]
         values += [upload.filename or "" for _, upload in request.files.items(multi=True)]
         if any("\x00" in value for value in values) or (request.is_json and b"\\u0000" in request.get_data()):
             abort(400, NUL_MESSAGE)
