@@ -12,6 +12,10 @@ its own process.
 
     python bench/web.py                  # both sizes, table
     python bench/web.py --tasks 20000    # one size, JSON
+
+On SQLite always, and on PostgreSQL too when TRACKER_BENCH_POSTGRES names a server and a role that may
+create databases (postgresql+psycopg://user:password@127.0.0.1/postgres): the same plans, the same
+requests, one column each.
 """
 from __future__ import annotations
 
@@ -56,13 +60,50 @@ EXPORT_RUNS = 3
 COLD_DATES = 3  # dashboards on dates not asked before: every figure computed afresh
 
 
-def _env(db_path: Path) -> dict:
-    return {**os.environ, "TRACKER_DATABASE_URL": f"sqlite:///{db_path}", "TRACKER_SECRET_KEY": "bench-" + "x" * 32,
-            "TRACKER_SESSION_COOKIE_SECURE": "false", "TRACKER_PAGE_SIZE": "100"}
+POSTGRES = os.environ.get("TRACKER_BENCH_POSTGRES", "").strip() or None
 
 
-def _flask(db_path: Path, *args: str) -> str:
-    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=_env(db_path),
+def _admin():
+    import sqlalchemy as sa
+
+    return sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def _database(backend: str, folder: Path, name: str, template: str | None = None) -> str:
+    """The URL of a new database `name` (a copy of the database at `template` if given)."""
+    if backend == "sqlite":
+        path = folder / f"{name}.sqlite"
+        if template:
+            shutil.copyfile(template.removeprefix("sqlite:///"), path)
+        return f"sqlite:///{path}"
+    from sqlalchemy.engine import make_url
+
+    engine = _admin()
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"{copy}')
+    engine.dispose()
+    return make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop(url: str) -> None:
+    if url.startswith("postgresql"):
+        from sqlalchemy.engine import make_url
+
+        engine = _admin()
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        engine.dispose()
+
+
+def _env(url: str) -> dict:
+    return {**os.environ, "TRACKER_DATABASE_URL": url, "TRACKER_SECRET_KEY": "bench-" + "x" * 32,
+            "TRACKER_SESSION_COOKIE_SECURE": "false", "TRACKER_PAGE_SIZE": "100", "TRACKER_LOG_LEVEL": "WARNING"}
+
+
+def _flask(url: str, *args: str) -> str:
+    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=_env(url),
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -124,14 +165,14 @@ def _peak_rss_mib(master_pid: int) -> float:
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
 
-def _statements(db_path: Path, paths: dict[str, str]) -> dict[str, int]:
+def _statements(url: str, paths: dict[str, str]) -> dict[str, int]:
     """SQL statements each request issues, counted in this process on the same database."""
     from sqlalchemy import event
 
     from tracker import create_app
     from tracker.extensions import db
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
                       "SESSION_COOKIE_SECURE": False, "PAGE_SIZE": 100})
     client = app.test_client()
     client.post("/login", data={"email": EMAIL, "password": PASSWORD})
@@ -151,36 +192,38 @@ def _statements(db_path: Path, paths: dict[str, str]) -> dict[str, int]:
     return found
 
 
-def _pick(db_path: Path) -> tuple[int, str]:
+def _pick(url: str) -> tuple[int, str]:
     """A district (named directly and through its groups) and a task it shares with every district."""
-    import sqlite3
+    import sqlalchemy as sa
 
-    with sqlite3.connect(db_path) as conn:
-        agency = conn.execute("SELECT id FROM agency WHERE name = 'UBND huyện Đình Lập'").fetchone()[0]
-        task = conn.execute("SELECT task.code FROM task JOIN status_line ON status_line.task_id = task.id "
-                            "GROUP BY task.id HAVING count(*) > 5 ORDER BY task.id LIMIT 1").fetchone()[0]
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        agency = conn.execute(sa.text("SELECT id FROM agency WHERE name = 'UBND huyện Đình Lập'")).scalar()
+        task = conn.execute(sa.text("SELECT task.code FROM task JOIN status_line ON status_line.task_id = task.id "
+                                    "GROUP BY task.id HAVING count(*) > 5 ORDER BY task.id LIMIT 1")).scalar()
+    engine.dispose()
     return agency, task
 
 
-def web(tasks: int, folder: Path) -> dict:
+def web(tasks: int, folder: Path, backend: str) -> dict:
     """Seed, serve with gunicorn, time every target; returns the figures."""
-    db_path = folder / "bench.sqlite"
-    _flask(db_path, "db", "upgrade")
+    url = _database(backend, folder, f"trk_bench_{tasks}")
+    _flask(url, "db", "upgrade")
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "synthetic.py"), "--database", f"sqlite:///{db_path}",
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "synthetic.py"), "--database", url,
                            "--tasks", str(tasks), "--year", str(AS_OF.year), "--as-of", AS_OF.isoformat()],
                           cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"seeding failed:\n{done.stdout}\n{done.stderr}")
     seed_seconds = time.perf_counter() - started
-    _flask(db_path, "create-user", EMAIL, "--agency", "UBND tỉnh", "--role", "leader", "--password", PASSWORD)
-    shutil.copyfile(db_path, folder / "seeded.sqlite")
-    agency, task = _pick(db_path)
+    _flask(url, "create-user", EMAIL, "--agency", "UBND tỉnh", "--role", "leader", "--password", PASSWORD)
+    seeded = _database(backend, folder, f"trk_bench_{tasks}_seeded", template=url)
+    agency, task = _pick(url)
     paths = {name: path.format(agency=agency, task=task) for name, path in TARGETS.items()}
     port = _free_port()
     server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "1", "--threads", "4", "--worker-class", "gthread",
                                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-                              cwd=ROOT, env=_env(db_path), stderr=subprocess.PIPE)
+                              cwd=ROOT, env=_env(url), stderr=subprocess.PIPE)
     try:
         _wait(port, server)
         client = Client(port)
@@ -219,15 +262,16 @@ def web(tasks: int, folder: Path) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    statements = _statements(db_path, paths)
-    return {"tasks": tasks, "seed_seconds": seed_seconds, "timings": timings, "statements": statements,
+    statements = _statements(url, paths)
+    _drop(url)
+    return {"tasks": tasks, "backend": backend, "seeded_url": seeded, "seed_seconds": seed_seconds, "timings": timings, "statements": statements,
             "rss_mib": rss, "rss_after_export_mib": rss_after_export, "paths": paths,
             "export_s": statistics.median(export), "export_bytes": len(data),
             "dashboard_cold_ms": statistics.median(cold)}
 
 
-def reminders(db_path: Path, traced: bool = False) -> dict:
-    """One day's reminder run, twice, on db_path: sweep + commit + delivery to a local SMTP sink.
+def reminders(url: str, traced: bool = False) -> dict:
+    """One day's reminder run, twice, on the database at url: sweep + commit + delivery to a local SMTP sink.
 
     With traced, one run under tracemalloc for peak Python memory (tracing slows it, so it is not timed).
     """
@@ -249,7 +293,7 @@ def reminders(db_path: Path, traced: bool = False) -> dict:
     port = _free_port()
     controller = Controller(Sink(), hostname="127.0.0.1", port=port)
     controller.start()
-    app = create_app({"DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "bench", "SMTP_HOST": "127.0.0.1",
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SMTP_HOST": "127.0.0.1",
                       "SMTP_PORT": port, "SMTP_SECURITY": "none"})
     runs = []
     try:
@@ -277,34 +321,38 @@ def reminders(db_path: Path, traced: bool = False) -> dict:
     return {"runs": runs, "received": Sink.received}
 
 
-def _reminder_process(db_path: Path, traced: bool) -> dict:
-    args = [sys.executable, __file__, "--reminders", str(db_path)] + (["--traced"] if traced else [])
+def _reminder_process(url: str, traced: bool) -> dict:
+    args = [sys.executable, __file__, "--reminders", url] + (["--traced"] if traced else [])
     out = subprocess.run(args, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def one_size(tasks: int) -> dict:
-    """Everything for one size, in this process and its children; the reminder run in a fresh process."""
+def one_size(tasks: int, backend: str = "sqlite") -> dict:
+    """Everything for one size on one backend, in this process and its children; the reminder run in a
+    fresh process."""
     folder = Path(tempfile.mkdtemp(prefix="tracker-web-bench-"))
+    copies = []
     try:
-        measured = web(tasks, folder)
-        seeded = folder / "seeded.sqlite"
-        traced = folder / "traced.sqlite"
-        shutil.copyfile(seeded, traced)
+        measured = web(tasks, folder, backend)
+        seeded = measured.pop("seeded_url")
+        traced = _database(backend, folder, f"trk_bench_{tasks}_traced", template=seeded)
+        copies += [seeded, traced]
         timed = _reminder_process(seeded, traced=False)
         first, second = timed["runs"]
         first["peak_mib"] = _reminder_process(traced, traced=True)["runs"][0]["peak_mib"]
         measured["reminder_run"] = {"first": first, "second": second}
         return measured
     finally:
+        for url in copies:
+            _drop(url)
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def table(rows: list[dict]) -> None:
     """Print the figures of every size, side by side."""
-    print(f"Web tier and reminder run, as of {AS_OF.isoformat()} (SQLite; gunicorn 1 worker x 4 threads; "
+    print(f"Web tier and reminder run, as of {AS_OF.isoformat()} (gunicorn 1 worker x 4 threads; "
           f"{ROUNDS} rounds of one request per page, one after another)")
-    header = f"{'request':<28}" + "".join(f" | {r['tasks']:>6,} tasks: median  p95   x floor  SQL" for r in rows)
+    header = f"{'request':<28}" + "".join(f" | {_label(r):>17}: median  p95   x floor  SQL" for r in rows)
     print(header)
     print("-" * len(header))
     for name in TARGETS:
@@ -325,26 +373,34 @@ def table(rows: list[dict]) -> None:
     for r in rows:
         run = r["reminder_run"]
         first, second = run["first"], run["second"]
-        print(f"reminder run at {r['tasks']:,} tasks: first {first['total_s']:.2f} s (sweep {first['sweep_s']:.2f}, "
+        print(f"reminder run, {_label(r)}: first {first['total_s']:.2f} s (sweep {first['sweep_s']:.2f}, "
               f"delivery {first['deliver_s']:.2f}; {first['reminders']:,} reminders in {first['mails']} mails, "
               f"peak Python memory {first['peak_mib']:.1f} MiB); second the same day {second['total_s']:.2f} s "
               f"({second['reminders']} new, {second['mails']} mails)")
-    print("seeding: " + ", ".join(f"{r['tasks']:,} tasks {r['seed_seconds']:.0f} s" for r in rows))
+    print("seeding: " + ", ".join(f"{_label(r)} {r['seed_seconds']:.0f} s" for r in rows))
+
+
+def _label(row: dict) -> str:
+    return f"{'PostgreSQL' if row['backend'] == 'postgresql' else 'SQLite'} {row['tasks'] // 1000}k"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, help="measure one size and print JSON")
-    parser.add_argument("--reminders", type=Path, help="(internal) the reminder run on a seeded database")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite", help="with --tasks")
+    parser.add_argument("--reminders", help="(internal) the reminder run on the seeded database at this URL")
     parser.add_argument("--traced", action="store_true", help="(internal) with --reminders: under tracemalloc")
     args = parser.parse_args()
     if args.reminders:
         print(json.dumps(reminders(args.reminders, args.traced)))
         return
     if args.tasks:
-        print(json.dumps(one_size(args.tasks)))
+        print(json.dumps(one_size(args.tasks, args.backend)))
         return
-    table([one_size(tasks) for tasks in SIZES])
+    backends = ("sqlite", "postgresql") if POSTGRES else ("sqlite",)
+    if not POSTGRES:
+        print("(TRACKER_BENCH_POSTGRES is not set: SQLite only)")
+    table([one_size(tasks, backend) for tasks in SIZES for backend in backends])
 
 
 if __name__ == "__main__":
