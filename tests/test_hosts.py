@@ -27,7 +27,7 @@ from tracker.reminders.models import JobRun, SchedulerLease
 
 HOST = Path(__file__).with_name("host.py")
 MONDAY = datetime(2021, 3, 22, 0, 0, tzinfo=VN)  # a week with reminders due every other day
-SPEED = 86400 / 4  # a simulated day every 4 real seconds
+SPEED = 86400 / 6  # a simulated day every 6 real seconds
 DAYS = 7
 
 pytestmark = pytest.mark.skipif(not on_postgresql(), reason="several hosts share a PostgreSQL server")
@@ -69,8 +69,8 @@ def test_two_web_hosts_and_two_schedulers_through_a_week(seeded, seeded_template
                    "TRACKER_UPLOAD_FOLDER": str(tmp_path / "shared-uploads"),
                    "TRACKER_SMTP_HOST": "127.0.0.1", "TRACKER_SMTP_PORT": str(mail_server.port),
                    "TRACKER_MAIL_FROM": "nhacviec@langson.test", "TRACKER_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                   # In simulated seconds: the outbox every hour, a lease of four hours renewed every hour.
-                   "TRACKER_OUTBOX_INTERVAL_SECONDS": "3600", "TRACKER_SCHEDULER_LEASE_SECONDS": "14400",
+                   # In simulated seconds: the outbox every hour, a lease of three hours renewed every 45 minutes.
+                   "TRACKER_OUTBOX_INTERVAL_SECONDS": "3600", "TRACKER_SCHEDULER_LEASE_SECONDS": "10800",
                    "TRACKER_LOG_FORMAT": "json"}
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("web-a", "web-b", "scheduler-a", "scheduler-b")}
     hosts = {name: subprocess.Popen([sys.executable, str(HOST), role, MONDAY.isoformat(), str(SPEED)],

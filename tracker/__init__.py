@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from werkzeug.exceptions import Conflict, HTTPException, ServiceUnavailable
 
-from . import logs
+from . import i18n, logs
 from .config import load_config
 from .clock import vn_date, vn_time
 from .extensions import csrf, db, login_manager, migrate
@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    i18n.init_app(app)
     from .auth.throttle import limiter  # also registers the database:// storage for the counters
     limiter.init_app(app)
 
@@ -69,7 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 # Pages anyone may open; everything else needs an account (the API checks its own tokens).
 # The calendar feed authenticates by the secret in its address: calendar apps carry no session.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "exports.calendar", "health.healthz"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.language", "static", "exports.calendar", "health.healthz"}
 
 
 def _register_login(app: Flask) -> None:

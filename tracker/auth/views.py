@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..clock import to_local, utcnow
@@ -172,3 +173,18 @@ def edit_user(user_id: int):
             db.session.rollback()
             getattr(form, exc.field).errors = [str(exc)]
     return render_template("auth/user_edit.html", form=form, account=user), 400 if form.errors else 200
+
+
+@bp.post("/language")
+def language():
+    """Switch the interface's language: the user's own setting, or the session's before signing in."""
+    from ..i18n import LANGUAGES
+
+    chosen = request.form.get("language", "")
+    if chosen not in LANGUAGES:
+        abort(400, description=_l("Ngôn ngữ không có trong hệ thống."))
+    if current_user.is_authenticated:
+        current_user.language = chosen
+        db.session.commit()
+    session["language"] = chosen
+    return redirect(safe_next(request.form.get("next")) or url_for("progress.index"))

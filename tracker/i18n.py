@@ -1,0 +1,33 @@
+"""Two languages: Vietnamese (the default, and the language the code's messages are written in) and English.
+
+The language is the signed-in user's choice (User.language), or, before signing in, the one picked on
+the sign-in page (kept in the session). Dates read dd/mm/yyyy in both (see clock.vn_date).
+"""
+from __future__ import annotations
+
+from flask import Flask, has_request_context, session
+from flask_babel import Babel
+from flask_login import current_user
+
+LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
+DEFAULT = "vi"
+
+babel = Babel()
+
+
+def current_language() -> str:
+    """The language of this request: the user's choice, the session's before signing in, or Vietnamese
+    (also outside a request: the scheduler's mails)."""
+    if not has_request_context():
+        return DEFAULT
+    user_choice = getattr(current_user, "language", None) if current_user and current_user.is_authenticated else None
+    choice = user_choice or session.get("language")
+    return choice if choice in LANGUAGES else DEFAULT
+
+
+def init_app(app: Flask) -> None:
+    """Catalogues in tracker/translations; `lang` in every template for <html lang>."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
+    babel.init_app(app, locale_selector=current_language, default_translation_directories="translations")
+    app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES)
