@@ -160,7 +160,7 @@ def test_history_records_each_kind_of_change(seeded, client, auth):
     assert by_kind["deadline"] == [("2021-03-31", "2021-04-30", "vpdp@test.vn", "UBND tỉnh cho lùi hạn")]
     assert by_kind["assignment"] == [(None, {"role": "coordinating", "agency": "Sở Nội vụ"}, "vpdp@test.vn", "")]
     page = client.get("/tasks/II.1").get_data(as_text=True)
-    assert "Đang thực hiện → Tạm dừng" in page and "31/03/2021 → 30/04/2021" in page and "Lý do: UBND tỉnh cho lùi hạn" in page
+    assert "Đang thực hiện → Tạm dừng" in page and "31/03/2021 → 30/04/2021" in page and "Lý do: <span lang=\"vi\">UBND tỉnh cho lùi hạn</span>" in page
 
 
 def test_removing_an_assignment_is_recorded_and_adding_an_executing_group_adds_lines(seeded, client, auth):

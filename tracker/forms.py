@@ -7,6 +7,7 @@ bad value.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Form as PlainForm
@@ -14,6 +15,7 @@ from wtforms import DateField, IntegerField, SelectChoice
 from wtforms.validators import StopValidation
 
 from .clock import BAD_DATE, parse_iso_date
+from .i18n import current_language
 
 VIETNAMESE = {
     "Field must be equal to %(other_name)s.": "Phải trùng với %(other_name)s.",
@@ -58,7 +60,8 @@ class VietnameseMessages:
     """A gettext-like catalogue of WTForms' built-in messages."""
 
     def gettext(self, message: str) -> str:
-        return VIETNAMESE.get(message, message)
+        # WTForms' own words are English already: the English interface keeps them.
+        return message if current_language() == "en" else VIETNAMESE.get(message, message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.gettext(singular if n == 1 else plural)
@@ -134,5 +137,5 @@ def json_formdata(payload: dict) -> MultiDict:
 
 
 def choices(any_label: str, labels: dict[str, str]) -> list[SelectChoice]:
-    """An "any" choice followed by one choice per value."""
-    return [SelectChoice("", any_label), *(SelectChoice(value, label) for value, label in labels.items())]
+    """An "any" choice followed by one choice per value, each label in the page's language."""
+    return [SelectChoice("", any_label), *(SelectChoice(value, lazy_gettext(label)) for value, label in labels.items())]

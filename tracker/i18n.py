@@ -31,3 +31,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
     babel.init_app(app, locale_selector=current_language, default_translation_directories="translations")
     app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES)
+
+
+def N_(message: str) -> str:
+    """Mark a label for the catalogue without translating it here: vocabularies stay plain Vietnamese
+    strings (exports and the API use them as they are); pages translate them as they show them."""
+    return message

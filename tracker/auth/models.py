@@ -11,14 +11,15 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..i18n import N_
 from ..clock import utcnow
 from ..extensions import db, enum_column, vocabulary
 from ..plan.models import Agency
 
 ROLE_LABELS = {
-    "office": "Văn phòng Điều phối",
-    "officer": "Cán bộ cơ quan",
-    "leader": "Lãnh đạo (chỉ xem)",
+    "office": N_("Văn phòng Điều phối"),
+    "officer": N_("Cán bộ cơ quan"),
+    "leader": N_("Lãnh đạo (chỉ xem)"),
 }
 ROLES = tuple(ROLE_LABELS)
 UserRole = vocabulary("UserRole", ROLE_LABELS)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from ..i18n import N_
 from ..extensions import db
 from ..plan.models import Plan, Task
 from ..progress.category_sql import line_category, task_deadline
@@ -13,7 +14,7 @@ from ..progress.models import StatusLine
 
 SOON_DAYS = 7
 GROUP_LABELS = {
-    "overdue": "Quá hạn",
+    "overdue": N_("Quá hạn"),
     "due_soon": f"Đến hạn trong {SOON_DAYS} ngày",
     "in_progress": "Đang thực hiện trong hạn",
     "not_started": "Chưa thực hiện",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..i18n import N_
 from ..extensions import db, enum_column, vocabulary
 from ..text import fold, sort_key
 from .timeline import KIND_LABELS
@@ -15,14 +16,14 @@ if TYPE_CHECKING:  # progress builds on the plan: named here by string, never im
     from ..progress.models import StatusLine
 
 LEVEL_LABELS = {
-    "province": "Cấp tỉnh",
-    "department": "Sở, ngành",
-    "district": "Cấp huyện",
-    "commune": "Cấp xã",
-    "other": "Khác",
-    "group": "Nhóm cơ quan",
+    "province": N_("Cấp tỉnh"),
+    "department": N_("Sở, ngành"),
+    "district": N_("Cấp huyện"),
+    "commune": N_("Cấp xã"),
+    "other": N_("Khác"),
+    "group": N_("Nhóm cơ quan"),
 }
-ROLE_LABELS = {"lead": "Chỉ đạo", "executing": "Cơ quan thực hiện", "coordinating": "Cơ quan phối hợp"}
+ROLE_LABELS = {"lead": N_("Chỉ đạo"), "executing": N_("Cơ quan thực hiện"), "coordinating": N_("Cơ quan phối hợp")}
 ROLES = tuple(ROLE_LABELS)
 Level = vocabulary("Level", LEVEL_LABELS)
 Role = vocabulary("Role", ROLE_LABELS)

@@ -6,17 +6,18 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 
+from ..i18n import N_
 from ..text import fold
 
 # Kinds of schedule, with their Vietnamese labels for pages.
 KIND_LABELS = {
-    "quarter": "Theo quý",
-    "month": "Theo tháng",
-    "recurring": "Định kỳ",
-    "ongoing": "Thường xuyên",
-    "periodic": "Định kỳ và đột xuất",
-    "per_plan": "Theo kế hoạch được duyệt",
-    "unclear": "Chưa rõ thời hạn",
+    "quarter": N_("Theo quý"),
+    "month": N_("Theo tháng"),
+    "recurring": N_("Định kỳ"),
+    "ongoing": N_("Thường xuyên"),
+    "periodic": N_("Định kỳ và đột xuất"),
+    "per_plan": N_("Theo kế hoạch được duyệt"),
+    "unclear": N_("Chưa rõ thời hạn"),
 }
 KINDS = tuple(KIND_LABELS)
 # Kinds whose dates come later or were not legible: the coordination office must set them.

@@ -4,23 +4,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from ..i18n import N_
+
 CATEGORY_LABELS = {
-    "done_on_time": "Hoàn thành đúng hạn",
-    "done_late": "Hoàn thành quá hạn",
-    "in_progress": "Đang thực hiện trong hạn",
-    "overdue": "Quá hạn, chưa hoàn thành",
-    "not_started": "Chưa thực hiện",
-    "ongoing": "Thường xuyên, không có hạn cố định",
+    "done_on_time": N_("Hoàn thành đúng hạn"),
+    "done_late": N_("Hoàn thành quá hạn"),
+    "in_progress": N_("Đang thực hiện trong hạn"),
+    "overdue": N_("Quá hạn, chưa hoàn thành"),
+    "not_started": N_("Chưa thực hiện"),
+    "ongoing": N_("Thường xuyên, không có hạn cố định"),
 }
 CATEGORIES = tuple(CATEGORY_LABELS)
 # Column heads of the dashboard's matrices, where six full labels do not fit a phone.
 CATEGORY_SHORT = {
-    "done_on_time": "Xong đúng hạn",
-    "done_late": "Xong quá hạn",
-    "in_progress": "Trong hạn",
-    "overdue": "Quá hạn",
-    "not_started": "Chưa làm",
-    "ongoing": "Thường xuyên",
+    "done_on_time": N_("Xong đúng hạn"),
+    "done_late": N_("Xong quá hạn"),
+    "in_progress": N_("Trong hạn"),
+    "overdue": N_("Quá hạn"),
+    "not_started": N_("Chưa làm"),
+    "ongoing": N_("Thường xuyên"),
 }
 # Schedules that have no single deadline to be early or late against.
 NO_DEADLINE_KINDS = frozenset({"ongoing", "recurring", "periodic"})

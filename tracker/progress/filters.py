@@ -1,6 +1,7 @@
 """The plan page's filters, shared by the page and the API: what to list, on which date, in what order."""
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext as _l
 from wtforms import SelectChoice, SelectField, StringField, ValidationError
 from wtforms.validators import Length, NumberRange, Optional
 
@@ -22,29 +23,29 @@ def _strip(value):
 class TaskFilterForm(ApiForm):
     """Filters read from the query string; bad values become field errors, never exceptions."""
 
-    q = StringField("Tìm kiếm", validators=[Optional(), Length(max=200)])
-    section = SelectField("Mục", validators=[Optional()], validate_choice=False, filters=[_strip])
-    agency = StringField("Cơ quan", validators=[Optional(), Length(max=200)])
-    role = SelectField("Vai trò", choices=_choices("Mọi vai trò", ROLE_LABELS), validators=[Optional()],
+    q = StringField(_l("Tìm kiếm"), validators=[Optional(), Length(max=200)])
+    section = SelectField(_l("Mục"), validators=[Optional()], validate_choice=False, filters=[_strip])
+    agency = StringField(_l("Cơ quan"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Vai trò"), choices=_choices(_l("Mọi vai trò"), ROLE_LABELS), validators=[Optional()],
                        filters=[_strip])
-    kind = SelectField("Loại thời hạn", choices=_choices("Mọi loại", KIND_LABELS), validators=[Optional()],
+    kind = SelectField(_l("Loại thời hạn"), choices=_choices(_l("Mọi loại"), KIND_LABELS), validators=[Optional()],
                        filters=[_strip])
-    category = SelectField("Tình hình", choices=_choices("Mọi tình hình", CATEGORY_LABELS), validators=[Optional()],
+    category = SelectField(_l("Tình hình"), choices=_choices(_l("Mọi tình hình"), CATEGORY_LABELS), validators=[Optional()],
                            filters=[_strip])
-    as_of = IsoDateField("Tính đến ngày", validators=[Optional()])
-    sort = SelectField("Sắp xếp", choices=[SelectChoice(k, v) for k, v in SORT_LABELS.items()], default="section",
+    as_of = IsoDateField(_l("Tính đến ngày"), validators=[Optional()])
+    sort = SelectField(_l("Sắp xếp"), choices=[SelectChoice(k, _l(v)) for k, v in SORT_LABELS.items()], default="section",
                        validators=[Optional()], filters=[_strip])
-    page = WholeNumberField("Trang", default=1, validators=[Optional(), NumberRange(1, 100_000, "Trang từ 1 đến 100000.")])
+    page = WholeNumberField("Trang", default=1, validators=[Optional(), NumberRange(1, 100_000, _l("Trang từ 1 đến 100000."))])
 
     def __init__(self, formdata, plan: Plan, **kwargs):
         super().__init__(formdata, **kwargs)
         self.plan = plan
-        self.section.choices = _choices("Mọi mục", {s.numeral: f"{s.numeral}. {s.title}" for s in plan.sections})
+        self.section.choices = _choices(_l("Mọi mục"), {s.numeral: f"{s.numeral}. {s.title}" for s in plan.sections})
         self.agency_obj: Agency | None = None
 
     def validate_section(self, field) -> None:
         if field.data and field.data not in {s.numeral for s in self.plan.sections}:
-            raise ValidationError(f"Không có mục «{field.data}» trong kế hoạch.")
+            raise ValidationError(gettext("Không có mục «%(section)s» trong kế hoạch.", section=field.data))
 
     def validate_agency(self, field) -> None:
         if not field.data:
@@ -53,7 +54,7 @@ class TaskFilterForm(ApiForm):
         self.agency_obj = (db.session.get(Agency, int(value)) if value.isascii() and value.isdigit() and len(value) < 10
                            else find_agency(value))
         if self.agency_obj is None:
-            raise ValidationError(f"Không tìm thấy cơ quan «{value}».")
+            raise ValidationError(gettext("Không tìm thấy cơ quan «%(name)s».", name=value))
 
     def filters(self) -> TaskFilter:
         """The checked filters; call after validate()."""

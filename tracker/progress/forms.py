@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf.file import MultipleFileField
+from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -15,19 +16,19 @@ from .services import LineChange
 class LineUpdateForm(Form):
     """An executing body's update of its own line: the one schema of this operation, for the page and the API."""
 
-    status = SelectField("Trạng thái", choices=_choices("— chọn —", STATUS_LABELS)[1:],
-                         validators=[InputRequired("Chọn trạng thái.")])
-    progress = WholeNumberField("Tiến độ (%)", validators=[InputRequired("Nhập tiến độ từ 0 đến 100."),
-                                                       NumberRange(0, 100, "Tiến độ từ 0 đến 100%%.")])
-    note = TextAreaField("Ghi chú", validators=[Optional(), Length(max=5000)])
-    paused_reason = StringField("Lý do tạm dừng", validators=[Optional(), Length(max=1000)])
-    completed_on = IsoDateField("Ngày hoàn thành", validators=[Optional()])
-    version = HiddenField(validators=[InputRequired("Thiếu phiên bản của dòng; tải lại trang.")])
-    attachments = MultipleFileField("Tệp đính kèm (PDF, DOCX, XLSX, ảnh)")
+    status = SelectField(_l("Trạng thái"), choices=_choices(_l("— chọn —"), STATUS_LABELS)[1:],
+                         validators=[InputRequired(_l("Chọn trạng thái."))])
+    progress = WholeNumberField(_l("Tiến độ (%)"), validators=[InputRequired(_l("Nhập tiến độ từ 0 đến 100.")),
+                                                       NumberRange(0, 100, _l("Tiến độ từ 0 đến 100%%."))])
+    note = TextAreaField(_l("Ghi chú"), validators=[Optional(), Length(max=5000)])
+    paused_reason = StringField(_l("Lý do tạm dừng"), validators=[Optional(), Length(max=1000)])
+    completed_on = IsoDateField(_l("Ngày hoàn thành"), validators=[Optional()])
+    version = HiddenField(validators=[InputRequired(_l("Thiếu phiên bản của dòng; tải lại trang."))])
+    attachments = MultipleFileField(_l("Tệp đính kèm (PDF, DOCX, XLSX, ảnh)"))
 
     def validate_version(self, field) -> None:
         if self.expected_version() is None:
-            raise ValidationError("Phiên bản của dòng không hợp lệ; tải lại trang.")
+            raise ValidationError(_l("Phiên bản của dòng không hợp lệ; tải lại trang."))
 
     def expected_version(self) -> int | None:
         """The version the form was loaded at, or None when tampered with."""
@@ -43,29 +44,29 @@ class LineUpdateForm(Form):
 class LineUpdateApiForm(LineUpdateForm):
     """The same update posted as JSON, which also names the agency whose line it is."""
 
-    agency = StringField("Cơ quan", validators=[InputRequired("Nhập tên cơ quan (hoặc tên viết tắt)."),
+    agency = StringField(_l("Cơ quan"), validators=[InputRequired(_l("Nhập tên cơ quan (hoặc tên viết tắt).")),
                                                 Length(max=200)])
 
 
 class CommentForm(Form):
     """A comment by any body named on the task."""
 
-    body = TextAreaField("Ý kiến", validators=[DataRequired("Nhập nội dung ý kiến."), Length(max=5000)])
+    body = TextAreaField(_l("Ý kiến"), validators=[DataRequired(_l("Nhập nội dung ý kiến.")), Length(max=5000)])
 
 
 class DeadlineForm(Form):
     """The office moves a deadline, with a reason."""
 
-    due_on = IsoDateField("Hạn mới", validators=[InputRequired("Chọn hạn mới.")])
-    reason = StringField("Lý do", validators=[DataRequired("Đổi hạn cần nêu lý do."), Length(max=1000)])
+    due_on = IsoDateField(_l("Hạn mới"), validators=[InputRequired(_l("Chọn hạn mới."))])
+    reason = StringField(_l("Lý do"), validators=[DataRequired(_l("Đổi hạn cần nêu lý do.")), Length(max=1000)])
 
 
 class AssignmentForm(Form):
     """The office names an agency on a task."""
 
-    agency = StringField("Cơ quan (tên hoặc tên viết tắt)", validators=[DataRequired("Nhập tên cơ quan."),
+    agency = StringField(_l("Cơ quan (tên hoặc tên viết tắt)"), validators=[DataRequired(_l("Nhập tên cơ quan.")),
                                                                          Length(max=200)])
-    role = SelectField("Vai trò", choices=_choices("", ROLE_LABELS)[1:], validators=[InputRequired()])
+    role = SelectField(_l("Vai trò"), choices=_choices("", ROLE_LABELS)[1:], validators=[InputRequired()])
 
 
 class ConfirmForm(Form):

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import g, has_app_context
 from sqlalchemy.orm import aliased
 
+from ..i18n import N_
 from ..extensions import db
 from ..plan.models import ROLES, Agency, Assignment, Plan, Section, Task
 from ..plan.services import AgencyDirectory, AgencyRef, TaskFilter, task_conditions
@@ -23,9 +24,9 @@ from .category_sql import line_category, task_category, task_deadline, task_in_c
 from .models import StatusLine
 
 SORT_LABELS = {
-    "section": "Theo thứ tự phụ lục",
-    "deadline": "Theo hạn, gần nhất trước",
-    "overdue": "Quá hạn lâu nhất trước",
+    "section": N_("Theo thứ tự phụ lục"),
+    "deadline": N_("Theo hạn, gần nhất trước"),
+    "overdue": N_("Quá hạn lâu nhất trước"),
 }
 SORTS = tuple(SORT_LABELS)
 

@@ -8,16 +8,17 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..i18n import N_
 from ..auth.models import User
 from ..clock import to_local, utcnow, vn_date
 from ..extensions import db, enum_column, vocabulary
 from ..plan.models import ROLE_LABELS, Agency, Task
 
 STATUS_LABELS = {
-    "not_started": "Chưa thực hiện",
-    "in_progress": "Đang thực hiện",
-    "paused": "Tạm dừng",
-    "done": "Hoàn thành",
+    "not_started": N_("Chưa thực hiện"),
+    "in_progress": N_("Đang thực hiện"),
+    "paused": N_("Tạm dừng"),
+    "done": N_("Hoàn thành"),
 }
 STATUSES = tuple(STATUS_LABELS)
 LineStatus = vocabulary("LineStatus", STATUS_LABELS)
@@ -74,9 +75,9 @@ class Comment(db.Model):
 
 
 EVENT_LABELS = {
-    "status": "Trạng thái", "progress": "Tiến độ", "note": "Ghi chú", "deadline": "Hạn",
-    "assignment": "Phân công", "comment": "Ý kiến", "attachment": "Tệp đính kèm", "completed_on": "Ngày hoàn thành",
-    "paused_reason": "Lý do tạm dừng",
+    "status": N_("Trạng thái"), "progress": N_("Tiến độ"), "note": N_("Ghi chú"), "deadline": N_("Hạn"),
+    "assignment": N_("Phân công"), "comment": N_("Ý kiến"), "attachment": N_("Tệp đính kèm"), "completed_on": N_("Ngày hoàn thành"),
+    "paused_reason": N_("Lý do tạm dừng"),
 }
 EventKind = vocabulary("EventKind", EVENT_LABELS)
 

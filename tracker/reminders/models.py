@@ -6,18 +6,19 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..i18n import N_
 from ..auth.models import User
 from ..clock import utcnow
 from ..extensions import db, enum_column, vocabulary
 
 RULE_LABELS = {
-    "task_due_soon": "Sắp đến hạn công việc",
-    "task_overdue": "Công việc quá hạn",
-    "round_due_soon": "Sắp đến hạn báo cáo",
-    "round_overdue": "Báo cáo quá hạn",
-    "overdue_digest": "Tổng hợp quá hạn hằng tuần",
-    "nudge": "Nhắc cập nhật tiến độ",
-    "report_returned": "Báo cáo bị trả lại",
+    "task_due_soon": N_("Sắp đến hạn công việc"),
+    "task_overdue": N_("Công việc quá hạn"),
+    "round_due_soon": N_("Sắp đến hạn báo cáo"),
+    "round_overdue": N_("Báo cáo quá hạn"),
+    "overdue_digest": N_("Tổng hợp quá hạn hằng tuần"),
+    "nudge": N_("Nhắc cập nhật tiến độ"),
+    "report_returned": N_("Báo cáo bị trả lại"),
 }
 RULES = tuple(RULE_LABELS)
 Rule = vocabulary("Rule", RULE_LABELS)
@@ -94,8 +95,8 @@ class SentReminder(db.Model):
 # "delivering" is recorded just before the end of the message goes to the SMTP server; a sender that
 # dies in that state leaves the message "unconfirmed": it may have been accepted, so it is never sent
 # again by itself (the office sees it and may send it again).
-OUTBOX_STATES = {"pending": "Chờ gửi", "sending": "Đang gửi", "delivering": "Đang bàn giao cho máy chủ thư",
-                 "sent": "Đã gửi", "unconfirmed": "Chưa rõ đã gửi", "failed": "Lỗi", "cancelled": "Đã hủy"}
+OUTBOX_STATES = {"pending": N_("Chờ gửi"), "sending": N_("Đang gửi"), "delivering": N_("Đang bàn giao cho máy chủ thư"),
+                 "sent": N_("Đã gửi"), "unconfirmed": N_("Chưa rõ đã gửi"), "failed": N_("Lỗi"), "cancelled": N_("Đã hủy")}
 OutboxStatus = vocabulary("OutboxStatus", OUTBOX_STATES)
 
 

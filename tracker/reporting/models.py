@@ -6,12 +6,13 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..i18n import N_
 from ..auth.models import User
 from ..clock import utcnow
 from ..extensions import db, enum_column, vocabulary
 from ..plan.models import Agency, Plan
 
-ROUND_KINDS = {"quarterly": "Báo cáo quý", "adhoc": "Báo cáo đột xuất"}
+ROUND_KINDS = {"quarterly": N_("Báo cáo quý"), "adhoc": N_("Báo cáo đột xuất")}
 RoundKind = vocabulary("RoundKind", ROUND_KINDS)
 
 
@@ -79,8 +80,8 @@ class ReportingRound(db.Model):
 
 
 SUBMISSION_STATES = {
-    "submitted": "Đã nộp",
-    "returned": "Bị trả lại",
+    "submitted": N_("Đã nộp"),
+    "returned": N_("Bị trả lại"),
 }
 SubmissionStatus = vocabulary("SubmissionStatus", SUBMISSION_STATES)
 

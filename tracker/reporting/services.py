@@ -6,6 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from ..i18n import N_
 from ..clock import utcnow
 from ..extensions import db
 from ..plan.models import LEVEL_LABELS, Agency, Plan
@@ -131,11 +132,11 @@ def body_state(round_: ReportingRound, agency_id: int, today: date) -> str:
 
 
 BODY_STATE_LABELS = {
-    "on_time": "Đã nộp đúng hạn",
-    "late": "Đã nộp muộn",
-    "returned": "Bị trả lại, chờ nộp lại",
-    "missing": "Chưa nộp",
-    "overdue": "Quá hạn, chưa nộp",
+    "on_time": N_("Đã nộp đúng hạn"),
+    "late": N_("Đã nộp muộn"),
+    "returned": N_("Bị trả lại, chờ nộp lại"),
+    "missing": N_("Chưa nộp"),
+    "overdue": N_("Quá hạn, chưa nộp"),
 }
 
 
