@@ -5,6 +5,7 @@ import os
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from werkzeug.exceptions import Conflict, HTTPException, ServiceUnavailable
@@ -127,7 +128,7 @@ def _register_errors(app: Flask) -> None:
         # Two requests raced to create the same thing (a submission, an assignment, an account): the
         # unique key kept one; the other gets a conflict, not a crash.
         db.session.rollback()
-        message = "Việc này vừa được thực hiện bởi một yêu cầu khác cùng lúc; tải lại trang để xem kết quả."
+        message = gettext("Việc này vừa được thực hiện bởi một yêu cầu khác cùng lúc; tải lại trang để xem kết quả.")
         if request.path.startswith("/api/"):
             return jsonify({"error": "Conflict", "message": message}), 409
         return render_template("error.html", error=Conflict(message)), 409
@@ -140,7 +141,8 @@ def _register_errors(app: Flask) -> None:
         # Roll back first, so the error page (which reads the signed-in user) can itself use the session.
         db.session.rollback()
         app.logger.error("storage fault on %s %s: %s", request.method, request.path, error)
-        message = "Máy chủ tạm thời không lưu được dữ liệu (cơ sở dữ liệu hoặc ổ đĩa); chưa có gì thay đổi. Thử lại sau ít phút."
+        message = gettext("Máy chủ tạm thời không lưu được dữ liệu (cơ sở dữ liệu hoặc ổ đĩa); chưa có gì thay đổi. "
+                          "Thử lại sau ít phút.")
         if request.path.startswith("/api/"):
             return jsonify({"error": "Service Unavailable", "message": message}), 503
         return render_template("error.html", error=ServiceUnavailable(message)), 503
@@ -156,5 +158,5 @@ def _register_errors(app: Flask) -> None:
         if error.code == 400 and "CSRF" in (error.description or ""):
             if request.method == "POST" and request.form:
                 return kept_form_page("csrf")
-            error.description = "Biểu mẫu đã hết hạn hoặc không hợp lệ (CSRF). Tải lại trang rồi thử lại."
+            error.description = gettext("Biểu mẫu đã hết hạn hoặc không hợp lệ (CSRF). Tải lại trang rồi thử lại.")
         return render_template("error.html", error=error), error.code

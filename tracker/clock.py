@@ -5,6 +5,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext
 
 
 def zone() -> ZoneInfo:
@@ -29,7 +30,7 @@ def to_local(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc).astimezone(zone())
 
 
-BAD_DATE = "Ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2021-04-15."
+BAD_DATE = lazy_gettext("Ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2021-04-15.")
 
 
 def parse_iso_date(raw: str | None) -> date | None:

@@ -4,6 +4,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 
+from flask_babel import lazy_gettext
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -32,7 +33,7 @@ migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+login_manager.login_message = lazy_gettext("Vui lòng đăng nhập để tiếp tục.")
 login_manager.login_message_category = "error"
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, abort, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -27,20 +28,20 @@ def int_arg(name: str, default: int | None = None, digits: int = 9) -> int | Non
 
 
 HTTP_MESSAGES = {
-    400: "Yêu cầu không hợp lệ.",
-    401: "Cần đăng nhập.",
-    403: "Bạn không có quyền thực hiện việc này.",
-    404: "Không tìm thấy trang hoặc dữ liệu này.",
-    405: "Trang này không nhận yêu cầu kiểu này.",
-    409: "Dữ liệu vừa bị thay đổi; tải lại trang rồi thử lại.",
-    413: "Tệp hoặc biểu mẫu quá lớn.",
-    429: "Quá nhiều yêu cầu; thử lại sau ít phút.",
-    500: "Hệ thống gặp lỗi; Văn phòng Điều phối đã được ghi nhận. Thử lại sau.",
-    503: "Hệ thống tạm thời không phục vụ được; thử lại sau.",
+    400: _l("Yêu cầu không hợp lệ."),
+    401: _l("Cần đăng nhập."),
+    403: _l("Bạn không có quyền thực hiện việc này."),
+    404: _l("Không tìm thấy trang hoặc dữ liệu này."),
+    405: _l("Trang này không nhận yêu cầu kiểu này."),
+    409: _l("Dữ liệu vừa bị thay đổi; tải lại trang rồi thử lại."),
+    413: _l("Tệp hoặc biểu mẫu quá lớn."),
+    429: _l("Quá nhiều yêu cầu; thử lại sau ít phút."),
+    500: _l("Hệ thống gặp lỗi; Văn phòng Điều phối đã được ghi nhận. Thử lại sau."),
+    503: _l("Hệ thống tạm thời không phục vụ được; thử lại sau."),
 }
 
 
-NUL_MESSAGE = "Dữ liệu gửi lên chứa ký tự không hợp lệ (NUL); chưa có gì được lưu."
+NUL_MESSAGE = _l("Dữ liệu gửi lên chứa ký tự không hợp lệ (NUL); chưa có gì được lưu.")
 
 
 # No inline script or style anywhere in the pages, so the policy can forbid them; nothing loads from

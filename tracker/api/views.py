@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -39,7 +40,7 @@ def authenticate():
     header = request.headers.get("Authorization", "")
     g.api_user = None
     if header:
-        scheme, _, secret = header.partition(" ")
+        scheme, _space, secret = header.partition(" ")
         g.api_user = user_for_token(secret.strip()) if scheme.lower() == "bearer" and secret.strip() else None
         if g.api_user is None:
             return _error(401, "Invalid or revoked token.")
@@ -121,7 +122,7 @@ def tasks():
     valid = form.validate()
     errors = dict(form.errors)
     if not 1 <= per_page <= MAX_PER_PAGE:
-        errors["per_page"] = [f"Số dòng mỗi trang từ 1 đến {MAX_PER_PAGE}."]
+        errors["per_page"] = [_("Số dòng mỗi trang từ 1 đến %(max_per_page)s.", max_per_page=MAX_PER_PAGE)]
     if as_of is None:
         errors["as_of"] = [BAD_DATE]
     if not valid or errors:
@@ -152,13 +153,13 @@ def post_update(code: str):
     task = task_or_404(code)
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return jsonify({"errors": {"body": ["Gửi một đối tượng JSON."]}}), 400
+        return jsonify({"errors": {"body": [_("Gửi một đối tượng JSON.")]}}), 400
     form = LineUpdateApiForm(formdata=json_formdata(payload), meta={"csrf": False})
     if not form.validate():
         return jsonify({"errors": form.errors}), 400
     agency = find_agency(form.agency.data)
     if agency is None:
-        return jsonify({"errors": {"agency": [f"Không có cơ quan «{form.agency.data}»."]}}), 400
+        return jsonify({"errors": {"agency": [_("Không có cơ quan «%(agency)s».", agency=form.agency.data)]}}), 400
     line = line_by_agency(task, agency)
     if line is None:
         return _error(404, f"{agency.name} has no line on task {task.code}.")

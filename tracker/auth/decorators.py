@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from flask_babel import gettext as _
 from flask import abort
 from flask_login import current_user
 
@@ -15,7 +16,7 @@ def office_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not is_office(current_user):
-            abort(403, description="Chỉ Văn phòng Điều phối thực hiện việc này.")
+            abort(403, description=_("Chỉ Văn phòng Điều phối thực hiện việc này."))
         return view(*args, **kwargs)
 
     return wrapped

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..clock import utcnow
@@ -77,9 +78,9 @@ def _account_agency(agency_name: str):
     """The one body an account belongs to, by any name or alias; AccountError for an unknown name or a group."""
     agency = find_agency(agency_name)
     if agency is None:
-        raise AccountError(f"Không có cơ quan «{agency_name}».", "agency")
+        raise AccountError(gettext("Không có cơ quan «%(agency_name)s».", agency_name=agency_name), "agency")
     if agency.is_group:
-        raise AccountError(f"«{agency.name}» là một nhóm cơ quan; tài khoản thuộc về một cơ quan cụ thể.", "agency")
+        raise AccountError(gettext("«%(name)s» là một nhóm cơ quan; tài khoản thuộc về một cơ quan cụ thể.", name=agency.name), "agency")
     return agency
 
 
@@ -88,7 +89,7 @@ def _email_free(email: str, except_id: int | None = None) -> None:
     if except_id is not None:
         taken = taken.where(User.id != except_id)
     if db.session.scalar(taken):
-        raise AccountError(f"Đã có tài khoản {email}.")
+        raise AccountError(gettext("Đã có tài khoản %(email)s.", email=email))
 
 
 def create_user(email: str, agency_name: str, role: str, password: str, name: str = "",
@@ -96,9 +97,9 @@ def create_user(email: str, agency_name: str, role: str, password: str, name: st
     """A new account; the agency may be given by any name or alias the importer accepts."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise AccountError(f"Vai trò phải là một trong: {', '.join(ROLES)}.", "role")
+        raise AccountError(gettext("Vai trò phải là một trong: %(roles)s.", roles=', '.join(ROLES)), "role")
     if not password:
-        raise AccountError("Tài khoản mới cần mật khẩu.", "password")
+        raise AccountError(gettext("Tài khoản mới cần mật khẩu."), "password")
     agency = _account_agency(agency_name)
     _email_free(email)
     user = User(email=email, name=nfc(name), agency=agency, role=role, active=active)
@@ -113,11 +114,11 @@ def update_user(user: User, by: User, *, email: str, name: str, agency_name: str
     """The office changes an account; nobody may take the office's rights away from themself."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise AccountError(f"Vai trò phải là một trong: {', '.join(ROLES)}.", "role")
+        raise AccountError(gettext("Vai trò phải là một trong: %(roles)s.", roles=', '.join(ROLES)), "role")
     agency = _account_agency(agency_name)
     _email_free(email, except_id=user.id)
     if user.id == by.id and (role != "office" or not active):
-        raise AccountError("Không thể tự bỏ quyền Văn phòng Điều phối của chính mình.", "role")
+        raise AccountError(gettext("Không thể tự bỏ quyền Văn phòng Điều phối của chính mình."), "role")
     user.email, user.name, user.agency, user.role, user.active = email, nfc(name), agency, role, active
     if password:
         user.set_password(password)

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..clock import to_local, utcnow
@@ -36,9 +36,9 @@ def login():
             return redirect(safe_next(form.next.data) or home_for(outcome.user))
         if outcome.retry_at:
             until = to_local(datetime.fromtimestamp(outcome.retry_at, timezone.utc)).strftime("%H:%M")
-            flash(f"Đã thử đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {until}.", "error")
+            flash(_("Đã thử đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(until)s.", until=until), "error")
             return render_template("auth/login.html", form=form), 429
-        flash("Thư điện tử hoặc mật khẩu không đúng.", "error")
+        flash(_("Thư điện tử hoặc mật khẩu không đúng."), "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
@@ -50,7 +50,7 @@ def logout():
         current_user.end_sessions()
         db.session.commit()
     logout_user()
-    flash("Đã đăng xuất.", "success")
+    flash(_("Đã đăng xuất."), "success")
     return redirect(url_for("auth.login"))
 
 
@@ -73,11 +73,12 @@ def change_password():
         revoked = revoke_tokens(user) if form.revoke_tokens.data else 0
         db.session.commit()
         login_user(user)  # this browser stays signed in under the new session version
-        flash("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc"
-              + (f" và {revoked} token API đã bị thu hồi." if form.revoke_tokens.data else "."), "success")
+        flash(_("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc và %(count)s token API đã bị thu hồi.",
+                count=revoked) if form.revoke_tokens.data
+              else _("Đã đổi mật khẩu; các phiên đăng nhập khác đã kết thúc."), "success")
         return redirect(url_for("auth.profile"))
     if form.current.data and not form.errors:
-        form.current.errors = ["Mật khẩu hiện tại không đúng."]
+        form.current.errors = [_("Mật khẩu hiện tại không đúng.")]
     return render_template("auth/profile.html", password_form=form, token_form=TokenForm(), new_token=None), 400
 
 
@@ -89,7 +90,7 @@ def create_token():
     if not form.validate_on_submit():
         return render_template("auth/profile.html", password_form=PasswordForm(), token_form=form,
                                new_token=None), 400
-    _, secret = ApiToken.issue(current_user, form.name.data or "")
+    _token, secret = ApiToken.issue(current_user, form.name.data or "")
     db.session.commit()
     return render_template("auth/profile.html", password_form=PasswordForm(), token_form=TokenForm(),
                            new_token=secret)
@@ -105,7 +106,7 @@ def revoke_token(token_id: int):
     if TokenForm().validate_on_submit() and token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.commit()
-        flash("Đã thu hồi token.", "success")
+        flash(_("Đã thu hồi token."), "success")
     return redirect(url_for("auth.profile"))
 
 
@@ -128,7 +129,7 @@ def revoke_calendar():
     if TokenForm().validate_on_submit():
         current_user.revoke_calendar_token()
         db.session.commit()
-        flash("Đã thu hồi địa chỉ lịch; lịch đã đăng ký sẽ không còn cập nhật.", "success")
+        flash(_("Đã thu hồi địa chỉ lịch; lịch đã đăng ký sẽ không còn cập nhật."), "success")
     return redirect(url_for("auth.profile"))
 
 
@@ -143,7 +144,7 @@ def users():
             user = create_user(form.email.data, form.agency.data, form.role.data, form.password.data,
                                form.name.data or "", active=form.active.data)
             db.session.commit()
-            flash(f"Đã tạo tài khoản {user.email}.", "success")
+            flash(_("Đã tạo tài khoản %(email)s.", email=user.email), "success")
             return redirect(url_for("auth.users"))
         except AccountError as exc:
             db.session.rollback()
@@ -167,7 +168,7 @@ def edit_user(user_id: int):
                         agency_name=form.agency.data, role=form.role.data, active=form.active.data,
                         password=form.password.data or "")
             db.session.commit()
-            flash(f"Đã lưu tài khoản {user.email}.", "success")
+            flash(_("Đã lưu tài khoản %(email)s.", email=user.email), "success")
             return redirect(url_for("auth.users"))
         except AccountError as exc:
             db.session.rollback()
@@ -182,7 +183,7 @@ def language():
 
     chosen = request.form.get("language", "")
     if chosen not in LANGUAGES:
-        abort(400, description=_l("Ngôn ngữ không có trong hệ thống."))
+        abort(400, description=_("Ngôn ngữ không có trong hệ thống."))
     if current_user.is_authenticated:
         current_user.language = chosen
         db.session.commit()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from flask_babel import gettext
+
 from ..progress.categories import CATEGORIES, CATEGORY_LABELS
 
 BAR = 18  # px, one row's bar
@@ -25,7 +27,7 @@ def _segments(counts: dict[str, int], scale: float, x0: float, y: float, height:
             continue
         width = count * scale
         parts.append(f'<rect class="bar-{name}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}">'
-                     f"<title>{escape(label)}: {escape(CATEGORY_LABELS[name])} {count}</title></rect>")
+                     f"<title>{escape(label)}: {escape(gettext(CATEGORY_LABELS[name]))} {count}</title></rect>")
         x += width
     return parts
 
@@ -66,7 +68,7 @@ def stacked_columns(columns: list[tuple[str, dict[str, int]]], title: str) -> Ma
             h = count * scale
             y -= h
             parts.append(f'<rect class="bar-{name}" x="{x}" y="{y:.1f}" width="{column}" height="{h:.1f}">'
-                         f"<title>{escape(label)}: {escape(CATEGORY_LABELS[name])} {count}</title></rect>")
+                         f"<title>{escape(label)}: {escape(gettext(CATEGORY_LABELS[name]))} {count}</title></rect>")
         parts.append(f'<text class="chart-label" x="{x + column / 2}" y="{base + 15}" text-anchor="middle">'
                      f"{escape(label)}</text>")
     parts.append("</svg>")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from ..i18n import N_
 from ..extensions import db
@@ -15,11 +16,11 @@ from ..progress.models import StatusLine
 SOON_DAYS = 7
 GROUP_LABELS = {
     "overdue": N_("Quá hạn"),
-    "due_soon": f"Đến hạn trong {SOON_DAYS} ngày",
-    "in_progress": "Đang thực hiện trong hạn",
-    "not_started": "Chưa thực hiện",
-    "ongoing": "Thường xuyên, không có hạn cố định",
-    "done": "Đã hoàn thành",
+    "due_soon": N_("Đến hạn trong %(days)s ngày"),
+    "in_progress": N_("Đang thực hiện trong hạn"),
+    "not_started": N_("Chưa thực hiện"),
+    "ongoing": N_("Thường xuyên, không có hạn cố định"),
+    "done": N_("Đã hoàn thành"),
 }
 SHOWN = 50
 
@@ -81,5 +82,5 @@ def my_work(plan: Plan, agency_id: int, as_of: date) -> list[Group]:
                           StatusLine.progress, StatusLine.note, line_category(as_of))
                 .join(Task, Task.id == StatusLine.task_id).where(mine, group == key)
                 .order_by(*_ORDER[key]).limit(SHOWN))]
-        groups.append(Group(key, label, totals.get(key, 0), rows))
+        groups.append(Group(key, gettext(label, days=SOON_DAYS), totals.get(key, 0), rows))
     return groups

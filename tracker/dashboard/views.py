@@ -1,6 +1,7 @@
 """The dashboard (Tổng quan), the leaders' and the office's home, and an officer's own work (Việc của tôi)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -31,11 +32,11 @@ def dashboard():
         agencies=agencies, movement=found.movement, trend=found.trend, overdue=found.overdue, stale=found.stale,
         due_week=found.due_week, due_month=found.due_month, needs_date=found.needs_date,
         rounds=rounds_at_a_glance(plan, as_of),
-        section_chart=charts.stacked_rows([(row.label, row.counts) for row in found.sections], "Công việc theo mục"),
+        section_chart=charts.stacked_rows([(row.label, row.counts) for row in found.sections], _("Công việc theo mục")),
         agency_chart=charts.stacked_rows([(row.label, row.counts) for row in agencies],
-                                         "Dòng công việc theo cơ quan thực hiện"),
+                                         _("Dòng công việc theo cơ quan thực hiện")),
         trend_chart=charts.stacked_columns([(f"{day:%d/%m}", counts) for day, counts in found.trend],
-                                           "Diễn biến theo quý"),
+                                           _("Diễn biến theo quý")),
         categories=CATEGORIES, category_labels=CATEGORY_LABELS, short_labels=CATEGORY_SHORT,
         state_labels=BODY_STATE_LABELS, stale_days=queries.STALE_DAYS, quarter=(as_of.month - 1) // 3 + 1)
 

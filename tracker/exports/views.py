@@ -1,6 +1,7 @@
 """Downloads: the quarterly report (XLSX, DOCX, CSV) and the calendar feeds."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask import Blueprint, Response, abort, request, send_file, stream_with_context
 
 from ..auth.services import user_for_calendar
@@ -37,14 +38,14 @@ def period_param(plan: Plan) -> Period:
         return Period.of_quarter(plan.year, (today.month - 1) // 3 + 1 if today.year == plan.year else 4, today)
     quarter = int_arg("quarter")
     if quarter not in (1, 2, 3, 4):
-        abort(400, description="Quý phải là 1, 2, 3 hoặc 4.")
+        abort(400, description=_("Quý phải là 1, 2, 3 hoặc 4."))
     return Period.of_quarter(plan.year, quarter, local_today())
 
 
 def quarterly_download(fmt: str) -> Response:
     """The quarterly report of the plan asked for (?year=), in one format, as an attachment."""
     if fmt not in MEDIA:
-        abort(404, description="Định dạng báo cáo phải là xlsx, docx hoặc csv.")
+        abort(404, description=_("Định dạng báo cáo phải là xlsx, docx hoặc csv."))
     plan = plan_or_404()
     period = period_param(plan)
     report = quarterly_report(plan, period)
@@ -72,14 +73,14 @@ def quarterly(fmt: str):
 def calendar(secret: str):
     """A user's calendar feed at a secret address, for Outlook and Google Calendar: ?agency= for one agency."""
     if user_for_calendar(secret) is None:
-        abort(404, description="Địa chỉ lịch không đúng hoặc đã bị thu hồi.")
+        abort(404, description=_("Địa chỉ lịch không đúng hoặc đã bị thu hồi."))
     plan = plan_or_404()
     agency = None
     if request.args.get("agency"):
         agency_id = int_arg("agency")
         agency = db.session.get(Agency, agency_id) if agency_id else None
         if agency is None:
-            abort(404, description="Không có cơ quan này.")
+            abort(404, description=_("Không có cơ quan này."))
     # Calendar apps ask again every few hours: unless a write happened since, they get 304 at once.
     etag = f"{plan.id}-{agency.id if agency else 0}-{'-'.join(map(str, data_version()))}"
     if request.if_none_match.contains(etag):

@@ -12,6 +12,7 @@ import unicodedata
 import uuid
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -60,16 +61,16 @@ def check_upload(upload: FileStorage) -> tuple[str, str, bytes]:
     original = clean_name(upload.filename)
     extension = os.path.splitext(original)[1].lower()
     if extension not in ALLOWED_UPLOADS:
-        raise UploadError(f"«{original or 'tệp'}»: chỉ nhận PDF, DOCX, XLSX, PNG, JPG.")
+        raise UploadError(gettext("«%(name)s»: chỉ nhận PDF, DOCX, XLSX, PNG, JPG.", name=original or gettext("tệp")))
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
-        raise UploadError(f"«{original}» lớn hơn {limit // (1024 * 1024)} MB.")
+        raise UploadError(gettext("«%(original)s» lớn hơn %(limit)s MB.", original=original, limit=limit // (1024 * 1024)))
     if not data:
-        raise UploadError(f"«{original}» rỗng.")
+        raise UploadError(gettext("«%(original)s» rỗng.", original=original))
     content_type, magics = ALLOWED_UPLOADS[extension]
     if not data.startswith(magics):
-        raise UploadError(f"«{original}» không đúng định dạng {extension[1:].upper()}.")
+        raise UploadError(gettext("«%(original)s» không đúng định dạng %(extension)s.", original=original, extension=extension[1:].upper()))
     return original, content_type, data
 
 

@@ -5,6 +5,7 @@ from datetime import date
 from urllib.parse import quote
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask import Blueprint, abort, g, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
@@ -92,7 +93,7 @@ def plan_or_404() -> Plan:
     year = int_arg("year")
     plan = current_plan(year)
     if plan is None:
-        abort(404, description="Chưa có kế hoạch nào. Chạy «flask --app wsgi seed» để nạp kế hoạch.")
+        abort(404, description=_("Chưa có kế hoạch nào. Chạy «flask --app wsgi seed» để nạp kế hoạch."))
     return plan
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from ..clock import utcnow
 from ..extensions import db
@@ -89,14 +90,14 @@ def validate_change(change: LineChange, today: date, line: StatusLine | None = N
     """
     errors: dict[str, str] = {}
     if change.status == "paused" and not nfc(change.paused_reason):
-        errors["paused_reason"] = "Tạm dừng cần nêu lý do."
+        errors["paused_reason"] = gettext("Tạm dừng cần nêu lý do.")
     if change.status == "not_started" and change.progress:
-        errors["progress"] = "Chưa thực hiện thì tiến độ phải là 0%."
+        errors["progress"] = gettext("Chưa thực hiện thì tiến độ phải là 0%.")
     if change.completed_on and change.completed_on > today:
-        errors["completed_on"] = "Ngày hoàn thành không thể sau hôm nay."
+        errors["completed_on"] = gettext("Ngày hoàn thành không thể sau hôm nay.")
     kept = line is not None and change.completed_on == line.completed_on
     if change.completed_on and change.status != "done" and not kept:
-        errors["completed_on"] = "Chỉ nhập ngày hoàn thành khi trạng thái là Hoàn thành."
+        errors["completed_on"] = gettext("Chỉ nhập ngày hoàn thành khi trạng thái là Hoàn thành.")
     return errors
 
 
@@ -147,8 +148,9 @@ def change_deadline(task: Task, user, due: date, reason: str) -> None:
     categories and reminders, so it is refused with that reason.
     """
     if task.schedule_kind in NO_DEADLINE_KINDS:
-        raise DeadlineError(f"Việc «{task.timeline or task.kind_label}» không có một hạn cố định nên không đặt hạn "
-                            "được: tình hình của việc này được theo dõi qua các lần cập nhật.")
+        raise DeadlineError(gettext("Việc «%(timeline)s» không có một hạn cố định nên không đặt hạn được: tình hình "
+                                    "của việc này được theo dõi qua các lần cập nhật.",
+                                    timeline=task.timeline or gettext(task.kind_label)))
     if task.due_on == due:
         return
     record(task, "deadline", task.due_on, due, user, reason=nfc(reason))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
@@ -43,7 +44,7 @@ def task_or_404(code: str) -> Task:
     task = db.session.scalar(sa.select(Task).where(Task.plan_id == plan.id, Task.code == code.upper())
                              .options(*_TASK_PAGE_LOADS))
     if task is None:
-        abort(404, description=f"Không có công việc «{code}» trong kế hoạch năm {plan.year}.")
+        abort(404, description=_("Không có công việc «%(code)s» trong kế hoạch năm %(year)s.", code=code, year=plan.year))
     return task
 
 
@@ -105,7 +106,7 @@ def index():
 def agency_detail(agency_id: int):
     """An agency's responsibility sheet: by role, its counts by category and its first tasks."""
     plan = plan_or_404()
-    agency = db.get_or_404(Agency, agency_id, description="Không có cơ quan này.")
+    agency = db.get_or_404(Agency, agency_id, description=_("Không có cơ quan này."))
     as_of = as_of_param()
     return render_template("plan/agency.html", plan=plan, agency=agency, as_of=as_of,
                            sheets=agency_sheet(plan, agency, as_of), category_labels=CATEGORY_LABELS,
@@ -126,7 +127,7 @@ def update_line_view(code: str, line_id: int):
     if line is None or line.task_id != task.id:
         abort(404)
     if not can_update_line(current_user, line):
-        abort(403, description="Chỉ cơ quan thực hiện được cập nhật dòng của mình.")
+        abort(403, description=_("Chỉ cơ quan thực hiện được cập nhật dòng của mình."))
     form = LineUpdateForm(prefix=f"line{line.id}")
     today = local_today()
     if form.validate_on_submit():
@@ -148,11 +149,13 @@ def update_line_view(code: str, line_id: int):
                 db.session.refresh(line)
                 # Nothing typed is lost: the form comes back with the user's own values, beside the
                 # newer saved state in the line's row, and carries the new version for the next save.
-                flash("Dòng này vừa được người khác cập nhật: hàng trên là trạng thái mới nhất đã lưu, "
-                      "biểu mẫu vẫn giữ những gì bạn đã nhập. Xem lại rồi bấm Lưu"
-                      + (" (chọn lại tệp đính kèm)." if checked else "."), "error")
+                flash(_("Dòng này vừa được người khác cập nhật: hàng trên là trạng thái mới nhất đã lưu, "
+                        "biểu mẫu vẫn giữ những gì bạn đã nhập. Xem lại rồi bấm Lưu (chọn lại tệp đính kèm).")
+                      if checked else
+                      _("Dòng này vừa được người khác cập nhật: hàng trên là trạng thái mới nhất đã lưu, "
+                        "biểu mẫu vẫn giữ những gì bạn đã nhập. Xem lại rồi bấm Lưu."), "error")
                 return render_task(task, 409, forms={line.id: form}, conflict_line=line.id)
-            flash("Đã lưu cập nhật." if changed or checked else "Không có thay đổi.", "success")
+            flash(_("Đã lưu cập nhật.") if changed or checked else _("Không có thay đổi."), "success")
             return redirect(url_for("progress.task_detail", code=task.code, _anchor=f"line-{line.id}"))
         for name, message in errors.items():
             getattr(form, name).errors = [message]
@@ -164,13 +167,13 @@ def comment_view(code: str):
     """Any body named on the task, coordinating bodies included, may comment."""
     task = task_or_404(code)
     if not can_comment(current_user, task):
-        abort(403, description="Chỉ cơ quan có tên trong công việc được góp ý.")
+        abort(403, description=_("Chỉ cơ quan có tên trong công việc được góp ý."))
     form = CommentForm()
     if not form.validate_on_submit():
         return render_task(task, 400, forms={"comment": form})
     add_comment(task, current_user, form.body.data)
     db.session.commit()
-    flash("Đã gửi ý kiến.", "success")
+    flash(_("Đã gửi ý kiến."), "success")
     return redirect(url_for("progress.task_detail", code=task.code, _anchor="comments"))
 
 
@@ -188,7 +191,7 @@ def deadline_view(code: str):
         form.due_on.errors = [str(exc)]
         return render_task(task, 400, forms={"deadline": form})
     db.session.commit()
-    flash("Đã đổi hạn.", "success")
+    flash(_("Đã đổi hạn."), "success")
     return redirect(url_for("progress.task_detail", code=task.code))
 
 
@@ -201,10 +204,10 @@ def add_assignment_view(code: str):
     agency = find_agency(form.agency.data or "") if form.validate_on_submit() else None
     if agency is None:
         if form.agency.data and not form.agency.errors:
-            form.agency.errors = [f"Không có cơ quan «{form.agency.data}»."]
+            form.agency.errors = [_("Không có cơ quan «%(agency)s».", agency=form.agency.data)]
         return render_task(task, 400, forms={"assignment": form})
     if add_assignment(task, agency, form.role.data, current_user) is None:
-        flash(f"«{agency.name}» đã có trong vai trò này.", "success")
+        flash(_("«%(name)s» đã có trong vai trò này.", name=agency.name), "success")
     db.session.commit()
     return redirect(url_for("progress.task_detail", code=task.code))
 
@@ -222,11 +225,11 @@ def remove_assignment_view(code: str, assignment_id: int):
         return render_template("progress/remove_assignment.html", task=task, assignment=assignment, form=form,
                                lines=lines_lost_by_removing(task, assignment), role_labels=ROLE_LABELS)
     if not form.validate_on_submit():
-        abort(400, description="Biểu mẫu đã hết hạn; tải lại trang.")
+        abort(400, description=_("Biểu mẫu đã hết hạn; tải lại trang."))
     name = assignment.agency.name
     remove_assignment(task, assignment, current_user)
     db.session.commit()
-    flash(f"Đã bỏ «{name}» khỏi công việc {task.code}; lịch sử vẫn giữ các cập nhật trước đây.", "success")
+    flash(_("Đã bỏ «%(name)s» khỏi công việc %(code)s; lịch sử vẫn giữ các cập nhật trước đây.", name=name, code=task.code), "success")
     return redirect(url_for("progress.task_detail", code=task.code))
 
 
@@ -238,6 +241,6 @@ def download(attachment_id: int):
         abort(403)
     stream = storage().open(attachment.stored_name)
     if stream is None:
-        abort(404, description="Tệp không còn trên máy chủ.")
+        abort(404, description=_("Tệp không còn trên máy chủ."))
     return send_file(stream, mimetype=attachment.content_type, as_attachment=True,
                      download_name=attachment.original_name, last_modified=attachment.uploaded_at)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -39,7 +40,7 @@ def outbox():
     """Every queued or sent message (the coordination office only)."""
     status = request.args.get("status", "")
     if status and status not in OUTBOX_STATES:
-        abort(400, description=f"Không có trạng thái thư «{status[:30]}».")
+        abort(400, description=_("Không có trạng thái thư «%(status)s».", status=status[:30]))
     query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
     if status:
         query = query.where(OutboxMessage.status == status)
@@ -62,11 +63,11 @@ def send_message_again(message_id: int):
     """The office sends again a message whose delivery is unconfirmed or failed."""
     message = db.get_or_404(OutboxMessage, message_id)
     if message.status not in ("unconfirmed", "failed"):
-        abort(409, "Chỉ gửi lại được thư «Chưa rõ đã gửi» hoặc «Lỗi»; thư này đang ở trạng thái "
-                   f"«{message.status_label}».")
+        abort(409, _("Chỉ gửi lại được thư «Chưa rõ đã gửi» hoặc «Lỗi»; thư này đang ở trạng thái «%(state)s».",
+                     state=_(message.status_label)))
     send_again(message, utcnow())
     db.session.commit()
-    flash("Thư sẽ được gửi lại trong lần gửi tới, với cùng Message-ID.", "success")
+    flash(_("Thư sẽ được gửi lại trong lần gửi tới, với cùng Message-ID."), "success")
     return redirect(url_for("reminders.outbox_message", message_id=message.id))
 
 
@@ -83,7 +84,7 @@ def edit_settings():
                       digest_weekday=int(form.digest_weekday.data), nudge_days=form.nudge_days.data,
                       catch_up_days=form.catch_up_days.data, holidays=form.holidays.data)
         db.session.commit()
-        flash("Đã lưu cài đặt nhắc việc.", "success")
+        flash(_("Đã lưu cài đặt nhắc việc."), "success")
         return redirect(url_for("reminders.edit_settings"))
     return render_template("reminders/settings.html", form=form), 400 if form.errors else 200
 
@@ -95,10 +96,10 @@ def preferences():
     opted = set(db.session.scalars(sa.select(ReminderOptOut.rule).where(ReminderOptOut.user_id == current_user.id)))
     if request.method == "POST":
         if not PreferencesForm().validate_on_submit():
-            abort(400, description="Biểu mẫu đã hết hạn; tải lại trang.")
+            abort(400, description=_("Biểu mẫu đã hết hạn; tải lại trang."))
         choose_reminders(current_user, {rule for rule in RULES if request.form.get(rule) == "y"})
         db.session.commit()
-        flash("Đã lưu lựa chọn nhắc việc.", "success")
+        flash(_("Đã lưu lựa chọn nhắc việc."), "success")
         return redirect(url_for("reminders.preferences"))
     return render_template("reminders/preferences.html", rules=RULE_LABELS, opted=opted, forced=forced,
                            form=PreferencesForm())

@@ -5,6 +5,7 @@ import calendar
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from ..i18n import N_
 from ..clock import utcnow
@@ -36,9 +37,9 @@ def set_policy(plan: Plan, cutoff_day: int, due_day: int, levels_text: str, toda
     levels = [level.strip() for level in levels_text.split(",") if level.strip()]
     bad = [level for level in levels if level not in LEVEL_LABELS or level == "group"]
     if bad or not levels:
-        raise ReportError(f"Cấp không hợp lệ: {', '.join(bad) or '(trống)'}.", "levels")
+        raise ReportError(gettext("Cấp không hợp lệ: %(levels)s.", levels=', '.join(bad) or gettext("(trống)")), "levels")
     if cutoff_day > due_day:
-        raise ReportError("Ngày chốt số liệu phải trước hạn nộp.", "cutoff_day")
+        raise ReportError(gettext("Ngày chốt số liệu phải trước hạn nộp."), "cutoff_day")
     policy = policy_of(plan)
     policy.cutoff_day, policy.due_day, policy.levels = cutoff_day, due_day, ",".join(levels)
     db.session.add(policy)
@@ -52,7 +53,7 @@ def resolve_bodies(text: str) -> list[Agency]:
     found = [(name, find_agency(name)) for name in names]
     unknown = [name for name, agency in found if agency is None]
     if unknown:
-        raise ReportError(f"Không nhận ra: {', '.join(unknown)}.", "bodies")
+        raise ReportError(gettext("Không nhận ra: %(unknown)s.", unknown=', '.join(unknown)), "bodies")
     return [agency for _, agency in found]
 
 
@@ -110,9 +111,9 @@ def open_adhoc_round(plan: Plan, title: str, due_on: date, bodies: list[Agency],
         for body in agency.bodies():
             members.setdefault(body.id, body)
     if not members:
-        raise ReportError("Chọn ít nhất một cơ quan có thành viên cụ thể.", "bodies")
+        raise ReportError(gettext("Chọn ít nhất một cơ quan có thành viên cụ thể."), "bodies")
     if due_on < today:
-        raise ReportError("Hạn nộp không thể trước hôm nay.", "due_on")
+        raise ReportError(gettext("Hạn nộp không thể trước hôm nay."), "due_on")
     round_ = ReportingRound(plan_id=plan.id, kind="adhoc", title=nfc(title), period_start=today, period_end=due_on,
                             cutoff_on=today, due_on=due_on, note=nfc(note), created_by_id=user.id if user else None,
                             bodies=sorted(members.values(), key=lambda a: a.sort_key))
@@ -143,10 +144,10 @@ BODY_STATE_LABELS = {
 def submit_report(round_: ReportingRound, agency: Agency, user, body: str, today: date) -> Submission:
     """A body submits its report once; after a return it submits again in the same place."""
     if agency.id not in {b.id for b in round_.bodies}:
-        raise ReportError(f"«{agency.name}» không thuộc danh sách phải nộp kỳ báo cáo này.")
+        raise ReportError(gettext("«%(name)s» không thuộc danh sách phải nộp kỳ báo cáo này.", name=agency.name))
     submission = round_.submission_of(agency.id)
     if submission is not None and submission.status == "submitted":
-        raise ReportError("Cơ quan đã nộp báo cáo kỳ này; chỉ nộp lại khi Văn phòng Điều phối trả lại.")
+        raise ReportError(gettext("Cơ quan đã nộp báo cáo kỳ này; chỉ nộp lại khi Văn phòng Điều phối trả lại."))
     if submission is None:
         submission = Submission(round=round_, agency=agency, agency_id=agency.id, submitted_on=today)
         db.session.add(submission)
@@ -159,7 +160,7 @@ def submit_report(round_: ReportingRound, agency: Agency, user, body: str, today
 def return_submission(submission: Submission, user, reason: str) -> None:
     """The office sends a report back with a reason; the body must submit again."""
     if submission.status != "submitted":
-        raise ReportError("Chỉ trả lại báo cáo đã nộp.")
+        raise ReportError(gettext("Chỉ trả lại báo cáo đã nộp."))
     submission.status, submission.return_reason = "returned", nfc(reason)
     submission.returned_at, submission.returned_by_id = utcnow(), user.id
     submission.times_returned += 1

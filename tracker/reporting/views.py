@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -22,7 +23,7 @@ bp = Blueprint("reporting", __name__, url_prefix="/rounds")
 
 def round_or_404(round_id: int) -> ReportingRound:
     """A round of any plan."""
-    return db.get_or_404(ReportingRound, round_id, description="Không có kỳ báo cáo này.")
+    return db.get_or_404(ReportingRound, round_id, description=_("Không có kỳ báo cáo này."))
 
 
 @bp.get("")
@@ -64,7 +65,7 @@ def submit(round_id: int):
     """An officer submits its agency's report for the round."""
     round_ = round_or_404(round_id)
     if not can_submit_report(current_user, round_):
-        abort(403, description="Chỉ cơ quan phải nộp mới nộp được báo cáo kỳ này.")
+        abort(403, description=_("Chỉ cơ quan phải nộp mới nộp được báo cáo kỳ này."))
     form = SubmitForm()
     if form.validate_on_submit():
         try:
@@ -72,7 +73,7 @@ def submit(round_id: int):
             submission = submit_report(round_, current_user.agency, current_user, form.body.data, local_today())
             store_uploads(checked, current_user, submission=submission)
             db.session.commit()
-            flash("Đã nộp báo cáo.", "success")
+            flash(_("Đã nộp báo cáo."), "success")
             return redirect(url_for("reporting.round_detail", round_id=round_.id))
         except (ReportError, UploadError) as exc:
             db.session.rollback()
@@ -93,7 +94,7 @@ def send_back(round_id: int, submission_id: int):
         try:
             return_submission(submission, current_user, form.reason.data)
             db.session.commit()
-            flash(f"Đã trả lại báo cáo của {submission.agency.name}.", "success")
+            flash(_("Đã trả lại báo cáo của %(name)s.", name=submission.agency.name), "success")
             return redirect(url_for("reporting.round_detail", round_id=round_.id))
         except ReportError as exc:
             form.reason.errors = [str(exc)]
@@ -113,7 +114,7 @@ def new_round():
             round_ = open_adhoc_round(plan, form.title.data, form.due_on.data, resolve_bodies(form.bodies.data),
                                       current_user, local_today(), form.note.data or "")
             db.session.commit()
-            flash("Đã mở kỳ báo cáo đột xuất.", "success")
+            flash(_("Đã mở kỳ báo cáo đột xuất."), "success")
             return redirect(url_for("reporting.round_detail", round_id=round_.id))
         except ReportError as exc:
             db.session.rollback()
@@ -131,7 +132,7 @@ def policy():
         try:
             set_policy(plan, form.cutoff_day.data, form.due_day.data, form.levels.data, local_today())
             db.session.commit()
-            flash("Đã lưu lịch báo cáo quý.", "success")
+            flash(_("Đã lưu lịch báo cáo quý."), "success")
             return redirect(url_for("reporting.rounds"))
         except ReportError as exc:
             db.session.rollback()
