@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install install-test install-bench lock run test bench migrate seed clean
+.PHONY: install install-test install-bench lock run test bench migrate seed clean translations
 
 PIP_VERSION := 26.3
 
@@ -67,6 +67,16 @@ install-bench: $(BIN)/python
 bench: install-bench
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/sweep.py
+
+# The interface's text: extract what code and templates mark, merge it into the English catalogue
+# (translate the new empty entries in tracker/translations/en/LC_MESSAGES/messages.po), then compile.
+# `make test` fails while a message has no English.
+translations: install-test
+	mkdir -p build
+	$(BIN)/pybabel extract -F tracker/translations/babel.cfg -k _l -k N_ -k lazy_gettext --no-location \
+	  --sort-output --omit-header -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d tracker/translations --no-fuzzy-matching --ignore-obsolete --width=120
+	$(BIN)/pybabel compile -d tracker/translations
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite* .pytest_cache

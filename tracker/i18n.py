@@ -6,7 +6,7 @@ the sign-in page (kept in the session). Dates read dd/mm/yyyy in both (see clock
 from __future__ import annotations
 
 from flask import Flask, has_request_context, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_login import current_user
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -30,7 +30,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
     babel.init_app(app, locale_selector=current_language, default_translation_directories="translations")
-    app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES)
+    app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES,
+                                 page_language=lambda: str(get_locale() or DEFAULT))
 
 
 def N_(message: str) -> str:

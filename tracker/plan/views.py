@@ -64,7 +64,8 @@ def agency_links(agencies: list, short: bool = False) -> Markup:
         links = g.setdefault("agency_links", {})
         for agency in agencies:
             if (agency.id, short) not in links:
-                title = agency.name + (f" (nhóm: {agency.member_count} cơ quan)" if agency.is_group else "")
+                title = agency.name + (" " + _("(nhóm: %(count)s cơ quan)", count=agency.member_count)
+                                       if agency.is_group else "")
                 links[agency.id, short] = Markup('<a href="%s"%s title="%s">%s</a>') % (
                     agency_url(agency.id), Markup(' class="group"') if agency.is_group else "", title,
                     agency.short_name if short else agency.name)

@@ -1,4 +1,4 @@
-"""Render one person's reminders of a day as one Vietnamese e-mail, plain text and HTML."""
+"""Render one person's reminders of a day as one e-mail in the person's language, plain text and HTML."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,6 +6,7 @@ from datetime import date
 from email.utils import make_msgid
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 
 from ..clock import vn_date
 
@@ -51,24 +52,29 @@ def subject_for(digest: Digest, today: date) -> str:
     soon = digest.counts.get("task_due_soon", 0) + digest.counts.get("round_due_soon", 0)
     late = digest.counts.get("task_overdue", 0) + digest.counts.get("round_overdue", 0)
     if soon:
-        parts.append(f"{soon} việc sắp đến hạn")
+        parts.append(gettext("%(count)s việc sắp đến hạn", count=soon))
     if late:
-        parts.append(f"{late} việc quá hạn")
+        parts.append(gettext("%(count)s việc quá hạn", count=late))
     if digest.counts.get("overdue_digest"):
-        parts.append(f"tổng hợp {digest.counts['overdue_digest']} việc quá hạn")
+        parts.append(gettext("tổng hợp %(count)s việc quá hạn", count=digest.counts["overdue_digest"]))
     if digest.counts.get("nudge"):
-        parts.append(f"{digest.counts['nudge']} việc cần cập nhật")
+        parts.append(gettext("%(count)s việc cần cập nhật", count=digest.counts["nudge"]))
     if digest.counts.get("report_returned"):
-        parts.append(f"{digest.counts['report_returned']} báo cáo bị trả lại")
+        parts.append(gettext("%(count)s báo cáo bị trả lại", count=digest.counts["report_returned"]))
     prefix = current_app.config["MAIL_SUBJECT_PREFIX"]
-    return f"{prefix} Nhắc việc ngày {vn_date(today)}: {', '.join(parts)}"
+    return f"{prefix} " + gettext("Nhắc việc ngày %(date)s: %(what)s", date=vn_date(today), what=", ".join(parts))
 
 
 def render_digest(digest: Digest, user, today: date) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of a person's digest."""
+    """Subject, plain text and HTML of a person's digest, in the person's language."""
+    with force_locale(getattr(user, "language", None) or "vi"):
+        return _render_digest(digest, user, today)
+
+
+def _render_digest(digest: Digest, user, today: date) -> tuple[str, str, str]:
     base = current_app.config["BASE_URL"].rstrip("/")
     sections = [
-        {"rule": rule, "label": RULE_LABELS[rule], "count": digest.counts[rule],
+        {"rule": rule, "label": gettext(RULE_LABELS[rule]), "count": digest.counts[rule],
          "entries": [(summary, base + path) for summary, path in digest.items[rule]],
          "more": digest.counts[rule] - len(digest.items[rule]), "more_link": base + MORE_LINKS[rule]}
         for rule in RULES if digest.counts.get(rule)

@@ -7,12 +7,13 @@ the reminders still to come follow the new date.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from datetime import date, timedelta, timezone
 
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 
 from ..auth.models import User
 from ..auth.policy import is_office
@@ -53,13 +54,16 @@ class Audience:
     leaders: dict[int, list[int]] = field(default_factory=dict)
     office: list[int] = field(default_factory=list)
     opted_out: set[tuple[int, str]] = field(default_factory=set)
+    english: set[int] = field(default_factory=set)  # who reads the interface, and their mail, in English
 
     @classmethod
     def load(cls) -> Audience:
         """Read every active account once per sweep."""
         audience = cls(staff=defaultdict(list), leaders=defaultdict(list))
-        for user_id, agency_id, role in db.session.execute(
-                sa.select(User.id, User.agency_id, User.role).where(User.active).order_by(User.id)):
+        for user_id, agency_id, role, language in db.session.execute(
+                sa.select(User.id, User.agency_id, User.role, User.language).where(User.active).order_by(User.id)):
+            if language == "en":
+                audience.english.add(user_id)
             if role == "leader":
                 audience.leaders[agency_id].append(user_id)
             else:
@@ -77,6 +81,19 @@ class Audience:
     def receives(self, user_id: int, rule: str) -> bool:
         """Whether a user gets a rule: their choice, except the office's overdue notices."""
         return (user_id, rule) not in self.opted_out or (rule in FORCED_FOR_OFFICE and user_id in self.office)
+
+    def text(self, build: Callable[[], str]) -> Callable[[int], str]:
+        """A reminder's words in each recipient's language, each language composed once (`build` calls
+        gettext, under the recipient's locale)."""
+        made: dict[str, str] = {}
+
+        def for_user(user_id: int) -> str:
+            language = "en" if user_id in self.english else "vi"
+            if language not in made:
+                with force_locale(language):
+                    made[language] = build()
+            return made[language]
+        return for_user
 
     def office_for(self, rule: str) -> list[int]:
         """The office users who receive this rule (some rules cannot be turned off)."""
@@ -203,29 +220,34 @@ def _line_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
             label = f"{task.code} {task.title}"
             found = deadline_reminders[task.id]
             if found is not None:
-                rule, occurrence, send_on, summary = found
+                rule, occurrence, send_on, words = found
+                text = audience.text(lambda label=label, words=words: f"{label}: {words()}")
                 for user in audience.of_agency(line.agency_id, rule):
-                    yield Due(rule, "line", line.id, user, occurrence, send_on, f"{label}: {summary}", path, task.due_on)
+                    yield Due(rule, "line", line.id, user, occurrence, send_on, text(user), path, task.due_on)
             if task.plan_id in this_year and nudges.period_days > 0:
                 nudge = nudges.due(line.updated_at, task.year)
                 if nudge is not None:
                     occurrence, send_on, since = nudge
+                    text = audience.text(lambda label=label, since=since: gettext(
+                        "%(task)s: chưa cập nhật từ %(since)s", task=label, since=since))
                     for user in audience.of_agency(line.agency_id, "nudge"):
-                        yield Due("nudge", "line", line.id, user, occurrence, send_on,
-                                  f"{label}: chưa cập nhật từ {since}", path)
+                        yield Due("nudge", "line", line.id, user, occurrence, send_on, text(user), path)
 
 
-def _deadline_reminder(task, today, days, config, cal) -> tuple[str, str, date, str] | None:
-    """A task's "due soon" or "overdue" reminder due by today: (rule, occurrence, send_on, summary), or None."""
+def _deadline_reminder(task, today, days, config, cal) -> tuple[str, str, date, Callable[[], str]] | None:
+    """A task's "due soon" or "overdue" reminder due by today: (rule, occurrence, send_on, its words in the
+    current language), or None."""
     if not task.due_on or task.schedule_kind in NO_DEADLINE_KINDS:
         return None
     before = _before(task.due_on, today, days, cal)
     if before:
         n, send_on = before
         return ("task_due_soon", f"{task.due_on.isoformat()}-{n}d", send_on,
-                f"hạn {vn_date(task.due_on)} (còn {(task.due_on - today).days} ngày)")
+                lambda: gettext("hạn %(date)s (còn %(days)s ngày)", date=vn_date(task.due_on),
+                                days=(task.due_on - today).days))
     if config.overdue_notice and (send_on := _after(task.due_on, today, config.catch_up_days, cal)):
-        return "task_overdue", task.due_on.isoformat(), send_on, f"quá hạn từ {vn_date(task.due_on)}"
+        return ("task_overdue", task.due_on.isoformat(), send_on,
+                lambda: gettext("quá hạn từ %(date)s", date=vn_date(task.due_on)))
     return None
 
 
@@ -270,13 +292,17 @@ def _round_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
         for agency_id in owing:
             if before:
                 n, send_on = before
+                text = audience.text(lambda: gettext("%(round)s: hạn nộp %(date)s (còn %(days)s ngày)", round=title,
+                                                     date=vn_date(due_on), days=(due_on - today).days))
                 for user in audience.of_agency(agency_id, "round_due_soon"):
                     yield Due("round_due_soon", "round", round_id, user, f"{due_on.isoformat()}-{n}d", send_on,
-                              f"{title}: hạn nộp {vn_date(due_on)} (còn {(due_on - today).days} ngày)", path, due_on)
+                              text(user), path, due_on)
             else:
+                text = audience.text(lambda: gettext("%(round)s: quá hạn nộp từ %(date)s", round=title,
+                                                     date=vn_date(due_on)))
                 for user in audience.of_agency(agency_id, "round_overdue"):
                     yield Due("round_overdue", "round", round_id, user, due_on.isoformat(), after,
-                              f"{title}: quá hạn nộp từ {vn_date(due_on)}", path, due_on)
+                              text(user), path, due_on)
 
 
 def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
@@ -292,13 +318,14 @@ def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
     for rows in task_batches(plan_ids, task_in_category("overdue", send_on)):
         leads = _lead_bodies([r.id for r in rows])
         for row in rows:
-            summary = f"{row.code} {row.title}: quá hạn từ {vn_date(row.due_on)}"
+            text = audience.text(lambda row=row: gettext("%(task)s: quá hạn từ %(date)s", task=f"{row.code} {row.title}",
+                                                         date=vn_date(row.due_on)))
             path = f"/tasks/{row.code}?year={row.year}"
             recipients = set(office)
             for agency_id in leads.get(row.id, ()):
                 recipients.update(audience.of_agency(agency_id, "overdue_digest", with_leaders=True))
             for user in sorted(recipients):
-                yield Due("overdue_digest", "task", row.id, user, occurrence, send_on, summary, path, row.due_on)
+                yield Due("overdue_digest", "task", row.id, user, occurrence, send_on, text(user), path, row.due_on)
 
 
 def _lead_bodies(task_ids: list[int]) -> dict[int, set[int]]:
@@ -324,7 +351,9 @@ def _returned_reports(today, audience, plan_ids) -> Iterator[Due]:
         .where(ReportingRound.plan_id.in_(plan_ids), Submission.status == "returned")
         .order_by(Submission.id)).all()
     for round_id, agency_id, times, reason, title, due_on in found:
-        summary = f"{title}: Văn phòng Điều phối trả lại báo cáo ({reason}); vui lòng sửa và nộp lại"
+        text = audience.text(lambda title=title, reason=reason: gettext(
+            "%(round)s: Văn phòng Điều phối trả lại báo cáo (%(reason)s); vui lòng sửa và nộp lại", round=title,
+            reason=reason))
         for user in audience.of_agency(agency_id, "report_returned"):
-            yield Due("report_returned", "round", round_id, user, f"returned-{times}", today, summary,
+            yield Due("report_returned", "round", round_id, user, f"returned-{times}", today, text(user),
                       f"/rounds/{round_id}#nop")
