@@ -111,7 +111,9 @@ def _leftovers(html: str, data: list[str]) -> list[str]:
     text = "\n".join(parser.parts)
     for word in data:
         text = text.replace(word, " ")
-    left = {chunk.strip() for chunk in re.split(r"[\n·|]", text) if VIETNAMESE.search(chunk)}
+    # Vietnamese words without a diacritic that the interface uses ("Xem", "Trang sau", "TT").
+    left = {chunk.strip() for chunk in re.split(r"[\n·|]", text)
+            if VIETNAMESE.search(chunk) or re.search(r"\b(Xem|Trang|TT)\b", chunk)}
     # A chart's label is a data name cut to fit ("II. Công tác lập kế hoạch và …"), or a wrapped line of one.
     whole = "\n".join(data)
 
