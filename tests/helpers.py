@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -52,3 +54,27 @@ def post_line(client, code: str, lid: int, version: int = 1, **fields):
             f"line{lid}-version": str(version)}
     data.update({f"line{lid}-{k}": v for k, v in fields.items()})
     return client.post(f"/tasks/{code}/lines/{lid}", data=data, content_type="multipart/form-data")
+
+
+def in_each_app_at_once(apps, work: Callable[[], object], timeout: float = 60) -> list:
+    """Run `work` in an app context of each app (each another worker's connections), all released at
+    the same moment; returns what each returned. An exception in any of them fails the caller."""
+    barrier = threading.Barrier(len(apps))
+    results, errors = [], []
+
+    def run(app):
+        try:
+            with app.app_context():
+                barrier.wait()
+                results.append(work())
+        except Exception as exc:  # re-raised below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(app,)) for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    if errors:
+        raise errors[0]
+    return results

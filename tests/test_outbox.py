@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from conftest import another_app
+from helpers import in_each_app_at_once
 from helpers import user_of as user
 from test_reminders import at, configure, sweep_only
 
@@ -235,24 +236,7 @@ def test_four_senders_at_once_claim_each_message_once(seeded, mail_server):
     mail_server.recorder.delay = 0.002
     apps = [seeded] + [another_app(seeded, SMTP_HOST="127.0.0.1", SMTP_PORT=mail_server.port,
                                    MAIL_FROM="nhacviec@langson.test") for _ in range(3)]
-    barrier = threading.Barrier(len(apps))
-    sent: list[int] = []
-    errors: list[Exception] = []
-
-    def deliver(app):
-        try:
-            with app.app_context():
-                barrier.wait()
-                sent.append(len(deliver_outbox(QUEUED + timedelta(minutes=1)).sent))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=deliver, args=(app,)) for app in apps]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    sent = in_each_app_at_once(apps, lambda: len(deliver_outbox(QUEUED + timedelta(minutes=1)).sent))
     received = Counter(m["message_id"] for m in mail_server.messages)
     assert len(received) == 120 and max(received.values()) == 1 and sum(sent) == 120
     with seeded.app_context():

@@ -1,7 +1,6 @@
 """Reminders end to end: a whole quarter day by day through a real SMTP server, each sent exactly once."""
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -238,25 +237,13 @@ def test_two_sweeps_at_once_record_each_reminder_once(seeded, tmp_path):
     from conftest import another_app
 
     configure(seeded)
-    apps = [seeded, another_app(seeded)]  # two scheduler processes on one database
-    barrier = threading.Barrier(2)
-    errors = []
+    from helpers import in_each_app_at_once
 
-    def sweep(app):
-        try:
-            with app.app_context():
-                barrier.wait()
-                run_sweep(date(2021, 3, 24))
-                db.session.commit()
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+    def sweep():
+        run_sweep(date(2021, 3, 24))
+        db.session.commit()
 
-    threads = [threading.Thread(target=sweep, args=(app,)) for app in apps]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert errors == []
+    in_each_app_at_once([seeded, another_app(seeded)], sweep)  # two scheduler processes on one database
     with seeded.app_context():
         assert db.session.scalar(sa.select(sa.func.count(SentReminder.id))) == 9
         assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 5
@@ -270,19 +257,10 @@ def test_two_senders_at_once_send_each_message_once(seeded, mail_server, tmp_pat
 
     configure(seeded)
     t0 = sweep_only(seeded, date(2021, 3, 24))
+    from helpers import in_each_app_at_once
+
     other = another_app(seeded, SMTP_HOST="127.0.0.1", SMTP_PORT=mail_server.port)
-    barrier = threading.Barrier(2)
-
-    def deliver(app):
-        with app.app_context():
-            barrier.wait()
-            deliver_outbox(t0 + timedelta(minutes=5))
-
-    threads = [threading.Thread(target=deliver, args=(app,)) for app in (seeded, other)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    in_each_app_at_once([seeded, other], lambda: deliver_outbox(t0 + timedelta(minutes=5)))
     ids = [m["message_id"] for m in mail_server.messages]
     assert len(ids) == 5 and len(set(ids)) == 5
 
