@@ -148,9 +148,16 @@ def test_the_english_interface_has_no_vietnamese_of_its_own(seeded, office_in_en
 
 
 def test_an_officer_sees_english_on_their_own_pages(seeded, client, auth):
+    from helpers import line_id, post_line
+
     auth.login("khdt@test.vn")
     client.post("/language", data={"language": "en"})
-    data = _data_words(seeded)
+    lid = line_id(seeded, "II.1", "Sở Kế hoạch và Đầu tư")
+    assert post_line(client, "II.1", lid, status="paused", progress="40", paused_reason="Chờ vốn").status_code == 302
+    client.post("/tasks/II.1/comments", data={"body": "Đã gửi Sở Tài chính"})
+    page = client.get("/tasks/II.1").get_data(as_text=True)
+    assert "Not started → Paused" in page and "0% → 40%" in page  # the history, in English
+    data = _data_words(seeded) + ["Chờ vốn", "Đã gửi Sở Tài chính"]
     for page in ("/my", "/tasks/II.1", "/"):
         assert _leftovers(client.get(page).get_data(as_text=True), data) == [], page
 

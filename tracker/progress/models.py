@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -108,13 +109,14 @@ class TaskEvent(db.Model):
         if value is None or value == "":
             return "—"
         if self.kind == "status":
-            return STATUS_LABELS.get(value, value)
+            return gettext(STATUS_LABELS[value]) if value in STATUS_LABELS else value
         if self.kind == "progress":
             return f"{value}%"
         if self.kind in ("deadline", "completed_on"):
             return vn_date(date.fromisoformat(value))
         if isinstance(value, dict):
-            return f"{value.get('agency')} ({ROLE_LABELS.get(value.get('role'), value.get('role'))})"
+            role = value.get("role")
+            return f"{value.get('agency')} ({gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role})"
         return str(value)
 
     @property
