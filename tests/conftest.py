@@ -13,7 +13,7 @@ from tracker import create_app
 from tracker.auth.services import create_user
 from tracker.extensions import db
 
-from databases import copy_into, drop_all_test_databases, fresh_database, on_postgresql
+from databases import copy_into, drop_all_test_databases, fresh_database
 
 # Derandomised under CI (the same examples every run, so a red build is reproducible); random
 # exploration on a developer's machine; HYPOTHESIS_PROFILE=thorough for many more examples.
@@ -21,13 +21,6 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("dev", deadline=None)
 settings.register_profile("thorough", deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
-
-def pytest_configure(config):
-    if on_postgresql():
-        # Apps a test builds for a second worker leave their pooled connections to the garbage
-        # collector; psycopg warns as it closes them (sqlite3 on Python 3.11 says nothing).
-        config.addinivalue_line("filterwarnings", "ignore:Exception ignored in.*BaseConnection.__del__")
-
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PASSWORD = "mat-khau-thu-nghiem"
