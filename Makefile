@@ -33,10 +33,11 @@ lock: $(BIN)/python
 	    -o requirements/$${lock%%:*}.txt pyproject.toml; \
 	done
 
-# The demo serves plain http on 127.0.0.1, so it relaxes the Secure cookie flag, allows demo accounts and
-# runs with the development secret key; a production configuration has none of these (the app refuses
-# to start without a real TRACKER_SECRET_KEY).
-DEMO_ENV := TRACKER_DEMO=true TRACKER_SESSION_COOKIE_SECURE=false TRACKER_REMEMBER_COOKIE_SECURE=false
+# The demo serves plain http on 127.0.0.1, so it relaxes the Secure cookie flag, allows demo accounts,
+# runs with the development secret key and logs plain text to the terminal; a production configuration
+# has none of these (the app refuses to start without a real TRACKER_SECRET_KEY).
+DEMO_ENV := TRACKER_DEMO=true TRACKER_SESSION_COOKIE_SECURE=false TRACKER_REMEMBER_COOKIE_SECURE=false \
+	TRACKER_LOG_FORMAT=text
 
 migrate: install
 	$(DEMO_ENV) $(FLASK) db upgrade
