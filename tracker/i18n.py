@@ -5,8 +5,10 @@ the sign-in page (kept in the session). Dates read dd/mm/yyyy in both (see clock
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, has_request_context, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 from flask_login import current_user
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -31,7 +33,20 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "Asia/Ho_Chi_Minh"))
     babel.init_app(app, locale_selector=current_language, default_translation_directories="translations")
     app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES,
-                                 page_language=lambda: str(get_locale() or DEFAULT))
+                                 page_language=lambda: str(get_locale() or DEFAULT), labels_in_language=labels_in_language,
+                                 N_=N_)
+
+
+def labels_in_language() -> Callable[[str], str]:
+    """A gettext for one page's repeated labels (a category, a kind of deadline on each of 100 rows): each
+    label translated once per render. Its result is plain text, escaped as usual; only for our labels."""
+    cache: dict[str, str] = {}
+
+    def translate(label: str) -> str:
+        if label not in cache:
+            cache[label] = str(gettext(label))
+        return cache[label]
+    return translate
 
 
 def N_(message: str) -> str:

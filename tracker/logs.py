@@ -15,7 +15,6 @@ import uuid
 from datetime import datetime, timezone
 
 from flask import Flask, Response, g, has_request_context, request
-from flask_login import current_user
 
 # The attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -77,7 +76,9 @@ def init_app(app: Flask) -> None:
         response.headers["X-Request-ID"] = g.request_id
         if request.endpoint == "health.healthz" and response.status_code == 200:
             return response  # the load balancer asks every few seconds; only failures are news
-        user = getattr(current_user, "id", None) if current_user and current_user.is_authenticated else None
+        # The user only if the request loaded one: a static file must not cost a query.
+        loaded = g.get("_login_user")
+        user = loaded.id if loaded is not None and loaded.is_authenticated else None
         log.info("%s %s %s", request.method, request.path, response.status_code, extra={
             "event": "request", "request_id": g.request_id, "method": request.method, "path": request.path,
             "status": response.status_code, "ms": round((time.perf_counter() - g.request_started) * 1000, 1),
