@@ -116,10 +116,13 @@ def runner(app):
 
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory):
-    """The URL of a database seeded once by the real seed command, with one account per kind of user."""
+    """The URL of a database seeded once by the real seed command and the communes' sample, with one account
+    per kind of user."""
     folder = tmp_path_factory.mktemp("template")
     app = make_app(folder)
     result = app.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    result = app.test_cli_runner().invoke(args=["communes", "sample"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         for email, (agency, role) in ACCOUNTS.items():

@@ -39,7 +39,7 @@ def test_the_xlsx_has_the_appendix_layout_each_body_and_the_counts(seeded, reade
         assert response.status_code == 200
         assert response.headers["Content-Disposition"] == "attachment; filename=bao-cao-quy-1-2021.xlsx"
         book = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["Phụ lục", "Theo cơ quan", "Theo mục"]
+    assert book.sheetnames == ["Phụ lục", "Theo cơ quan", "Theo mục", "Chỉ tiêu", "Chỉ tiêu theo huyện"]
     sheet = book["Phụ lục"]
     assert sheet["A1"].value.startswith("Báo cáo tình hình thực hiện") and sheet["A1"].value.endswith("quý I năm 2021")
     assert sheet["A2"].value == "Số liệu tính đến ngày 31/03/2021"

@@ -99,8 +99,12 @@ def _data_words(app) -> list[str]:
                    "SELECT alias FROM agency_alias", "SELECT title FROM section", "SELECT title FROM plan",
                    "SELECT issuer FROM plan", "SELECT number FROM plan", "SELECT name FROM \"user\"",
                    "SELECT title FROM reporting_round", "SELECT note FROM reporting_round",
-                   "SELECT recipient FROM reporting_policy", "SELECT note FROM status_line", "SELECT note FROM plan"]
+                   "SELECT recipient FROM reporting_policy", "SELECT note FROM status_line", "SELECT note FROM plan",
+                   "SELECT name FROM indicator", "SELECT text FROM indicator",
+                   "SELECT name FROM commune", "SELECT note FROM commune_criterion"]
         words = {w for q in queries for w in db.session.scalars(sa.text(q)) if w} | {"Lạng Sơn"}  # a place's name
+        # A criterion's own name, shown without its number ("Quy hoạch" of "Tiêu chí số 1: Quy hoạch").
+        words |= {name.split(": ", 1)[-1] for name in db.session.scalars(sa.text("SELECT name FROM indicator"))}
         db.session.remove()
     return sorted(words, key=len, reverse=True)
 
@@ -125,7 +129,9 @@ def _leftovers(html: str, data: list[str]) -> list[str]:
 
 MAIN_PAGES = ["/", "/?category=overdue&sort=overdue", "/dashboard?as_of=2021-06-24", "/tasks/II.1?as_of=2021-06-24",
               "/agencies", "/rounds", "/reminders", "/profile", "/users", "/outbox", "/reminders/settings",
-              "/reminders/preferences", "/rounds/policy", "/rounds/new", "/no-such-page"]
+              "/reminders/preferences", "/rounds/policy", "/rounds/new", "/no-such-page",
+              "/indicators?year=2021&quarter=2", "/indicators/districts?year=2021&quarter=2",
+              "/indicators/communes?year=2021&quarter=2&close=1"]
 
 
 @pytest.fixture
@@ -139,7 +145,13 @@ def office_in_english(seeded, client, auth):
 def test_the_english_interface_has_no_vietnamese_of_its_own(seeded, office_in_english):
     data = _data_words(seeded)
     agency_id = _agency_id(seeded, "Sở Kế hoạch và Đầu tư")
-    for page in MAIN_PAGES + [f"/agencies/{agency_id}"]:
+    with seeded.app_context():
+        indicator = db.session.scalar(sa.text("SELECT id FROM indicator WHERE key = 'tc02.1'"))
+        commune = db.session.scalar(sa.text("SELECT min(id) FROM commune"))
+        round_ = db.session.scalar(sa.text("SELECT min(id) FROM reporting_round"))
+        db.session.remove()
+    for page in MAIN_PAGES + [f"/agencies/{agency_id}", f"/indicators/{indicator}?year=2021", f"/indicators/communes/{commune}",
+                              f"/rounds/{round_}"]:
         response = office_in_english.get(page)
         assert response.status_code in (200, 404), page
         html = response.get_data(as_text=True)
@@ -167,7 +179,13 @@ def test_the_vietnamese_interface_has_no_english_of_ours(seeded, client, auth):
     auth.login("vpdp@test.vn")
     sentences = {t for m, t in english().items() if t != m and len(t.split()) >= 2 and "%(" not in t}
     agency_id = _agency_id(seeded, "Sở Kế hoạch và Đầu tư")
-    for page in MAIN_PAGES + [f"/agencies/{agency_id}"]:
+    with seeded.app_context():
+        indicator = db.session.scalar(sa.text("SELECT id FROM indicator WHERE key = 'tc02.1'"))
+        commune = db.session.scalar(sa.text("SELECT min(id) FROM commune"))
+        round_ = db.session.scalar(sa.text("SELECT min(id) FROM reporting_round"))
+        db.session.remove()
+    for page in MAIN_PAGES + [f"/agencies/{agency_id}", f"/indicators/{indicator}?year=2021", f"/indicators/communes/{commune}",
+                              f"/rounds/{round_}"]:
         html = client.get(page).get_data(as_text=True)
         assert '<html lang="vi">' in html
         assert [s for s in sentences if s in html] == [], page

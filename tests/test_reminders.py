@@ -12,6 +12,7 @@ from helpers import user_of as user
 from conftest import VN
 
 from tracker.extensions import db
+from tracker.indicators.models import Indicator
 from tracker.plan.models import Task
 from tracker.progress.services import LineChange, update_line
 from tracker.reminders.models import OutboxMessage, ReminderOptOut, ReminderSettings, SentReminder
@@ -24,9 +25,14 @@ from tracker.reporting.services import submit_report
 PREFIX = "[NTM Lạng Sơn] Nhắc việc ngày"
 
 
-def configure(app, **values):
-    """Change the office's reminder settings; nudges off unless asked, to keep expectations exact."""
+def configure(app, figures: bool = False, **values):
+    """Change the office's reminder settings; nudges off unless asked, to keep expectations exact.
+
+    Without `figures`, no body is given the plan's indicators, so no quarter's figures are owed with a
+    round: these tests count task and round reminders (test_indicators.py tests the figures' own)."""
     with app.app_context():
+        if not figures:
+            db.session.execute(sa.update(Indicator).values(responsible_id=None))
         settings = db.session.get(ReminderSettings, 1) or ReminderSettings(id=1)
         db.session.add(settings)
         settings.nudge_days = values.get("nudge_days", 0)

@@ -49,12 +49,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reminders import cli as reminders_cli
     from .reminders.views import bp as reminders_bp
     from .reporting.views import bp as reporting_bp
+    from .indicators import cli as indicators_cli
+    from .indicators.views import bp as indicators_bp
     from .dashboard.views import bp as dashboard_bp
     from .exports.views import bp as exports_bp
     from .health import bp as health_bp
 
-    for blueprint in (health_bp, auth_bp, plan_bp, progress_bp, reporting_bp, reminders_bp, dashboard_bp,
-                      exports_bp, api_bp):
+    for blueprint in (health_bp, auth_bp, plan_bp, progress_bp, reporting_bp, indicators_bp, reminders_bp,
+                      dashboard_bp, exports_bp, api_bp):
         app.register_blueprint(blueprint)
     plan_cli.init_app(app)
     commands.init_app(app)
@@ -62,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth_cli.init_app(app)
     files_cli.init_app(app)
     reminders_cli.init_app(app)
+    indicators_cli.init_app(app)
     _register_login(app)
     _register_filters(app)
     _register_errors(app)
@@ -116,7 +119,8 @@ def _register_filters(app: Flask) -> None:
 
     # Templates ask the same policy as views: they never compare role strings.
     app.jinja_env.globals.update(is_office=policy.is_office, is_officer=policy.is_officer,
-                                 can_submit_report=policy.can_submit_report)
+                                 can_submit_report=policy.can_submit_report,
+                                 can_enter_figure=policy.can_enter_figure, can_edit_commune=policy.can_edit_commune)
 
     app.add_template_filter(vn_date, "vndate")
     app.add_template_filter(vn_time, "vntime")

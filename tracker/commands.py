@@ -21,6 +21,7 @@ from .maintenance import refresh_statistics
 from .plan.appendix import AppendixError, parse_appendix, read_rows
 from .plan.services import AgencyFileError, PlanInfo, alias_map, current_plan, import_appendix, load_agencies
 from .progress.services import sync_lines
+from .indicators.seeds import load_indicators, read_targets
 from .reporting.services import ensure_quarterly_rounds
 
 
@@ -83,7 +84,7 @@ def run_import(path: Path, info: PlanInfo) -> None:
 @click.option("--year", type=click.IntRange(2000, 2100), help="Load the appendix as this year's plan.")
 @with_appcontext
 def seed_command(year: int | None) -> None:
-    """Load the agencies and the 2021 appendix from seeds/ (idempotent)."""
+    """Load the agencies, the 2021 appendix and its numbers from seeds/ (idempotent)."""
     folder = seeds_dir()
     meta = tomllib.loads((folder / "plan-2021.toml").read_text(encoding="utf-8"))
     try:
@@ -93,7 +94,11 @@ def seed_command(year: int | None) -> None:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{count} cơ quan và nhóm cơ quan.")
-    run_import(folder / meta["appendix"], _plan_info(meta, year or int(meta["year"])))
+    info = _plan_info(meta, year or int(meta["year"]))
+    run_import(folder / meta["appendix"], info)
+    count = load_indicators(current_plan(info.year), read_targets(folder / "targets-2021.toml"))
+    db.session.commit()
+    click.echo(f"{count} chỉ tiêu của kế hoạch (seeds/targets-2021.toml).")
 
 
 @click.command("import-appendix")

@@ -35,6 +35,16 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES,
                                  page_language=lambda: str(get_locale() or DEFAULT), labels_in_language=labels_in_language,
                                  N_=N_)
+    app.add_template_filter(number, "num")
+
+
+def number(value: float | None, places: int = 2) -> str:
+    """A figure as the page's language writes it (35.500 and 90,6 in Vietnamese); "—" for none."""
+    if value is None:
+        return "—"
+    from flask_babel import format_decimal
+
+    return format_decimal(round(value, places), format="#,##0." + "#" * places if places else "#,##0")
 
 
 def labels_in_language() -> Callable[[str], str]:

@@ -5,6 +5,7 @@ from .files.models import Attachment  # noqa: F401
 from .progress.models import Comment, StatusLine, TaskEvent  # noqa: F401
 from .reminders.models import (JobRun, OutboxMessage, ReminderOptOut, ReminderSettings,  # noqa: F401
                                SchedulerLease, SentReminder)
+from .indicators.models import Commune, CommuneCriterion, Indicator, IndicatorEntry, indicator_tasks  # noqa: F401
 from .reporting.models import ReportingPolicy, ReportingRound, Submission, round_bodies  # noqa: F401
 from .progress import category_sql  # noqa: F401,E402  (its flush hook keeps each task's line facts in step)
 from . import changes  # noqa: E402

@@ -17,6 +17,8 @@ from ..auth.services import user_for_token
 from ..clock import BAD_DATE, local_today, parse_iso_date
 from ..extensions import csrf, db
 from ..forms import json_formdata
+from ..indicators import figures as indicator_figures
+from ..indicators.figures import IndicatorRow
 from ..web import int_arg
 from ..progress.filters import TaskFilterForm
 from ..plan.models import ROLES, Agency, Task
@@ -269,3 +271,47 @@ def dashboard():
 def quarterly_report(fmt: str):
     """The quarterly report file (xlsx, docx, csv): ?year=&quarter= or ?as_of=, as on the pages."""
     return quarterly_download(fmt)
+
+
+def _indicator_json(row: IndicatorRow) -> dict:
+    ind = row.indicator
+    return {"id": ind.id, "key": ind.key, "group": ind.group, "criterion": ind.criterion, "name": ind.name,
+            "unit": ind.unit, "measure": ind.measure, "computed": ind.computed,
+            "target": ind.target, "target_high": ind.target_high, "bound": ind.bound or None,
+            "per_district": ind.per_district, "of_total": ind.of_total, "stated_percent": ind.stated_percent,
+            "added": ind.added, "actual": row.actual, "previous_quarter": row.previous, "share_percent": row.share,
+            "progress_percent": row.progress, "missing": row.missing,
+            "responsible": {"id": ind.responsible.id, "name": ind.responsible.name} if ind.responsible else None,
+            "tasks": [task.code for task in ind.tasks],
+            "entered": ({"at": row.entry.entered_at.isoformat(), "note": row.entry.note,
+                         "by": row.entry.entered_by.display_name if row.entry.entered_by else None}
+                        if row.entry else None)}
+
+
+@bp.get("/indicators")
+def indicators():
+    """The plan's numbers at the end of ?quarter= (1–4; the current one by default) of ?year=."""
+    plan = plan_or_404()
+    quarter = int_arg("quarter")
+    if quarter is None:
+        quarter = indicator_figures.default_quarter(plan, local_today())
+    if quarter not in (1, 2, 3, 4):
+        return _error(400, "quarter must be 1, 2, 3 or 4.")
+    found = indicator_figures.quarter_figures(plan, plan.year, quarter)
+    now = found.now
+    return jsonify({
+        "plan": plan.year, "quarter": quarter, "as_of": found.day.isoformat(),
+        "sample_communes": indicator_figures.has_sample(),
+        "communes": {"total": now.communes, "standard": now.standard, "average_criteria": now.average,
+                     "border_average_criteria": now.border_average, "by_criteria_met": now.bands,
+                     "per_criterion": {str(k): v for k, v in now.per_criterion.items()},
+                     "previous_quarter": {"standard": found.before.standard, "by_criteria_met": found.before.bands}},
+        "indicators": [_indicator_json(row) for row in found.rows],
+        "districts": [{"id": row.district.id, "name": row.district.name, "communes": row.communes,
+                       "standard": row.standard, "average_criteria": row.average,
+                       "per_criterion": {str(k): v for k, v in row.per_criterion.items()}}
+                      for row in indicator_figures.districts_on(found.day)],
+        "closest": [{"id": near.commune.id, "name": near.commune.name, "district": near.commune.district.name,
+                     "met": near.met, "missing": near.missing}
+                    for near in indicator_figures.closest_communes(found.day)],
+    })

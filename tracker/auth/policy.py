@@ -58,3 +58,17 @@ def can_comment(user, task: Task) -> bool:
 def can_download(user) -> bool:
     """Any signed-in, active account may read attachments: every role sees every task."""
     return bool(getattr(user, "is_authenticated", False)) and user.active
+
+
+def can_enter_figure(user, indicator) -> bool:
+    """The body an indicator is given to enters its figures; the office may enter one a body sent on paper."""
+    if not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    return user.role == "office" or (user.role == "officer" and indicator.responsible_id == user.agency_id)
+
+
+def can_edit_commune(user, commune) -> bool:
+    """A district records which criteria its communes meet; the office may for any commune."""
+    if not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    return user.role == "office" or (user.role == "officer" and commune.district_id == user.agency_id)

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..auth.policy import is_officer
 from ..plan.views import as_of_param, plan_or_404
 from ..progress.categories import CATEGORIES, CATEGORY_LABELS, CATEGORY_SHORT
+from ..indicators import figures as indicator_figures
 from ..reporting.services import BODY_STATE_LABELS
 from . import charts, queries
 from .cache import figures, sort_agencies
@@ -31,7 +32,8 @@ def dashboard():
         "dashboard/index.html", plan=plan, as_of=as_of, sort=sort, now=found.now, sections=found.sections,
         agencies=agencies, movement=found.movement, trend=found.trend, overdue=found.overdue, stale=found.stale,
         due_week=found.due_week, due_month=found.due_month, needs_date=found.needs_date,
-        rounds=rounds_at_a_glance(plan, as_of),
+        rounds=rounds_at_a_glance(plan, as_of), numbers=indicator_figures.summary(plan, as_of),
+        band_labels=indicator_figures.BAND_LABELS,
         section_chart=charts.stacked_rows([(row.label, row.counts) for row in found.sections], _("Công việc theo mục")),
         agency_chart=charts.stacked_rows([(row.label, row.counts) for row in agencies],
                                          _("Dòng công việc theo cơ quan thực hiện")),

@@ -20,6 +20,8 @@ from ..progress.category_sql import line_category, task_category
 from ..progress.listing import directory
 from ..progress.models import STATUS_LABELS, StatusLine
 from ..reporting.models import ReportingRound, Submission
+from ..indicators.figures import DistrictRow, QuarterFigures, districts_on, has_sample, quarter_figures
+from ..indicators.models import Indicator
 from ..dashboard import queries
 from ..dashboard.cache import figures
 from ..dashboard.rounds import RoundGlance, glance
@@ -135,6 +137,9 @@ class QuarterlyReport:
     round: ReportingRound | None
     submissions: list[Submission]
     round_state: RoundGlance | None
+    indicators: QuarterFigures | None = None
+    districts: list[DistrictRow] | None = None
+    sample_communes: bool = False
 
     @property
     def title(self) -> str:
@@ -161,8 +166,13 @@ def quarterly_report(plan: Plan, period: Period) -> QuarterlyReport:
         .options(selectinload(ReportingRound.bodies), selectinload(ReportingRound.submissions)))
     submissions = [s for s in round_.submissions if s.status == "submitted"] if round_ else []
     submissions.sort(key=lambda s: s.agency.sort_key)
-    return QuarterlyReport(plan, period, counted.now, counted.sections, counted.agencies, overdue, overdue_total,
-                           round_, submissions, glance(round_, as_of) if round_ else None)
+    report = QuarterlyReport(plan, period, counted.now, counted.sections, counted.agencies, overdue, overdue_total,
+                             round_, submissions, glance(round_, as_of) if round_ else None)
+    if db.session.scalar(sa.select(Indicator.id).where(Indicator.plan_id == plan.id).limit(1)) is not None:
+        report.indicators = quarter_figures(plan, period.year, period.quarter)
+        report.districts = districts_on(report.indicators.day)
+        report.sample_communes = has_sample()
+    return report
 
 
 def category_label(name: str) -> str:

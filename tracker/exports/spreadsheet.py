@@ -37,6 +37,9 @@ def write_xlsx(report: QuarterlyReport) -> IO[bytes]:
     _appendix_sheet(book, report)
     _matrix_sheet(book, "Theo cơ quan", "Cơ quan thực hiện (theo dòng của mình)", report.agencies, report)
     _matrix_sheet(book, "Theo mục", "Mục", report.sections, report)
+    if report.indicators:
+        _indicator_sheet(book, report)
+        _district_sheet(book, report)
     spool = tempfile.TemporaryFile()
     book.save(spool)
     spool.seek(0)
@@ -113,6 +116,61 @@ def _matrix_sheet(book: Workbook, name: str, first: str, rows, report: Quarterly
     for row in rows:
         sheet.row([(neutral(row.label), "text"), *((row.counts[c], "number") for c in CATEGORIES),
                    (row.total, "number")])
+
+
+INDICATOR_COLUMNS = [("Mã", 9), ("Chỉ tiêu", 50), ("Mục tiêu", 22), ("Thực hiện", 12), ("Tỷ lệ trên tổng (%)", 11),
+                     ("Quý trước", 12), ("Đạt so với mục tiêu (%)", 11), ("Cơ quan báo cáo", 24), ("Ghi chú", 36)]
+INDICATOR_GROUPS = [("headline", "Mục tiêu chung"), ("criterion", "19 tiêu chí: số xã đạt tiêu chí"),
+                    ("aim", "Các chỉ tiêu khác của tiêu chí"), ("funding", "Nguồn vốn (tỷ đồng): kế hoạch và đã huy động")]
+
+
+def _figure(value: float | None, places: int = 2):
+    return "" if value is None else round(value, places)
+
+
+def _indicator_sheet(book: Workbook, report: QuarterlyReport) -> None:
+    found = report.indicators
+    sheet = book.add_sheet("Chỉ tiêu", [w for _, w in INDICATOR_COLUMNS], print_title_row=HEADER_ROW,
+                           freeze=(HEADER_ROW + 1, 2))
+    sheet.row([(f"{report.title}: kết quả thực hiện các chỉ tiêu", "title")], height=20)
+    sheet.row([(f"Số liệu đến hết ngày {vn_date(found.day)}, so với cuối quý trước ({vn_date(found.before.day)})"
+                + ("; danh sách xã là dữ liệu mẫu minh họa" if report.sample_communes else ""), "meta")])
+    sheet.row([])
+    sheet.row([(name, "head") for name, _ in INDICATOR_COLUMNS], height=LINE_HEIGHT * 3)
+    last = len(INDICATOR_COLUMNS) - 1
+    for group, title in INDICATOR_GROUPS:
+        sheet.row([(title, "section")] + [("", "section")] * last, height=LINE_HEIGHT * 1.3)
+        sheet.merge_row(0, last)
+        for row in found.group(group):
+            ind = row.indicator
+            note = "chưa nhập" if row.missing else (row.entry.note if row.entry else "")
+            sheet.row([(ind.key, "text"), (neutral(ind.name), "text"), (ind.target_text, "text"),
+                       (_figure(row.actual), "number"), (_figure(row.share, 1), "number"),
+                       (_figure(row.previous), "number"), (_figure(row.progress, 0), "number"),
+                       (neutral(ind.responsible.name if ind.responsible else ""), "text"),
+                       (neutral(note), "overdue" if row.missing else "text")],
+                      height=LINE_HEIGHT * max(1, min(6, len(ind.name) // 50 + 1)))
+
+
+def _district_sheet(book: Workbook, report: QuarterlyReport) -> None:
+    found = report.indicators
+    headers = ["Huyện, thành phố", "Số xã", "Đạt chuẩn NTM", "Bình quân tiêu chí/xã", *[f"TC{k}" for k in range(1, 20)]]
+    sheet = book.add_sheet("Chỉ tiêu theo huyện", [26, 8, 10, 11] + [6] * 19, print_title_row=HEADER_ROW)
+    sheet.row([(f"{report.title}: số xã đạt tiêu chí theo huyện", "title")], height=20)
+    sheet.row([(f"Số liệu đến hết ngày {vn_date(found.day)}", "meta")])
+    sheet.row([])
+    sheet.row([(name, "head") for name in headers], height=LINE_HEIGHT * 3)
+    for row in report.districts or []:
+        sheet.row([(neutral(row.district.name), "text"), (row.communes, "number"), (row.standard, "number"),
+                   (_figure(row.average), "number"), *((row.per_criterion[k], "number") for k in range(1, 20))])
+    now = found.now
+    sheet.row([("Toàn tỉnh", "section"), (now.communes, "number"), (now.standard, "number"),
+               (_figure(now.average), "number"), *((now.per_criterion[k], "number") for k in range(1, 20))])
+    sheet.row([])
+    sheet.row([("Số xã theo số tiêu chí đạt", "head"), ("Số xã", "head"), ("Quý trước", "head")])
+    for name, count in now.bands.items():
+        sheet.row([(f"Đạt {name.replace('-', '–')} tiêu chí" if name != "0-4" else "Dưới 5 tiêu chí", "text"),
+                   (count, "number"), (found.before.bands[name], "number")])
 
 
 TASK_CSV = ["TT", "Mục", "Nội dung công việc", "Chỉ đạo", "Cơ quan thực hiện", "Cơ quan phối hợp", "Thời gian", "Hạn",

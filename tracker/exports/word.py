@@ -14,7 +14,9 @@ from docx.shared import Cm, Pt
 from ..clock import vn_date
 from ..progress.categories import CATEGORIES, CATEGORY_LABELS
 from ..reporting.services import BODY_STATE_LABELS
+from ..indicators.models import vn_number
 from .quarterly import OVERDUE_LISTED, QuarterlyReport
+from .spreadsheet import INDICATOR_GROUPS
 
 
 def write_docx(report: QuarterlyReport) -> bytes:
@@ -61,6 +63,9 @@ def write_docx(report: QuarterlyReport) -> bytes:
             document.add_paragraph(paragraph)
     if not report.submissions:
         document.add_paragraph("Chưa có cơ quan nào nộp báo cáo kỳ này.")
+
+    if report.indicators:
+        _indicators(document, report)
 
     buffer = io.BytesIO()
     document.save(buffer)
@@ -113,3 +118,28 @@ def _matrix(document, first: str, rows) -> None:
     for row in rows:
         _row(table, [row.label, *(str(row.counts[c]) for c in CATEGORIES), str(row.total)], numbers_from=1)
     _widths(table, [7.5] + [2.55] * len(CATEGORIES) + [1.8])
+
+
+def _indicators(document, report: QuarterlyReport) -> None:
+    """Section V: the plan's numbers at the quarter's end."""
+    found = report.indicators
+    now, before = found.now, found.before
+    document.add_heading("V. Kết quả thực hiện các chỉ tiêu", level=2)
+    if report.sample_communes:
+        document.add_paragraph("(Danh sách xã là dữ liệu mẫu minh họa; số liệu theo xã chỉ để thử.)")
+    if now.communes:
+        bands = "; ".join(f"{'dưới 5' if name == '0-4' else name.replace('-', '–')} tiêu chí {count} xã"
+                          for name, count in now.bands.items())
+        document.add_paragraph(
+            f"Đến hết ngày {vn_date(found.day)}, toàn tỉnh có {now.standard}/{now.communes} xã đạt chuẩn nông thôn mới "
+            f"(cuối quý trước {before.standard}); bình quân {vn_number(now.average)} tiêu chí/xã. "
+            f"Số xã theo số tiêu chí đạt: {bands}.")
+    table = _table(document, ["Chỉ tiêu", "Mục tiêu", "Thực hiện", "Quý trước", "Đạt (%)", "Cơ quan báo cáo"])
+    for group, title in INDICATOR_GROUPS:
+        _row(table, [title, "", "", "", "", ""])
+        for row in found.group(group):
+            ind = row.indicator
+            _row(table, [ind.name, ind.target_text, "chưa nhập" if row.missing else vn_number(row.actual),
+                         vn_number(row.previous), vn_number(row.progress, 0),
+                         ind.responsible.short_name if ind.responsible else ""], numbers_from=2)
+    _widths(table, [10.5, 5.0, 2.6, 2.6, 1.8, 3.2])

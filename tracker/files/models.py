@@ -1,7 +1,7 @@
-"""Files attached to a line update or to a report: the bytes on disk under a generated name, the record here.
+"""Files attached to a line update, a report or an indicator's figure: the bytes on disk under a generated name, the record here.
 
-Below progress and reporting, which both attach files: an attachment names its line or submission by
-table, never by importing them.
+Below progress, indicators and reporting, which all attach files: an attachment names its line,
+submission or entry by table, never by importing them.
 """
 from __future__ import annotations
 
@@ -24,8 +24,10 @@ class Attachment(db.Model):
     """A file posted with an update or a report, stored under a generated name; the original name is kept."""
 
     __table_args__ = (
-        # Exactly one owner: a task (through a line update) or a submission; a line only with its task.
-        sa.CheckConstraint("(task_id IS NULL) <> (submission_id IS NULL) AND (line_id IS NULL OR task_id IS NOT NULL)",
+        # Exactly one owner: a task (through a line update), a submission or an indicator's entry; a line
+        # only with its task.
+        sa.CheckConstraint("(CASE WHEN task_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN submission_id IS NULL THEN 0 ELSE 1 END)"
+                           " + (CASE WHEN entry_id IS NULL THEN 0 ELSE 1 END) = 1 AND (line_id IS NULL OR task_id IS NOT NULL)",
                            name="one_owner"),
     )
 
@@ -33,6 +35,7 @@ class Attachment(db.Model):
     task_id: Mapped[int | None] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
     line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("status_line.id", ondelete="SET NULL"))
     submission_id: Mapped[int | None] = mapped_column(sa.ForeignKey("submission.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("indicator_entry.id", ondelete="CASCADE"), index=True)
     stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
     original_name: Mapped[str] = mapped_column(sa.String(255))
     content_type: Mapped[str] = mapped_column(sa.String(100))

@@ -75,7 +75,7 @@ def check_upload(upload: FileStorage) -> tuple[str, str, bytes]:
 
 
 def store_uploads(checked: list[tuple[str, str, bytes]], user, *, task: Task | None = None,
-                  line=None, submission=None) -> list[Attachment]:
+                  line=None, submission=None, entry=None) -> list[Attachment]:
     """Write checked files under temporary names and record them; each takes its generated name when the
     transaction commits. The caller records the history."""
     place = storage()
@@ -86,6 +86,7 @@ def store_uploads(checked: list[tuple[str, str, bytes]], user, *, task: Task | N
         place.write_pending(stored, data)
         pending.append((place, stored))
         attachment = Attachment(task_id=task.id if task else None, line=line, submission_id=submission.id if submission else None,
+                                entry_id=entry.id if entry else None,
                                 stored_name=stored, original_name=original, content_type=content_type, size=len(data),
                                 uploaded_by=user)
         db.session.add(attachment)

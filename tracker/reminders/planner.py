@@ -23,6 +23,7 @@ from ..plan.models import Agency, Assignment, Plan, Task, agency_members
 from ..progress.categories import NO_DEADLINE_KINDS
 from ..progress.category_sql import task_in_category
 from ..progress.models import StatusLine
+from ..indicators.figures import figures_owed, round_quarter
 from ..reporting.models import ReportingRound, Submission, round_bodies
 from .calendar import WorkCalendar
 from .models import RULES, ReminderOptOut, ReminderSettings
@@ -274,35 +275,56 @@ class _NudgeClock:
 
 
 def _round_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
-    """Before a round's due date and the day after it, to every body that has not submitted."""
+    """Before a round's due date and the day after it, to every body that has not submitted, and for a
+    quarterly round to every body that still owes the quarter's figures of the indicators it reports."""
     rounds = db.session.execute(
-        sa.select(ReportingRound.id, ReportingRound.title, ReportingRound.due_on, Plan.year)
-        .join(Plan, Plan.id == ReportingRound.plan_id).where(ReportingRound.plan_id.in_(plan_ids))
+        sa.select(ReportingRound.id, ReportingRound.title, ReportingRound.due_on, ReportingRound.plan_id,
+                  ReportingRound.kind, ReportingRound.period_start)
+        .where(ReportingRound.plan_id.in_(plan_ids))
         .order_by(ReportingRound.due_on, ReportingRound.id)).all()
-    for round_id, title, due_on, year in rounds:
+    for round_id, title, due_on, plan_id, kind, period_start in rounds:
         before = _before(due_on, today, config.before_list, cal)
         after = None if before or not config.overdue_notice else _after(due_on, today, config.catch_up_days, cal)
         if not before and not after:
             continue
         submitted = sa.select(Submission.agency_id).where(Submission.round_id == round_id,
                                                           Submission.status == "submitted")
-        owing = db.session.scalars(sa.select(round_bodies.c.agency_id).where(
-            round_bodies.c.round_id == round_id, round_bodies.c.agency_id.not_in(submitted)))
+        owing = set(db.session.scalars(sa.select(round_bodies.c.agency_id).where(
+            round_bodies.c.round_id == round_id, round_bodies.c.agency_id.not_in(submitted))))
+        quarter = round_quarter(period_start, kind)
+        figures = {agency: len(items) for agency, items in figures_owed(plan_id, *quarter).items()} if quarter else {}
         path = f"/rounds/{round_id}"
-        for agency_id in owing:
-            if before:
-                n, send_on = before
-                text = audience.text(lambda: gettext("%(round)s: hạn nộp %(date)s (còn %(days)s ngày)", round=title,
-                                                     date=vn_date(due_on), days=(due_on - today).days))
-                for user in audience.of_agency(agency_id, "round_due_soon"):
-                    yield Due("round_due_soon", "round", round_id, user, f"{due_on.isoformat()}-{n}d", send_on,
-                              text(user), path, due_on)
-            else:
-                text = audience.text(lambda: gettext("%(round)s: quá hạn nộp từ %(date)s", round=title,
-                                                     date=vn_date(due_on)))
-                for user in audience.of_agency(agency_id, "round_overdue"):
-                    yield Due("round_overdue", "round", round_id, user, due_on.isoformat(), after,
-                              text(user), path, due_on)
+        for agency_id in sorted(owing | set(figures)):
+            yield from _round_notices(audience, round_id, title, due_on, today, path, agency_id,
+                                      agency_id in owing, figures.get(agency_id, 0), before, after)
+
+
+def _round_notices(audience, round_id, title, due_on, today, path, agency_id, report_owed: bool, figures: int,
+                   before, after) -> Iterator[Due]:
+    """One body's notice for a round: its report, its figures, or both."""
+    def owed() -> str:
+        if report_owed:
+            return gettext("báo cáo và số liệu %(n)s chỉ tiêu", n=figures)
+        return gettext("số liệu %(n)s chỉ tiêu", n=figures)
+
+    if before:
+        n, send_on = before
+        days = (due_on - today).days
+        text = audience.text(
+            lambda: gettext("%(round)s: hạn nộp %(what)s %(date)s (còn %(days)s ngày)", round=title, what=owed(),
+                            date=vn_date(due_on), days=days) if figures else
+            gettext("%(round)s: hạn nộp %(date)s (còn %(days)s ngày)", round=title, date=vn_date(due_on), days=days))
+        for user in audience.of_agency(agency_id, "round_due_soon"):
+            yield Due("round_due_soon", "round", round_id, user, f"{due_on.isoformat()}-{n}d", send_on,
+                      text(user), path, due_on)
+    else:
+        text = audience.text(
+            lambda: gettext("%(round)s: quá hạn nộp %(what)s từ %(date)s", round=title, what=owed(),
+                            date=vn_date(due_on)) if figures else
+            gettext("%(round)s: quá hạn nộp từ %(date)s", round=title, date=vn_date(due_on)))
+        for user in audience.of_agency(agency_id, "round_overdue"):
+            yield Due("round_overdue", "round", round_id, user, due_on.isoformat(), after,
+                      text(user), path, due_on)
 
 
 def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:

@@ -12,6 +12,7 @@ from ..clock import local_today
 from ..extensions import db
 from ..files.models import Attachment
 from ..files.services import UploadError, check_upload, store_uploads
+from ..indicators.figures import figures_owed, round_quarter
 from ..plan.views import plan_or_404
 from .forms import AdhocRoundForm, PolicyForm, ReturnForm, SubmitForm
 from .models import ReportingRound, Submission
@@ -45,8 +46,11 @@ def render_round(round_: ReportingRound, status: int = 200, submit_form=None, re
     can_submit = mine and (own is None or own.status == "returned")
     files = {s.id: db.session.scalars(sa.select(Attachment).where(Attachment.submission_id == s.id)).all()
              for s in round_.submissions}
+    quarter = round_quarter(round_.period_start, round_.kind)
+    # A quarterly round asks for the quarter's figures too: who still owes which.
+    owed = figures_owed(round_.plan_id, *quarter) if quarter else {}
     return render_template(
-        "reporting/round.html", round=round_, today=today, labels=BODY_STATE_LABELS,
+        "reporting/round.html", round=round_, today=today, labels=BODY_STATE_LABELS, quarter=quarter, owed=owed,
         states={b.id: body_state(round_, b.id, today) for b in round_.bodies}, files=files, own=own,
         # After a return, the form starts from the text sent back: the body corrects it rather than retypes it.
         submit_form=submit_form or (SubmitForm(body=own.body if own else "") if can_submit else None),

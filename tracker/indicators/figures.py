@@ -1,0 +1,400 @@
+"""Where the plan's numbers stand at a quarter's end: every count from the communes is a query, never a
+stored total, and an entered figure is the newest entry of its quarter."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..i18n import N_
+from ..plan.models import Agency, Plan
+from .models import Commune, CommuneCriterion, Indicator, IndicatorEntry
+
+CRITERIA = tuple(range(1, 20))
+# Communes by criteria met, in the plan's own bands (section I.1), and those below the lowest one.
+BANDS = (("19", 19, 19), ("15-18", 15, 18), ("10-14", 10, 14), ("5-9", 5, 9), ("0-4", 0, 4))
+BAND_LABELS = {"19": N_("Đạt 19 tiêu chí"), "15-18": N_("Đạt 15–18 tiêu chí"), "10-14": N_("Đạt 10–14 tiêu chí"),
+               "5-9": N_("Đạt 5–9 tiêu chí"), "0-4": N_("Dưới 5 tiêu chí")}
+
+
+def quarter_end(year: int, quarter: int) -> date:
+    """The last day of a quarter."""
+    return date(year, 12, 31) if quarter == 4 else date(year, 3 * quarter + 1, 1) - timedelta(days=1)
+
+
+def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
+    """The quarter before, across a year's turn."""
+    return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+
+
+def quarters_up_to(year: int, quarter: int, count: int) -> list[tuple[int, int]]:
+    """The `count` quarters ending with this one, oldest first."""
+    found = [(year, quarter)]
+    while len(found) < count:
+        found.insert(0, previous_quarter(*found[0]))
+    return found
+
+
+def quarter_of(day: date) -> int:
+    """The quarter (1–4) a date falls in."""
+    return (day.month - 1) // 3 + 1
+
+
+def met_on(day: date):
+    """(commune_id, criterion) of every criterion met on the day: each one's newest row dated on or before it."""
+    ranked = (sa.select(CommuneCriterion.commune_id, CommuneCriterion.criterion, CommuneCriterion.met,
+                        sa.func.row_number().over(
+                            partition_by=(CommuneCriterion.commune_id, CommuneCriterion.criterion),
+                            order_by=(CommuneCriterion.since.desc(), CommuneCriterion.id.desc())).label("rank"))
+              .where(CommuneCriterion.since <= day).subquery())
+    return (sa.select(ranked.c.commune_id, ranked.c.criterion)
+            .where(ranked.c.rank == 1, ranked.c.met.is_(True)).subquery("met"))
+
+
+def criteria_met_per_commune(day: date):
+    """Every commune with how many criteria it meets on the day (0 for one with none)."""
+    met = met_on(day)
+    counted = sa.select(met.c.commune_id, sa.func.count().label("n")).group_by(met.c.commune_id).subquery()
+    return (sa.select(Commune.id.label("commune_id"), Commune.district_id, Commune.border,
+                      sa.func.coalesce(counted.c.n, 0).label("n"))
+            .outerjoin(counted, counted.c.commune_id == Commune.id).subquery("per_commune"))
+
+
+def commune_total() -> int:
+    """How many communes the tracker knows."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Commune)) or 0
+
+
+def has_sample() -> bool:
+    """True while the shipped sample stands in for the province's list of communes."""
+    return db.session.scalar(sa.select(Commune.id).where(Commune.sample.is_(True)).limit(1)) is not None
+
+
+def criterion_counts(day: date) -> dict[int, int]:
+    """Communes meeting each criterion on the day."""
+    met = met_on(day)
+    found = dict(db.session.execute(sa.select(met.c.criterion, sa.func.count()).group_by(met.c.criterion)).all())
+    return {k: found.get(k, 0) for k in CRITERIA}
+
+
+@dataclass
+class Standing:
+    """The communes' figures on one day: per criterion, at the standard, averages and the spread."""
+
+    day: date
+    communes: int
+    per_criterion: dict[int, int]
+    standard: int
+    average: float | None
+    border_average: float | None
+    border_communes: int
+    bands: dict[str, int]
+
+
+def standing(day: date) -> Standing:
+    """Every figure counted from the communes on the day, in three queries."""
+    per = criteria_met_per_commune(day)
+    band = sa.case(*[(per.c.n.between(low, high), name) for name, low, high in BANDS], else_="0-4")
+    spread = dict(db.session.execute(sa.select(band, sa.func.count()).group_by(band)).all())
+    totals = db.session.execute(sa.select(
+        sa.func.count(), sa.func.avg(per.c.n),
+        sa.func.count().filter(per.c.border.is_(True)),
+        sa.func.avg(sa.case((per.c.border.is_(True), per.c.n))))).one()
+    return Standing(day=day, communes=totals[0], per_criterion=criterion_counts(day), standard=spread.get("19", 0),
+                    average=float(totals[1]) if totals[0] else None,
+                    border_average=float(totals[3]) if totals[2] else None, border_communes=totals[2],
+                    bands={name: spread.get(name, 0) for name, _, _ in BANDS})
+
+
+@dataclass
+class DistrictRow:
+    """One district's communes on a day: how many, at the standard, the average and each criterion's count."""
+
+    district: Agency
+    communes: int = 0
+    standard: int = 0
+    total_met: int = 0
+    per_criterion: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def average(self) -> float | None:
+        """Criteria met per commune."""
+        return self.total_met / self.communes if self.communes else None
+
+
+def districts_on(day: date) -> list[DistrictRow]:
+    """Each district with communes: its counts on the day (two grouped queries)."""
+    per = criteria_met_per_commune(day)
+    rows: dict[int, DistrictRow] = {}
+    for agency, communes, standard, total in db.session.execute(
+            sa.select(Agency, sa.func.count(), sa.func.count().filter(per.c.n == 19), sa.func.sum(per.c.n))
+            .join(per, per.c.district_id == Agency.id).group_by(Agency.id).order_by(Agency.sort_key)):
+        rows[agency.id] = DistrictRow(agency, communes, standard, int(total or 0), {k: 0 for k in CRITERIA})
+    met = met_on(day)
+    for district_id, criterion, count in db.session.execute(
+            sa.select(Commune.district_id, met.c.criterion, sa.func.count())
+            .join(met, met.c.commune_id == Commune.id).group_by(Commune.district_id, met.c.criterion)):
+        rows[district_id].per_criterion[criterion] = count
+    return list(rows.values())
+
+
+@dataclass
+class NearCommune:
+    """A commune one or two criteria short of the standard."""
+
+    commune: Commune
+    met: int
+    missing: list[int]
+
+
+def closest_communes(day: date, district_id: int | None = None, limit: int | None = None) -> list[NearCommune]:
+    """The communes missing one or two criteria on the day, fewest missing first."""
+    per = criteria_met_per_commune(day)
+    query = (sa.select(Commune, per.c.n).join(per, per.c.commune_id == Commune.id)
+             .where(per.c.n.between(17, 18)).order_by(per.c.n.desc(), Commune.district_id, Commune.name))
+    if district_id:
+        query = query.where(Commune.district_id == district_id)
+    if limit:
+        query = query.limit(limit)
+    found = db.session.execute(query).all()
+    met = met_on(day)
+    have: dict[int, set[int]] = {}
+    for commune_id, criterion in db.session.execute(
+            sa.select(met.c.commune_id, met.c.criterion).where(met.c.commune_id.in_([c.id for c, _ in found]))):
+        have.setdefault(commune_id, set()).add(criterion)
+    return [NearCommune(c, n, [k for k in CRITERIA if k not in have.get(c.id, set())]) for c, n in found]
+
+
+def criteria_of(commune_id: int, day: date) -> set[int]:
+    """The criteria one commune meets on the day."""
+    met = met_on(day)
+    return set(db.session.scalars(sa.select(met.c.criterion).where(met.c.commune_id == commune_id)))
+
+
+def entered_values(plan: Plan, year: int, quarter: int) -> dict[int, IndicatorEntry]:
+    """The newest entry of each entered indicator of the plan for the quarter."""
+    newest = (sa.select(sa.func.max(IndicatorEntry.id))
+              .join(Indicator, Indicator.id == IndicatorEntry.indicator_id)
+              .where(Indicator.plan_id == plan.id, IndicatorEntry.year == year, IndicatorEntry.quarter == quarter)
+              .group_by(IndicatorEntry.indicator_id))
+    return {e.indicator_id: e for e in db.session.scalars(sa.select(IndicatorEntry).where(IndicatorEntry.id.in_(newest)))}
+
+
+def district_count() -> int:
+    """How many districts the province has (for targets set per district)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Agency).where(Agency.level == "district")) or 0
+
+
+@dataclass
+class IndicatorRow:
+    """An indicator at a quarter's end: its target, this quarter's and last quarter's actual, progress."""
+
+    indicator: Indicator
+    actual: float | None
+    previous: float | None
+    entry: IndicatorEntry | None = None
+    goal: float | None = None  # what progress is measured against (a range's low end; ×districts when per district)
+
+    @property
+    def progress(self) -> float | None:
+        """Per cent of the goal reached, 0–100."""
+        if self.actual is None or not self.goal:
+            return None
+        return max(0.0, min(100.0, 100 * self.actual / self.goal))
+
+    @property
+    def share(self) -> float | None:
+        """The actual as a share of its whole (communes of 181, villages of 156), computed, never typed."""
+        of = self.indicator.of_total
+        return None if self.actual is None or not of else 100 * self.actual / of
+
+    @property
+    def missing(self) -> bool:
+        """An entered indicator with nothing entered for the quarter."""
+        return not self.indicator.computed and self.entry is None
+
+
+def computed_value(indicator: Indicator, at: Standing) -> float | None:
+    """An indicator counted from the communes, on the standing's day (None without communes)."""
+    if not at.communes:
+        return None
+    if indicator.measure == "criterion":
+        return at.per_criterion[indicator.criterion]
+    if indicator.measure == "standard":
+        return at.standard
+    if indicator.measure == "average":
+        return at.average
+    if indicator.measure == "sum":
+        return None  # added up from the group's rows afterwards
+    if indicator.measure == "band":
+        return at.bands[indicator.key.removeprefix("band.")]
+    return at.border_average
+
+
+def indicators_of(plan: Plan) -> list[Indicator]:
+    """The plan's indicators in the plan's order."""
+    return list(db.session.scalars(sa.select(Indicator).where(Indicator.plan_id == plan.id)
+                                   .order_by(Indicator.position)))
+
+
+@dataclass
+class QuarterFigures:
+    """Everything the indicator page, the dashboard, the API and the quarterly report show for a quarter."""
+
+    plan: Plan
+    year: int
+    quarter: int
+    now: Standing
+    before: Standing
+    rows: list[IndicatorRow]
+
+    @property
+    def day(self) -> date:
+        """The quarter's last day."""
+        return self.now.day
+
+    def group(self, name: str) -> list[IndicatorRow]:
+        """The rows of one group (headline, criterion, aim, funding)."""
+        return [row for row in self.rows if row.indicator.group == name]
+
+    def aims_of(self, criterion: int) -> list[IndicatorRow]:
+        """A criterion's other quantified aims."""
+        return [row for row in self.rows if row.indicator.group == "aim" and row.indicator.criterion == criterion]
+
+    @property
+    def missing(self) -> list[IndicatorRow]:
+        """Entered indicators with no figure for the quarter."""
+        return [row for row in self.rows if row.missing]
+
+
+def quarter_figures(plan: Plan, year: int, quarter: int) -> QuarterFigures:
+    """The plan's indicators at the quarter's end and the one before."""
+    last_year, last_quarter = previous_quarter(year, quarter)
+    now, before = standing(quarter_end(year, quarter)), standing(quarter_end(last_year, last_quarter))
+    entered, earlier = entered_values(plan, year, quarter), entered_values(plan, last_year, last_quarter)
+    districts = district_count()
+    rows = []
+    for indicator in indicators_of(plan):
+        goal = indicator.target
+        if goal is not None and indicator.per_district:
+            goal *= districts
+        if indicator.computed:
+            rows.append(IndicatorRow(indicator, computed_value(indicator, now), computed_value(indicator, before),
+                                     goal=goal))
+        else:
+            entry, old = entered.get(indicator.id), earlier.get(indicator.id)
+            rows.append(IndicatorRow(indicator, entry.value if entry else None, old.value if old else None,
+                                     entry, goal))
+    _add_sums(rows)
+    return QuarterFigures(plan, year, quarter, now, before, rows)
+
+
+def _add_sums(rows: list[IndicatorRow]) -> None:
+    """A "sum" indicator (the funding total) adds up the entered figures of its group."""
+    for row in rows:
+        if row.indicator.measure == "sum":
+            parts = [r for r in rows if r.indicator.group == row.indicator.group and r is not row]
+            row.actual = _total([r.actual for r in parts])
+            row.previous = _total([r.previous for r in parts])
+
+
+def _total(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def criterion_trend(quarters: list[tuple[int, int]]) -> list[tuple[tuple[int, int], dict[int, int], int]]:
+    """For each quarter's end: communes per criterion and at the standard."""
+    out = []
+    for year, quarter in quarters:
+        day = quarter_end(year, quarter)
+        out.append(((year, quarter), criterion_counts(day), standard_count(day)))
+    return out
+
+
+def standard_count(day: date) -> int:
+    """Communes meeting all 19 criteria on the day."""
+    per = criteria_met_per_commune(day)
+    return db.session.scalar(sa.select(sa.func.count()).where(per.c.n == 19)) or 0
+
+
+def default_quarter(plan: Plan, today: date) -> int:
+    """The quarter to show first: today's, within the plan's year; the last one for a past plan."""
+    if today.year < plan.year:
+        return 1
+    if today.year > plan.year:
+        return 4
+    return quarter_of(today)
+
+
+def indicator_by_quarter(indicator: Indicator, year: int) -> dict[int, IndicatorRow]:
+    """One indicator at the end of each quarter of the year, each beside the quarter before."""
+    goal = indicator.target
+    if goal is not None and indicator.per_district:
+        goal *= district_count()
+    out: dict[int, IndicatorRow] = {}
+    if indicator.measure == "sum":
+        return {q: next(r for r in quarter_figures(indicator.plan, year, q).rows if r.indicator.id == indicator.id)
+                for q in range(1, 5)}
+    if indicator.computed:
+        values = {q: computed_value(indicator, standing(quarter_end(*previous_quarter(year, 1) if q == 0 else (year, q))))
+                  for q in range(0, 5)}
+        for q in range(1, 5):
+            out[q] = IndicatorRow(indicator, values[q], values[q - 1], goal=goal)
+        return out
+    newest = (sa.select(sa.func.max(IndicatorEntry.id)).where(IndicatorEntry.indicator_id == indicator.id)
+              .group_by(IndicatorEntry.year, IndicatorEntry.quarter))
+    entries = {(e.year, e.quarter): e for e in db.session.scalars(sa.select(IndicatorEntry)
+                                                                   .where(IndicatorEntry.id.in_(newest)))}
+    for q in range(1, 5):
+        entry, old = entries.get((year, q)), entries.get(previous_quarter(year, q))
+        out[q] = IndicatorRow(indicator, entry.value if entry else None, old.value if old else None, entry, goal)
+    return out
+
+
+@dataclass
+class Summary:
+    """The plan's numbers in brief, for the dashboard: the communes on a date against the year's targets."""
+
+    now: Standing
+    before: Standing
+    targets: dict[str, Indicator]
+    missing: int  # entered indicators with no figure for the date's quarter
+    close: int  # communes one or two criteria short of the standard
+    quarter: int
+
+
+def summary(plan: Plan, as_of: date) -> Summary | None:
+    """The brief for a plan on a date (None for a plan without indicators)."""
+    targets = {i.key: i for i in indicators_of(plan) if i.computed}
+    if not targets:
+        return None
+    quarter = quarter_of(as_of) if as_of.year == plan.year else (4 if as_of.year > plan.year else 1)
+    before = quarter_end(*previous_quarter(plan.year, quarter))
+    entered = entered_values(plan, plan.year, quarter)
+    value_ids = db.session.scalars(sa.select(Indicator.id).where(Indicator.plan_id == plan.id,
+                                                                 Indicator.measure == "value")).all()
+    per = criteria_met_per_commune(as_of)
+    close = db.session.scalar(sa.select(sa.func.count()).where(per.c.n.between(17, 18))) or 0
+    return Summary(standing(as_of), standing(before), targets, len(set(value_ids) - set(entered)), close, quarter)
+
+
+def figures_owed(plan_id: int, year: int, quarter: int, agency_ids=None) -> dict[int, list[Indicator]]:
+    """The entered indicators each body still owes for a quarter (responsible body -> indicators, plan order)."""
+    entered = sa.select(IndicatorEntry.indicator_id).where(IndicatorEntry.year == year, IndicatorEntry.quarter == quarter)
+    query = (sa.select(Indicator).where(Indicator.plan_id == plan_id, Indicator.measure == "value",
+                                        Indicator.responsible_id.is_not(None), Indicator.id.not_in(entered))
+             .order_by(Indicator.position))
+    if agency_ids is not None:
+        query = query.where(Indicator.responsible_id.in_(list(agency_ids)))
+    owed: dict[int, list[Indicator]] = {}
+    for indicator in db.session.scalars(query):
+        owed.setdefault(indicator.responsible_id, []).append(indicator)
+    return owed
+
+
+def round_quarter(period_start: date, kind: str) -> tuple[int, int] | None:
+    """The quarter a quarterly round reports on (its figures are asked for with it); None for an ad-hoc round."""
+    return (period_start.year, quarter_of(period_start)) if kind == "quarterly" else None

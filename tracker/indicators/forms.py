@@ -1,0 +1,43 @@
+"""Forms for a quarter's figure, the body that reports it, a commune's criteria and a communes file."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import Form, IsoDateField, WholeNumberField
+
+
+class FigureForm(Form):
+    """The responsible body's figure for a quarter: cumulative to the quarter's end, in the indicator's unit."""
+
+    quarter = WholeNumberField(_l("Quý"), validators=[InputRequired(_l("Chọn quý."))])
+    value = StringField(_l("Số liệu lũy kế đến cuối quý"),
+                        validators=[DataRequired(_l("Nhập số liệu.")), Length(max=40)])
+    note = TextAreaField(_l("Ghi chú, nguồn số liệu"), validators=[Optional(), Length(max=2000)])
+    attachments = MultipleFileField(_l("Tài liệu minh chứng (PDF, DOCX, XLSX, ảnh)"))
+
+
+class ResponsibleForm(Form):
+    """The office names the body that reports an indicator."""
+
+    agency = SelectField(_l("Cơ quan báo cáo"), coerce=str, validators=[Optional()])
+
+
+class CriteriaForm(Form):
+    """What a commune meets from a date on."""
+
+    since = IsoDateField(_l("Từ ngày"), validators=[InputRequired(_l("Chọn ngày công nhận."))])
+    met = SelectMultipleField(_l("Tiêu chí đạt"), coerce=str, choices=[SelectChoice(str(k), str(k)) for k in range(1, 20)],
+                              option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
+                              validators=[Optional()])
+    note = TextAreaField(_l("Căn cứ (quyết định công nhận, biên bản…)"), validators=[Optional(), Length(max=2000)])
+
+
+class CommunesFileForm(Form):
+    """A communes file (CSV or XLSX) from the districts' spreadsheets."""
+
+    file = FileField(_l("Tệp danh sách xã (CSV hoặc XLSX)"))

@@ -1,0 +1,250 @@
+"""The plan's numbers: where each indicator stands at a quarter's end, by district, by commune; entering
+a quarter's figure, a commune's criteria, a communes file."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from ..auth.decorators import office_required
+from ..auth.policy import can_edit_commune, can_enter_figure, is_office
+from ..clock import local_today
+from ..extensions import db
+from ..files.models import Attachment
+from ..files.services import UploadError, check_upload, store_uploads
+from ..plan.models import Agency, Plan
+from ..plan.views import plan_or_404
+from ..web import int_arg
+from . import figures
+from .forms import CommunesFileForm, CriteriaForm, FigureForm, ResponsibleForm
+from .models import GROUP_LABELS, MEASURE_LABELS, Commune, Indicator, IndicatorEntry, unit_label
+from .services import FigureError, criterion_history, enter_value, import_file, set_criteria, set_responsible
+
+bp = Blueprint("indicators", __name__, url_prefix="/indicators")
+bp.add_app_template_global(unit_label, "unit_label")
+TREND_QUARTERS = 8
+
+
+def quarter_param(plan: Plan) -> int:
+    """?quarter= (1–4), or the quarter to show first."""
+    quarter = int_arg("quarter")
+    if quarter is None:
+        return figures.default_quarter(plan, local_today())
+    if quarter not in (1, 2, 3, 4):
+        abort(400, description=_("Quý phải từ 1 đến 4."))
+    return quarter
+
+
+def indicator_or_404(indicator_id: int) -> Indicator:
+    """An indicator of any plan."""
+    return db.get_or_404(Indicator, indicator_id, description=_("Không có chỉ tiêu này."))
+
+
+@bp.get("")
+def overview():
+    """Every indicator of the plan at a quarter's end, beside last quarter, with the criteria's trend."""
+    plan = plan_or_404()
+    quarter = quarter_param(plan)
+    found = figures.quarter_figures(plan, plan.year, quarter)
+    return render_template("indicators/index.html", plan=plan, quarter=quarter, found=found,
+                           trend=figures.criterion_trend(figures.quarters_up_to(plan.year, quarter, TREND_QUARTERS)),
+                           closest=figures.closest_communes(found.day, limit=15), sample=figures.has_sample(),
+                           band_labels=figures.BAND_LABELS, bands=figures.BANDS)
+
+
+@bp.get("/districts")
+def districts():
+    """Each district's communes at the quarter's end: at the standard, the average, each criterion's count."""
+    plan = plan_or_404()
+    quarter = quarter_param(plan)
+    day = figures.quarter_end(plan.year, quarter)
+    before = {row.district.id: row for row in figures.districts_on(figures.quarter_end(
+        *figures.previous_quarter(plan.year, quarter)))}
+    return render_template("indicators/districts.html", plan=plan, quarter=quarter, day=day,
+                           rows=figures.districts_on(day), before=before, criteria=figures.CRITERIA,
+                           sample=figures.has_sample())
+
+
+@bp.get("/communes")
+def communes():
+    """The communes of a district (or all), with the criteria each meets at the quarter's end."""
+    plan = plan_or_404()
+    quarter = quarter_param(plan)
+    day = figures.quarter_end(plan.year, quarter)
+    district_id = int_arg("district")
+    per = figures.criteria_met_per_commune(day)
+    query = (sa.select(Commune, per.c.n).join(per, per.c.commune_id == Commune.id)
+             .join(Agency, Agency.id == Commune.district_id).order_by(per.c.n.desc(), Agency.sort_key, Commune.name))
+    if district_id:
+        query = query.where(Commune.district_id == district_id)
+    only_close = request.args.get("close") == "1"
+    if only_close:
+        query = query.where(per.c.n.between(17, 18))
+    rows = db.session.execute(query).all()
+    districts_ = db.session.scalars(sa.select(Agency).where(Agency.level == "district").order_by(Agency.sort_key)).all()
+    near = {n.commune.id: n.missing for n in figures.closest_communes(day, district_id or None)}
+    return render_template("indicators/communes.html", plan=plan, quarter=quarter, day=day, rows=rows,
+                           districts=districts_, district_id=district_id, only_close=only_close, near=near,
+                           sample=figures.has_sample(), form=CommunesFileForm() if is_office(current_user) else None)
+
+
+def render_indicator(indicator: Indicator, form: FigureForm | None = None, status: int = 200):
+    """An indicator's page: target, each quarter, the entries' history and evidence, and the forms."""
+    plan = indicator.plan
+    quarter = quarter_param(plan)
+    rows = figures.indicator_by_quarter(indicator, plan.year)
+    history = db.session.scalars(sa.select(IndicatorEntry).where(IndicatorEntry.indicator_id == indicator.id)
+                                 .order_by(IndicatorEntry.id.desc())).all()
+    files = {}
+    for attachment in db.session.scalars(sa.select(Attachment).where(
+            Attachment.entry_id.in_([e.id for e in history])).order_by(Attachment.id)):
+        files.setdefault(attachment.entry_id, []).append(attachment)
+    may_enter = can_enter_figure(current_user, indicator) and not indicator.computed
+    responsible_form = None
+    if is_office(current_user):
+        responsible_form = ResponsibleForm(agency=str(indicator.responsible_id or ""))
+        responsible_form.agency.choices = responsible_choices()
+    return render_template(
+        "indicators/indicator.html", plan=plan, indicator=indicator, quarter=quarter, rows=rows, history=history,
+        files=files, measure_labels=MEASURE_LABELS, group_labels=GROUP_LABELS, responsible_form=responsible_form,
+        form=form or (FigureForm(quarter=quarter) if may_enter else None), today=local_today()), status
+
+
+@bp.get("/<int:indicator_id>")
+def indicator_detail(indicator_id: int):
+    """One indicator, quarter by quarter."""
+    return render_indicator(indicator_or_404(indicator_id))
+
+
+@bp.post("/<int:indicator_id>")
+def enter(indicator_id: int):
+    """The responsible body (or the office) enters a quarter's figure, with a note and evidence."""
+    indicator = indicator_or_404(indicator_id)
+    if not can_enter_figure(current_user, indicator):
+        abort(403, description=_("Chỉ cơ quan được giao báo cáo chỉ tiêu này (hoặc Văn phòng Điều phối) nhập số liệu."))
+    form = FigureForm()
+    if form.validate_on_submit():
+        try:
+            checked = [check_upload(f) for f in form.attachments.data or [] if f and f.filename]
+            entry = enter_value(indicator, indicator.plan.year, form.quarter.data, form.value.data, form.note.data,
+                                current_user, local_today())
+            store_uploads(checked, current_user, entry=entry)
+            db.session.commit()
+            flash(_("Đã ghi số liệu quý %(quarter)s.", quarter=entry.quarter), "success")
+            return redirect(url_for("indicators.indicator_detail", indicator_id=indicator.id,
+                                    year=indicator.plan.year, quarter=entry.quarter))
+        except UploadError as exc:
+            db.session.rollback()
+            form.attachments.errors = [str(exc)]
+        except FigureError as exc:
+            db.session.rollback()
+            getattr(form, exc.field, form.value).errors = [str(exc)]
+    return render_indicator(indicator, form, 400)
+
+
+def responsible_choices() -> list[SelectChoice]:
+    """Every single body (never a group), and "none"."""
+    return [SelectChoice("", _("— chưa giao —"))] + [SelectChoice(str(a.id), a.name) for a in db.session.scalars(
+        sa.select(Agency).where(Agency.level != "group").order_by(Agency.level, Agency.sort_key))]
+
+
+@bp.post("/<int:indicator_id>/responsible")
+@office_required
+def responsible(indicator_id: int):
+    """The office changes the body that reports an indicator."""
+    indicator = indicator_or_404(indicator_id)
+    form = ResponsibleForm()
+    form.agency.choices = responsible_choices()
+    if not form.validate_on_submit():
+        abort(400, description=_("Chọn một cơ quan trong danh sách."))
+    agency = db.session.get(Agency, int(form.agency.data)) if form.agency.data else None
+    set_responsible(indicator, agency)
+    db.session.commit()
+    flash(_("Đã giao chỉ tiêu cho %(name)s.", name=agency.name) if agency else _("Chỉ tiêu chưa giao cho cơ quan nào."),
+          "success")
+    return redirect(url_for("indicators.indicator_detail", indicator_id=indicator.id, year=indicator.plan.year))
+
+
+def commune_or_404(commune_id: int) -> Commune:
+    """A commune."""
+    return db.get_or_404(Commune, commune_id, description=_("Không có xã này."))
+
+
+def render_commune(commune: Commune, form: CriteriaForm | None = None, status: int = 200):
+    """A commune's criteria today and their history, with the form for its district and the office."""
+    today = local_today()
+    met = figures.criteria_of(commune.id, today)
+    if form is None and can_edit_commune(current_user, commune):
+        form = CriteriaForm(since=today, met=[str(k) for k in sorted(met)])
+    return render_template("indicators/commune.html", commune=commune, met=met, today=today, form=form,
+                           history=criterion_history(commune), criteria=figures.CRITERIA,
+                           names=_criterion_names()), status
+
+
+def _criterion_names() -> dict[int, str]:
+    """The criteria's names, from the latest plan's indicators."""
+    rows = db.session.execute(sa.select(Indicator.criterion, Indicator.name).join(Plan, Plan.id == Indicator.plan_id)
+                              .where(Indicator.measure == "criterion").order_by(Plan.year)).all()
+    return {k: name for k, name in rows}
+
+
+@bp.get("/communes/<int:commune_id>")
+def commune_detail(commune_id: int):
+    """One commune's criteria."""
+    return render_commune(commune_or_404(commune_id))
+
+
+@bp.post("/communes/<int:commune_id>")
+def commune_update(commune_id: int):
+    """The commune's district (or the office) records what it meets from a date on."""
+    commune = commune_or_404(commune_id)
+    if not can_edit_commune(current_user, commune):
+        abort(403, description=_("Chỉ huyện của xã (hoặc Văn phòng Điều phối) cập nhật tiêu chí của xã."))
+    form = CriteriaForm()
+    if form.validate_on_submit():
+        try:
+            changed = set_criteria(commune, form.since.data, {int(k) for k in form.met.data or []}, form.note.data,
+                                   current_user, local_today())
+            db.session.commit()
+            flash(_("Đã ghi %(n)s thay đổi tiêu chí.", n=changed) if changed else _("Không có tiêu chí nào thay đổi."),
+                  "success")
+            return redirect(url_for("indicators.commune_detail", commune_id=commune.id))
+        except FigureError as exc:
+            db.session.rollback()
+            getattr(form, exc.field, form.since).errors = [str(exc)]
+    return render_commune(commune, form, 400)
+
+
+@bp.post("/communes/import")
+@office_required
+def communes_import():
+    """The office uploads the districts' communes file (CSV or XLSX): all of it is taken, or nothing."""
+    form = CommunesFileForm()
+    upload = form.file.data
+    if not form.validate_on_submit() or not upload or not upload.filename:
+        flash(_("Chọn tệp CSV hoặc XLSX."), "error")
+        return redirect(url_for("indicators.communes"))
+    suffix = os.path.splitext(upload.filename)[1].lower()
+    if suffix not in (".csv", ".xlsx"):
+        flash(_("Chỉ nhận tệp .csv hoặc .xlsx."), "error")
+        return redirect(url_for("indicators.communes"))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"communes{suffix}"
+        upload.save(path)
+        try:
+            summary = import_file(path, current_user, local_today())
+            db.session.commit()
+        except FigureError as exc:
+            db.session.rollback()
+            for line in str(exc).splitlines()[:20]:
+                flash(line, "error")
+            return redirect(url_for("indicators.communes"))
+    flash(_("Đã nhập %(communes)s xã (%(created)s xã mới), %(changes)s thay đổi tiêu chí.", communes=summary.communes,
+            created=summary.created, changes=summary.changes), "success")
+    return redirect(url_for("indicators.communes"))
