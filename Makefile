@@ -42,10 +42,13 @@ DEMO_ENV := TRACKER_DEMO=true TRACKER_SESSION_COOKIE_SECURE=false TRACKER_REMEMB
 migrate: install
 	$(DEMO_ENV) $(FLASK) db upgrade
 
-# The 2021 plan as issued, and the same appendix as this year's plan so the demo has live deadlines.
+# The 2021 plan as issued, and the same appendix as this year's plan so the demo has live deadlines;
+# then the clearly marked sample of 181 communes (the plan lists none), for 2021 and for this year.
 seed: migrate
 	$(DEMO_ENV) $(FLASK) seed
 	$(DEMO_ENV) $(FLASK) seed --year $$(date +%Y)
+	$(DEMO_ENV) $(FLASK) communes sample
+	$(DEMO_ENV) $(FLASK) communes sample --year $$(date +%Y)
 
 
 # The scheduler runs in its own process beside the web server (never inside it); Ctrl+C stops both.

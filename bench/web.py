@@ -7,7 +7,7 @@ the stack costs before our code runs. Prints, per page, the median and p95 laten
 median to the floor's, and the SQL statements the request issues (counted in-process with an
 SQLAlchemy event on the same database); the worker's peak RSS after all requests; the quarterly XLSX
 export and the dashboard on dates not asked before (its figures computed afresh, as after a write);
-and the reminder run of AS_OF (sweep, commit, delivery to a local SMTP sink) twice the same day, in
+the plan's numbers (181 communes x 19 criteria x 8 quarters); and the reminder run of AS_OF (sweep, commit, delivery to a local SMTP sink) twice the same day, in
 its own process.
 
     python bench/web.py                  # both sizes, table
@@ -39,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 AS_OF = date(2026, 6, 24)  # a Wednesday: Q1 overdue for those not done, Q2 due within a week
 SIZES = (10_000, 50_000)
@@ -54,6 +55,9 @@ TARGETS = {  # (name, path); {agency} and {task} are filled in per database
     "task page": "/tasks/{task}?as_of=" + AS_OF.isoformat(),
     # The dashboard as its readers see it: its figures computed once per version of the data.
     "dashboard": f"/dashboard?as_of={AS_OF}",
+    # The plan's numbers: 181 communes x 19 criteria with 8 quarters of history (bench/communes.py).
+    "indicators page": f"/indicators?year={AS_OF.year}&quarter=2",
+    "API indicators": f"/api/v1/indicators?year={AS_OF.year}&quarter=2",
 }
 EXPORT = f"/reports/quarterly.xlsx?as_of={AS_OF}"
 EXPORT_RUNS = 3
@@ -192,6 +196,22 @@ def _statements(url: str, paths: dict[str, str]) -> dict[str, int]:
     return found
 
 
+def _indicators(url: str, folder: Path) -> None:
+    """The plan's indicators, and 181 communes whose criteria change over the 8 quarters before AS_OF."""
+    import csv
+
+    from communes import HEADER, build, rows
+
+    path = folder / "communes.csv"
+    first_year = AS_OF.year - 2
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows(build(quarters=8), year=first_year, quarters=8))
+    _flask(url, "indicators", "load", "--year", str(AS_OF.year))
+    _flask(url, "communes", "import", str(path))
+
+
 def _pick(url: str) -> tuple[int, str]:
     """A district (named directly and through its groups) and a task it shares with every district."""
     import sqlalchemy as sa
@@ -215,6 +235,7 @@ def web(tasks: int, folder: Path, backend: str) -> dict:
                           cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"seeding failed:\n{done.stdout}\n{done.stderr}")
+    _indicators(url, folder)
     seed_seconds = time.perf_counter() - started
     _flask(url, "create-user", EMAIL, "--agency", "UBND tỉnh", "--role", "leader", "--password", PASSWORD)
     seeded = _database(backend, folder, f"trk_bench_{tasks}_seeded", template=url)

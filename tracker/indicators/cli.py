@@ -49,8 +49,7 @@ def sample_command(year: int) -> None:
     """Load the clearly marked sample of 181 communes ("Xã mẫu …"): counts like the plan's, names made up."""
     from ..plan.appendix import read_rows
 
-    folder = Path(current_app.config.get("SEEDS_DIR") or Path(current_app.root_path).parent / "seeds")
-    table = read_rows(folder / SAMPLE)
+    table = read_rows(_seeds() / SAMPLE)
     shift, today = year - 2021, local_today()
     kept = [table[0]]
     for row in table[1:]:
@@ -65,6 +64,32 @@ def sample_command(year: int) -> None:
         _run(path, sample=True)
 
 
+@click.group("indicators")
+def indicators_group() -> None:
+    """The plan's numbers."""
+
+
+@indicators_group.command("load")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="The plan that takes the targets.")
+@with_appcontext
+def load_command(year: int) -> None:
+    """Load seeds/targets-2021.toml as the indicators of a year's plan (idempotent; keeps the bodies chosen)."""
+    from ..plan.services import current_plan
+    from .seeds import load_indicators, read_targets
+
+    plan = current_plan(year)
+    if plan is None or plan.year != year:
+        raise click.ClickException(f"Chưa có kế hoạch năm {year}.")
+    count = load_indicators(plan, read_targets(_seeds() / "targets-2021.toml"))
+    db.session.commit()
+    click.echo(f"{count} chỉ tiêu của kế hoạch năm {year}.")
+
+
+def _seeds() -> Path:
+    return Path(current_app.config.get("SEEDS_DIR") or Path(current_app.root_path).parent / "seeds")
+
+
 def init_app(app) -> None:
     """Register the commands."""
     app.cli.add_command(communes_group)
+    app.cli.add_command(indicators_group)

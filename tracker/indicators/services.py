@@ -60,7 +60,7 @@ def check_value(indicator: Indicator, value: float) -> None:
         raise FigureError(gettext("Không thể nhiều hơn %(total)s %(unit)s hiện có.", total=indicator.of_total,
                                   unit=unit_label(indicator.unit)))
     if indicator.unit == "%" and value > 100:
-        raise FigureError(gettext("Tỷ lệ không thể vượt quá 100%%."))
+        raise FigureError(gettext("Tỷ lệ không thể vượt quá %(max)s%%.", max=100))
     if value >= 1e12:
         raise FigureError(gettext("Số liệu quá lớn."))
 
