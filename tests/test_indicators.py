@@ -410,3 +410,35 @@ def test_the_office_imports_through_the_page(seeded, client, auth, tmp_path):
     auth.login("khdt@test.vn")
     assert client.post("/indicators/communes/import", data={"file": (open(path, "rb"), "xa.csv")},
                        content_type="multipart/form-data").status_code == 403
+
+
+def test_a_change_recorded_between_two_others_holds_only_until_the_next(seeded):
+    from helpers import user_of
+    from tracker.indicators.services import set_criteria
+
+    with seeded.app_context():
+        commune = db.session.get(Commune, commune_of(seeded, "UBND huyện Đình Lập"))
+        office = user_of("vpdp@test.vn")
+        k = min(set(figures.CRITERIA) - figures.criteria_of(commune.id, date(2021, 12, 31)))
+
+        def record(month: int, day: int, meets: bool) -> int:
+            on = date(2021, month, day)
+            now = figures.criteria_of(commune.id, on)
+            return set_criteria(commune, on, now | {k} if meets else now - {k}, "", office, date(2021, 11, 1))
+
+        def meets_on(*months: int) -> list[bool]:
+            return [k in figures.criteria_of(commune.id, date(2021, m, 15)) for m in months]
+
+        assert record(6, 1, True) == 1 and record(9, 1, False) == 1
+        # Recorded afterwards, for March: it holds from March until the June row takes over.
+        assert record(3, 1, True) == 1
+        assert meets_on(2, 3, 6, 9, 10) == [False, True, True, False, False]
+        assert record(4, 1, True) == 0  # already met then: nothing to record
+        # A correction on the same day replaces the row of that day.
+        assert record(6, 1, False) == 1
+        assert meets_on(3, 5, 6, 7, 9) == [True, True, False, False, False]
+        in_force = db.session.execute(sa.text(
+            "SELECT count(*) FROM commune_criterion WHERE commune_id = :c AND criterion = :k "
+            "AND since <= '2021-06-15' AND (until IS NULL OR until > '2021-06-15')"), {"c": commune.id, "k": k}).scalar()
+        assert in_force == 1
+        db.session.rollback()

@@ -12,4 +12,4 @@ from . import changes  # noqa: E402
 
 # Writes that can change a dashboard figure: the cached figures are recomputed after any of them.
 changes.watch(Agency, AgencyAlias, Assignment, Plan, Section, Task, StatusLine, ReportingRound, Submission,
-              ReportingPolicy)
+              ReportingPolicy, Indicator, IndicatorEntry, Commune, CommuneCriterion)

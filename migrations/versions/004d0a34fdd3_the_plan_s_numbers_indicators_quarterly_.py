@@ -71,6 +71,7 @@ def upgrade():
     sa.Column('commune_id', sa.Integer(), nullable=False),
     sa.Column('criterion', sa.Integer(), nullable=False),
     sa.Column('since', sa.Date(), nullable=False),
+    sa.Column('until', sa.Date(), nullable=True),
     sa.Column('met', sa.Boolean(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('entered_by_id', sa.Integer(), nullable=True),
@@ -81,7 +82,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_commune_criterion'))
     )
     with op.batch_alter_table('commune_criterion', schema=None) as batch_op:
-        batch_op.create_index('ix_commune_criterion_since', ['since'], unique=False)
+        batch_op.create_index('ix_commune_criterion_in_force', ['met', 'since', 'until', 'commune_id', 'criterion'], unique=False)
         batch_op.create_index('ix_commune_criterion_state', ['commune_id', 'criterion', 'since', 'id'], unique=False)
 
     op.create_table('indicator_entry',
@@ -142,7 +143,7 @@ def downgrade():
     op.drop_table('indicator_entry')
     with op.batch_alter_table('commune_criterion', schema=None) as batch_op:
         batch_op.drop_index('ix_commune_criterion_state')
-        batch_op.drop_index('ix_commune_criterion_since')
+        batch_op.drop_index('ix_commune_criterion_in_force')
 
     op.drop_table('commune_criterion')
     with op.batch_alter_table('indicator', schema=None) as batch_op:

@@ -14,6 +14,7 @@ from datetime import date
 from flask import current_app
 
 from ..changes import data_version
+from ..indicators.figures import Summary, summary
 from ..plan.models import Plan
 from . import queries
 
@@ -34,6 +35,7 @@ class Figures:
     due_week: queries.Listing
     due_month: queries.Listing
     needs_date: queries.Listing
+    numbers: Summary | None  # the plan's numbers: communes against the targets
 
 
 def _compute(plan: Plan, as_of: date) -> Figures:
@@ -42,7 +44,7 @@ def _compute(plan: Plan, as_of: date) -> Figures:
                    queries.movement(plan, as_of, now), queries.trend(plan, as_of, now),
                    queries.overdue_lines(plan, as_of), queries.stale_lines(plan, as_of),
                    queries.due_within(plan, as_of, 1, 7), queries.due_within(plan, as_of, 8, 30),
-                   queries.needing_a_date(plan, as_of))
+                   queries.needing_a_date(plan, as_of), summary(plan, as_of))
 
 
 class _Store:

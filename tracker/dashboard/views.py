@@ -32,7 +32,7 @@ def dashboard():
         "dashboard/index.html", plan=plan, as_of=as_of, sort=sort, now=found.now, sections=found.sections,
         agencies=agencies, movement=found.movement, trend=found.trend, overdue=found.overdue, stale=found.stale,
         due_week=found.due_week, due_month=found.due_month, needs_date=found.needs_date,
-        rounds=rounds_at_a_glance(plan, as_of), numbers=indicator_figures.summary(plan, as_of),
+        rounds=rounds_at_a_glance(plan, as_of), numbers=found.numbers,
         band_labels=indicator_figures.BAND_LABELS,
         section_chart=charts.stacked_rows([(row.label, row.counts) for row in found.sections], _("Công việc theo mục")),
         agency_chart=charts.stacked_rows([(row.label, row.counts) for row in agencies],

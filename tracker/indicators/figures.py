@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..i18n import N_
@@ -42,21 +43,23 @@ def quarter_of(day: date) -> int:
     return (day.month - 1) // 3 + 1
 
 
+def _in_force(day):
+    """The rows that hold on `day` (a date, or a column of dates): begun on or before it, not yet ended."""
+    return sa.and_(CommuneCriterion.since <= day,
+                   sa.or_(CommuneCriterion.until.is_(None), CommuneCriterion.until > day))
+
+
 def met_on(day: date):
-    """(commune_id, criterion) of every criterion met on the day: each one's newest row dated on or before it."""
-    ranked = (sa.select(CommuneCriterion.commune_id, CommuneCriterion.criterion, CommuneCriterion.met,
-                        sa.func.row_number().over(
-                            partition_by=(CommuneCriterion.commune_id, CommuneCriterion.criterion),
-                            order_by=(CommuneCriterion.since.desc(), CommuneCriterion.id.desc())).label("rank"))
-              .where(CommuneCriterion.since <= day).subquery())
-    return (sa.select(ranked.c.commune_id, ranked.c.criterion)
-            .where(ranked.c.rank == 1, ranked.c.met.is_(True)).subquery("met"))
+    """(commune_id, criterion) of every criterion met on the day."""
+    return (sa.select(CommuneCriterion.commune_id, CommuneCriterion.criterion)
+            .where(CommuneCriterion.met.is_(True), _in_force(day)).subquery("met"))
 
 
 def criteria_met_per_commune(day: date):
     """Every commune with how many criteria it meets on the day (0 for one with none)."""
-    met = met_on(day)
-    counted = sa.select(met.c.commune_id, sa.func.count().label("n")).group_by(met.c.commune_id).subquery()
+    counted = (sa.select(CommuneCriterion.commune_id, sa.func.count().label("n"))
+               .where(CommuneCriterion.met.is_(True), _in_force(day))
+               .group_by(CommuneCriterion.commune_id).subquery())
     return (sa.select(Commune.id.label("commune_id"), Commune.district_id, Commune.border,
                       sa.func.coalesce(counted.c.n, 0).label("n"))
             .outerjoin(counted, counted.c.commune_id == Commune.id).subquery("per_commune"))
@@ -74,9 +77,7 @@ def has_sample() -> bool:
 
 def criterion_counts(day: date) -> dict[int, int]:
     """Communes meeting each criterion on the day."""
-    met = met_on(day)
-    found = dict(db.session.execute(sa.select(met.c.criterion, sa.func.count()).group_by(met.c.criterion)).all())
-    return {k: found.get(k, 0) for k in CRITERIA}
+    return standings([day])[day].per_criterion
 
 
 @dataclass
@@ -93,19 +94,57 @@ class Standing:
     bands: dict[str, int]
 
 
+def _days(days: list[date]):
+    """The days as a one-column table, to count on all of them in one statement."""
+    selects = [sa.select(sa.literal(day, sa.Date).label("day")) for day in days]
+    return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery("days")
+
+
+def standings(days: list[date]) -> dict[date, Standing]:
+    """Every figure counted from the communes on each of the days, in two statements whatever their number."""
+    days = sorted(set(days))
+    table = _days(days)
+    found = {day: Standing(day, 0, {k: 0 for k in CRITERIA}, 0, None, None, 0, {name: 0 for name, _, _ in BANDS})
+             for day in days}
+    for day, criterion, count in db.session.execute(
+            sa.select(table.c.day, CommuneCriterion.criterion, sa.func.count())
+            .join(table, _in_force(table.c.day)).where(CommuneCriterion.met.is_(True))
+            .group_by(table.c.day, CommuneCriterion.criterion)):
+        found[_as_date(day)].per_criterion[criterion] = count
+    per = (sa.select(table.c.day, CommuneCriterion.commune_id, sa.func.count().label("n"))
+           .join(table, _in_force(table.c.day)).where(CommuneCriterion.met.is_(True))
+           .group_by(table.c.day, CommuneCriterion.commune_id).subquery("per"))
+    grid = (sa.select(table.c.day, Commune.border, sa.func.coalesce(per.c.n, 0).label("n"))
+            .select_from(table).join(Commune, sa.true())
+            .outerjoin(per, sa.and_(per.c.day == table.c.day, per.c.commune_id == Commune.id)).subquery("grid"))
+    band = sa.case(*[(grid.c.n.between(low, high), name) for name, low, high in BANDS], else_="0-4")
+    totals: dict[date, list[int]] = {day: [0, 0, 0, 0] for day in days}  # communes, criteria met, border ones, theirs
+    for day, name, communes, met, border, border_met in db.session.execute(
+            sa.select(grid.c.day, band, sa.func.count(), sa.func.sum(grid.c.n),
+                      sa.func.count().filter(grid.c.border.is_(True)),
+                      sa.func.sum(sa.case((grid.c.border.is_(True), grid.c.n), else_=0)))
+            .group_by(grid.c.day, band)):
+        day = _as_date(day)
+        found[day].bands[name] = communes
+        for i, value in enumerate((communes, met, border, border_met)):
+            totals[day][i] += int(value or 0)
+    for day, (communes, met, border, border_met) in totals.items():
+        standing = found[day]
+        standing.communes, standing.border_communes = communes, border
+        standing.standard = standing.bands["19"]
+        standing.average = met / communes if communes else None
+        standing.border_average = border_met / border if border else None
+    return found
+
+
+def _as_date(value) -> date:
+    # SQLite gives back the literal's text; PostgreSQL a date.
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def standing(day: date) -> Standing:
-    """Every figure counted from the communes on the day, in three queries."""
-    per = criteria_met_per_commune(day)
-    band = sa.case(*[(per.c.n.between(low, high), name) for name, low, high in BANDS], else_="0-4")
-    spread = dict(db.session.execute(sa.select(band, sa.func.count()).group_by(band)).all())
-    totals = db.session.execute(sa.select(
-        sa.func.count(), sa.func.avg(per.c.n),
-        sa.func.count().filter(per.c.border.is_(True)),
-        sa.func.avg(sa.case((per.c.border.is_(True), per.c.n))))).one()
-    return Standing(day=day, communes=totals[0], per_criterion=criterion_counts(day), standard=spread.get("19", 0),
-                    average=float(totals[1]) if totals[0] else None,
-                    border_average=float(totals[3]) if totals[2] else None, border_communes=totals[2],
-                    bands={name: spread.get(name, 0) for name, _, _ in BANDS})
+    """Every figure counted from the communes on the day."""
+    return standings([day])[day]
 
 
 @dataclass
@@ -153,6 +192,7 @@ def closest_communes(day: date, district_id: int | None = None, limit: int | Non
     """The communes missing one or two criteria on the day, fewest missing first."""
     per = criteria_met_per_commune(day)
     query = (sa.select(Commune, per.c.n).join(per, per.c.commune_id == Commune.id)
+             .options(joinedload(Commune.district).selectinload(Agency.aliases))
              .where(per.c.n.between(17, 18)).order_by(per.c.n.desc(), Commune.district_id, Commune.name))
     if district_id:
         query = query.where(Commune.district_id == district_id)
@@ -236,6 +276,8 @@ def computed_value(indicator: Indicator, at: Standing) -> float | None:
 def indicators_of(plan: Plan) -> list[Indicator]:
     """The plan's indicators in the plan's order."""
     return list(db.session.scalars(sa.select(Indicator).where(Indicator.plan_id == plan.id)
+                                   .options(selectinload(Indicator.responsible).selectinload(Agency.aliases),
+                                            selectinload(Indicator.tasks))
                                    .order_by(Indicator.position)))
 
 
@@ -269,10 +311,12 @@ class QuarterFigures:
         return [row for row in self.rows if row.missing]
 
 
-def quarter_figures(plan: Plan, year: int, quarter: int) -> QuarterFigures:
-    """The plan's indicators at the quarter's end and the one before."""
+def quarter_figures(plan: Plan, year: int, quarter: int, counted: dict[date, Standing] | None = None) -> QuarterFigures:
+    """The plan's indicators at the quarter's end and the one before (`counted`: standings already made)."""
     last_year, last_quarter = previous_quarter(year, quarter)
-    now, before = standing(quarter_end(year, quarter)), standing(quarter_end(last_year, last_quarter))
+    if not counted or quarter_end(year, quarter) not in counted or quarter_end(last_year, last_quarter) not in counted:
+        counted = standings([quarter_end(year, quarter), quarter_end(last_year, last_quarter)])
+    now, before = counted[quarter_end(year, quarter)], counted[quarter_end(last_year, last_quarter)]
     entered, earlier = entered_values(plan, year, quarter), entered_values(plan, last_year, last_quarter)
     districts = district_count()
     rows = []
@@ -305,19 +349,16 @@ def _total(values: list[float | None]) -> float | None:
     return sum(known) if known else None
 
 
-def criterion_trend(quarters: list[tuple[int, int]]) -> list[tuple[tuple[int, int], dict[int, int], int]]:
-    """For each quarter's end: communes per criterion and at the standard."""
-    out = []
-    for year, quarter in quarters:
-        day = quarter_end(year, quarter)
-        out.append(((year, quarter), criterion_counts(day), standard_count(day)))
-    return out
+def criterion_trend(quarters: list[tuple[int, int]], counted: dict[date, Standing] | None = None
+                    ) -> list[tuple[tuple[int, int], dict[int, int], int]]:
+    """For each quarter's end: communes per criterion and at the standard (two statements in all)."""
+    counted = counted or standings([quarter_end(*q) for q in quarters])
+    return [(q, counted[quarter_end(*q)].per_criterion, counted[quarter_end(*q)].standard) for q in quarters]
 
 
 def standard_count(day: date) -> int:
     """Communes meeting all 19 criteria on the day."""
-    per = criteria_met_per_commune(day)
-    return db.session.scalar(sa.select(sa.func.count()).where(per.c.n == 19)) or 0
+    return standing(day).standard
 
 
 def default_quarter(plan: Plan, today: date) -> int:
@@ -339,8 +380,9 @@ def indicator_by_quarter(indicator: Indicator, year: int) -> dict[int, Indicator
         return {q: next(r for r in quarter_figures(indicator.plan, year, q).rows if r.indicator.id == indicator.id)
                 for q in range(1, 5)}
     if indicator.computed:
-        values = {q: computed_value(indicator, standing(quarter_end(*previous_quarter(year, 1) if q == 0 else (year, q))))
-                  for q in range(0, 5)}
+        days = {q: quarter_end(*(previous_quarter(year, 1) if q == 0 else (year, q))) for q in range(0, 5)}
+        counted = standings(list(days.values()))
+        values = {q: computed_value(indicator, counted[day]) for q, day in days.items()}
         for q in range(1, 5):
             out[q] = IndicatorRow(indicator, values[q], values[q - 1], goal=goal)
         return out
@@ -354,13 +396,16 @@ def indicator_by_quarter(indicator: Indicator, year: int) -> dict[int, Indicator
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class Summary:
-    """The plan's numbers in brief, for the dashboard: the communes on a date against the year's targets."""
+    """The plan's numbers in brief, for the dashboard: the communes on a date against the year's targets.
+    Plain values only, so a worker may keep it between requests."""
 
     now: Standing
     before: Standing
-    targets: dict[str, Indicator]
+    standard_target: float | None
+    average_low: float | None
+    average_high: float | None
     missing: int  # entered indicators with no figure for the date's quarter
     close: int  # communes one or two criteria short of the standard
     quarter: int
@@ -368,17 +413,22 @@ class Summary:
 
 def summary(plan: Plan, as_of: date) -> Summary | None:
     """The brief for a plan on a date (None for a plan without indicators)."""
-    targets = {i.key: i for i in indicators_of(plan) if i.computed}
+    targets = {key: (target, high) for key, target, high in db.session.execute(
+        sa.select(Indicator.key, Indicator.target, Indicator.target_high)
+        .where(Indicator.plan_id == plan.id, Indicator.key.in_(("ntm_communes", "average_criteria"))))}
     if not targets:
         return None
     quarter = quarter_of(as_of) if as_of.year == plan.year else (4 if as_of.year > plan.year else 1)
     before = quarter_end(*previous_quarter(plan.year, quarter))
-    entered = entered_values(plan, plan.year, quarter)
-    value_ids = db.session.scalars(sa.select(Indicator.id).where(Indicator.plan_id == plan.id,
-                                                                 Indicator.measure == "value")).all()
+    entered = sa.select(IndicatorEntry.indicator_id).where(IndicatorEntry.year == plan.year,
+                                                           IndicatorEntry.quarter == quarter)
+    missing = db.session.scalar(sa.select(sa.func.count()).select_from(Indicator).where(
+        Indicator.plan_id == plan.id, Indicator.measure == "value", Indicator.id.not_in(entered))) or 0
+    counted = standings([as_of, before])
     per = criteria_met_per_commune(as_of)
     close = db.session.scalar(sa.select(sa.func.count()).where(per.c.n.between(17, 18))) or 0
-    return Summary(standing(as_of), standing(before), targets, len(set(value_ids) - set(entered)), close, quarter)
+    standard, average = targets.get("ntm_communes", (None, None)), targets.get("average_criteria", (None, None))
+    return Summary(counted[as_of], counted[before], standard[0], average[0], average[1], missing, close, quarter)
 
 
 def figures_owed(plan_id: int, year: int, quarter: int, agency_ids=None) -> dict[int, list[Indicator]]:

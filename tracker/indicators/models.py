@@ -155,19 +155,22 @@ class Commune(db.Model):
 
 
 class CommuneCriterion(db.Model):
-    """From `since` on, the commune meets (or no longer meets) a criterion. Rows are only added: the
-    state on a date is each criterion's newest row dated on or before it, and the rows are its history."""
+    """From `since` until the day before `until` (or on, while `until` is empty) the commune meets, or does
+    not meet, a criterion. Rows are only added: a later row ends the one it follows (services.py keeps
+    `until` in step), so the state on any day is a range test and the rows are its history."""
 
     __table_args__ = (
         sa.CheckConstraint("criterion BETWEEN 1 AND 19", name="criterion_number"),
         sa.Index("ix_commune_criterion_state", "commune_id", "criterion", "since", "id"),
-        sa.Index("ix_commune_criterion_since", "since"),
+        # Counting on a day reads the rows in force: met, begun on or before it, not yet ended.
+        sa.Index("ix_commune_criterion_in_force", "met", "since", "until", "commune_id", "criterion"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(sa.ForeignKey("commune.id", ondelete="CASCADE"))
     criterion: Mapped[int]
     since: Mapped[date]
+    until: Mapped[date | None]
     met: Mapped[bool]
     note: Mapped[str] = mapped_column(sa.Text, default="")
     entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))

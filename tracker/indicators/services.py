@@ -14,7 +14,7 @@ from ..extensions import db
 from ..plan.models import Agency
 from ..plan.services import alias_map
 from ..text import fold_key, nfc
-from .figures import CRITERIA, criteria_of, quarter_end
+from .figures import CRITERIA, quarter_end
 from .models import Commune, CommuneCriterion, Indicator, IndicatorEntry, unit_label
 
 MAX_NOTE = 2000
@@ -102,12 +102,24 @@ def set_criteria(commune: Commune, since: date, met: set[int], note: str, user, 
     note = nfc(note or "").strip()
     if len(note) > MAX_NOTE:
         raise FigureError(gettext("Ghi chú dài quá %(n)s ký tự.", n=MAX_NOTE), "note")
-    now = criteria_of(commune.id, since) if commune.id else set()
-    changes = [CommuneCriterion(commune=commune, criterion=k, since=since, met=k in met, note=note, entered_by=user)
-               for k in CRITERIA if (k in met) != (k in now)]
-    db.session.add_all(changes)
+    history: dict[int, list[CommuneCriterion]] = {}
+    if commune.id:
+        for row in db.session.scalars(sa.select(CommuneCriterion).where(CommuneCriterion.commune_id == commune.id)):
+            history.setdefault(row.criterion, []).append(row)
+    changed = 0
+    for k in CRITERIA:
+        rows = history.get(k, [])
+        holding = [r for r in rows if r.since <= since and (r.until is None or r.until > since)]
+        if (k in met) == any(r.met for r in holding):
+            continue
+        later = [r.since for r in rows if r.since > since]
+        for row in holding:  # it ends where the new one begins (the same day: a correction replaces it)
+            row.until = since
+        db.session.add(CommuneCriterion(commune=commune, criterion=k, since=since, until=min(later, default=None),
+                                        met=k in met, note=note, entered_by=user))
+        changed += 1
     db.session.flush()
-    return len(changes)
+    return changed
 
 
 def criterion_history(commune: Commune) -> list[CommuneCriterion]:

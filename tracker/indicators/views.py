@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -51,9 +52,11 @@ def overview():
     """Every indicator of the plan at a quarter's end, beside last quarter, with the criteria's trend."""
     plan = plan_or_404()
     quarter = quarter_param(plan)
-    found = figures.quarter_figures(plan, plan.year, quarter)
+    quarters = figures.quarters_up_to(plan.year, quarter, TREND_QUARTERS)
+    counted = figures.standings([figures.quarter_end(*q) for q in quarters])  # this quarter and last among them
+    found = figures.quarter_figures(plan, plan.year, quarter, counted)
     return render_template("indicators/index.html", plan=plan, quarter=quarter, found=found,
-                           trend=figures.criterion_trend(figures.quarters_up_to(plan.year, quarter, TREND_QUARTERS)),
+                           trend=figures.criterion_trend(quarters, counted),
                            closest=figures.closest_communes(found.day, limit=15), sample=figures.has_sample(),
                            band_labels=figures.BAND_LABELS, bands=figures.BANDS)
 
@@ -80,7 +83,8 @@ def communes():
     district_id = int_arg("district")
     per = figures.criteria_met_per_commune(day)
     query = (sa.select(Commune, per.c.n).join(per, per.c.commune_id == Commune.id)
-             .join(Agency, Agency.id == Commune.district_id).order_by(per.c.n.desc(), Agency.sort_key, Commune.name))
+             .join(Agency, Agency.id == Commune.district_id)
+             .options(contains_eager(Commune.district).selectinload(Agency.aliases)).order_by(per.c.n.desc(), Agency.sort_key, Commune.name))
     if district_id:
         query = query.where(Commune.district_id == district_id)
     only_close = request.args.get("close") == "1"
