@@ -134,6 +134,17 @@ MAIN_PAGES = ["/", "/?category=overdue&sort=overdue", "/dashboard?as_of=2021-06-
               "/indicators/communes?year=2021&quarter=2&close=1"]
 
 
+def _pages_of_records(app, agency_id: int) -> list[str]:
+    """The main pages of one record each: an agency, an indicator, a commune, a round."""
+    with app.app_context():
+        indicator = db.session.scalar(sa.text("SELECT id FROM indicator WHERE key = 'tc02.1'"))
+        commune = db.session.scalar(sa.text("SELECT min(id) FROM commune"))
+        round_ = db.session.scalar(sa.text("SELECT min(id) FROM reporting_round"))
+        db.session.remove()
+    return [f"/agencies/{agency_id}", f"/indicators/{indicator}?year=2021", f"/indicators/communes/{commune}",
+            f"/rounds/{round_}"]
+
+
 @pytest.fixture
 def office_in_english(seeded, client, auth):
     auth.login("vpdp@test.vn")
@@ -145,13 +156,7 @@ def office_in_english(seeded, client, auth):
 def test_the_english_interface_has_no_vietnamese_of_its_own(seeded, office_in_english):
     data = _data_words(seeded)
     agency_id = _agency_id(seeded, "Sở Kế hoạch và Đầu tư")
-    with seeded.app_context():
-        indicator = db.session.scalar(sa.text("SELECT id FROM indicator WHERE key = 'tc02.1'"))
-        commune = db.session.scalar(sa.text("SELECT min(id) FROM commune"))
-        round_ = db.session.scalar(sa.text("SELECT min(id) FROM reporting_round"))
-        db.session.remove()
-    for page in MAIN_PAGES + [f"/agencies/{agency_id}", f"/indicators/{indicator}?year=2021", f"/indicators/communes/{commune}",
-                              f"/rounds/{round_}"]:
+    for page in MAIN_PAGES + _pages_of_records(seeded, agency_id):
         response = office_in_english.get(page)
         assert response.status_code in (200, 404), page
         html = response.get_data(as_text=True)
@@ -179,13 +184,7 @@ def test_the_vietnamese_interface_has_no_english_of_ours(seeded, client, auth):
     auth.login("vpdp@test.vn")
     sentences = {t for m, t in english().items() if t != m and len(t.split()) >= 2 and "%(" not in t}
     agency_id = _agency_id(seeded, "Sở Kế hoạch và Đầu tư")
-    with seeded.app_context():
-        indicator = db.session.scalar(sa.text("SELECT id FROM indicator WHERE key = 'tc02.1'"))
-        commune = db.session.scalar(sa.text("SELECT min(id) FROM commune"))
-        round_ = db.session.scalar(sa.text("SELECT min(id) FROM reporting_round"))
-        db.session.remove()
-    for page in MAIN_PAGES + [f"/agencies/{agency_id}", f"/indicators/{indicator}?year=2021", f"/indicators/communes/{commune}",
-                              f"/rounds/{round_}"]:
+    for page in MAIN_PAGES + _pages_of_records(seeded, agency_id):
         html = client.get(page).get_data(as_text=True)
         assert '<html lang="vi">' in html
         assert [s for s in sentences if s in html] == [], page

@@ -442,3 +442,11 @@ def test_a_change_recorded_between_two_others_holds_only_until_the_next(seeded):
             "AND since <= '2021-06-15' AND (until IS NULL OR until > '2021-06-15')"), {"c": commune.id, "k": k}).scalar()
         assert in_force == 1
         db.session.rollback()
+
+
+def test_an_officers_own_page_lists_the_figures_it_still_owes(seeded, client, auth):
+    auth.login("noivu@test.vn")
+    page = client.get("/my?as_of=2021-05-02").get_data(as_text=True)
+    assert "Số liệu chỉ tiêu quý II/2021 còn phải nhập" in page and "Bồi dưỡng cho 2.500 lượt" in page
+    assert post_figure(client, seeded, "tc18.1", quarter="2", value="900").status_code == 302
+    assert "còn phải nhập" not in client.get("/my?as_of=2021-05-02").get_data(as_text=True)

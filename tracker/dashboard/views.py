@@ -51,7 +51,11 @@ def my_work():
     plan = plan_or_404()
     as_of = as_of_param()
     agency_id = current_user.agency_id
-    return render_template("dashboard/my_work.html", plan=plan, as_of=as_of,
+    # The indicators the agency reports that still lack the quarter's figure (a quarter of the plan's year).
+    figure_quarter = indicator_figures.default_quarter(plan, as_of)
+    owed_figures = indicator_figures.figures_owed(plan.id, plan.year, figure_quarter, [agency_id]).get(agency_id, [])
+    return render_template("dashboard/my_work.html", plan=plan, as_of=as_of, figures=owed_figures,
+                           figure_quarter=figure_quarter,
                            groups=my_work_groups(plan, agency_id, as_of), owed=rounds_owed(plan, agency_id, as_of),
                            returned=sent_back(agency_id), category_labels=CATEGORY_LABELS,
                            state_labels=BODY_STATE_LABELS)

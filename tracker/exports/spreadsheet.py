@@ -118,7 +118,7 @@ def _matrix_sheet(book: Workbook, name: str, first: str, rows, report: Quarterly
                    (row.total, "number")])
 
 
-INDICATOR_COLUMNS = [("Mã", 9), ("Chỉ tiêu", 50), ("Mục tiêu", 22), ("Thực hiện", 12), ("Tỷ lệ trên tổng (%)", 11),
+INDICATOR_COLUMNS = [("Mã", 14), ("Chỉ tiêu", 50), ("Mục tiêu", 22), ("Thực hiện", 12), ("Tỷ lệ trên tổng (%)", 11),
                      ("Quý trước", 12), ("Đạt so với mục tiêu (%)", 11), ("Cơ quan báo cáo", 24), ("Ghi chú", 36)]
 INDICATOR_GROUPS = [("headline", "Mục tiêu chung"), ("criterion", "19 tiêu chí: số xã đạt tiêu chí"),
                     ("aim", "Các chỉ tiêu khác của tiêu chí"), ("funding", "Nguồn vốn (tỷ đồng): kế hoạch và đã huy động")]

@@ -134,12 +134,12 @@ def _indicators(document, report: QuarterlyReport) -> None:
             f"Đến hết ngày {vn_date(found.day)}, toàn tỉnh có {now.standard}/{now.communes} xã đạt chuẩn nông thôn mới "
             f"(cuối quý trước {before.standard}); bình quân {vn_number(now.average)} tiêu chí/xã. "
             f"Số xã theo số tiêu chí đạt: {bands}.")
-    table = _table(document, ["Chỉ tiêu", "Mục tiêu", "Thực hiện", "Quý trước", "Đạt (%)", "Cơ quan báo cáo"])
+    table = _table(document, ["Chỉ tiêu", "Mục tiêu", "Cơ quan báo cáo", "Thực hiện", "Quý trước", "Đạt (%)"])
     for group, title in INDICATOR_GROUPS:
         _row(table, [title, "", "", "", "", ""])
         for row in found.group(group):
             ind = row.indicator
-            _row(table, [ind.name, ind.target_text, "chưa nhập" if row.missing else vn_number(row.actual),
-                         vn_number(row.previous), vn_number(row.progress, 0),
-                         ind.responsible.short_name if ind.responsible else ""], numbers_from=2)
-    _widths(table, [10.5, 5.0, 2.6, 2.6, 1.8, 3.2])
+            _row(table, [ind.name, ind.target_text, ind.responsible.short_name if ind.responsible else "",
+                         "chưa nhập" if row.missing else vn_number(row.actual), vn_number(row.previous),
+                         vn_number(row.progress, 0)], numbers_from=3)
+    _widths(table, [10.5, 5.0, 3.2, 2.6, 2.6, 1.8])
