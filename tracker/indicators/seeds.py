@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..plan.models import Agency, Plan, Task
 from ..plan.services import find_agency
-from .models import Indicator
+from .models import Indicator, vn_number
 
 # How each headline aim of section I.1 is known: counted from the communes, or entered each quarter.
 HEADLINE_MEASURES = {"ntm_communes": "standard", "average_criteria": "average",
@@ -24,7 +24,7 @@ def read_targets(path: Path) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def _specs(targets: dict) -> list[dict]:
+def _specs(targets: dict, year: int) -> list[dict]:
     """Every indicator of the file, in the plan's order, as the columns of Indicator."""
     communes = targets["communes"]
     specs = []
@@ -65,8 +65,9 @@ def _specs(targets: dict) -> list[dict]:
                               stated_percent=aim.get("percent"), responsible=c["responsible"],
                               tasks=c.get("tasks", [])))
     funding = targets["funding"]
-    specs.append(dict(key="funding.total", group="funding", measure="sum", name="Tổng nhu cầu vốn năm 2021",
-                      text=f"Tổng nhu cầu các nguồn vốn thực hiện Chương trình năm 2021 là {funding['total']} tỷ đồng",
+    specs.append(dict(key="funding.total", group="funding", measure="sum", name=f"Tổng nhu cầu vốn năm {year}",
+                      text=(f"Tổng nhu cầu các nguồn vốn thực hiện Chương trình năm {year} là "
+                            f"{vn_number(funding['total'])} tỷ đồng"),
                       unit=funding["unit"], target=funding["total"],
                       responsible="Văn phòng Điều phối Chương trình xây dựng NTM tỉnh", tasks=["II.1", "II.2"]))
     for s in targets["funding"]["source"]:
@@ -80,7 +81,7 @@ def load_indicators(plan: Plan, targets: dict) -> int:
     """Create or update the plan's indicators from the targets file; how many it holds."""
     existing = {i.key: i for i in db.session.scalars(sa.select(Indicator).where(Indicator.plan_id == plan.id))}
     tasks = {t.code: t for t in db.session.scalars(sa.select(Task).where(Task.plan_id == plan.id))}
-    specs = _specs(targets)
+    specs = _specs(targets, plan.year)
     for position, spec in enumerate(specs, start=1):
         indicator = existing.get(spec["key"])
         if indicator is None:
