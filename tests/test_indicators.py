@@ -123,6 +123,17 @@ def test_the_sample_reproduces_the_plans_counts(seeded):
         assert all(sum(row.per_criterion[k] for row in by_district) == end.per_criterion[k] for k in figures.CRITERIA)
 
 
+def test_before_the_first_record_nothing_is_known_rather_than_zero(seeded, client, auth):
+    with seeded.app_context():
+        before = figures.standing(date(2020, 9, 30))
+        assert not before.recorded and figures.computed_value(indicator(seeded, "tc02"), before) is None
+        assert figures.standing(date(2020, 12, 31)).recorded
+    auth.login("lanhdao@test.vn")
+    page = client.get("/indicators?year=2021&quarter=1").get_data(as_text=True)
+    trend = page[page.index('id="h-trend"'):page.index('id="h-closest"')]
+    assert "<th>II/2019</th>" in trend and "<td>—</td>" in trend and "<td>78</td>" in trend
+
+
 def test_closest_communes_are_those_one_or_two_criteria_short(seeded):
     with seeded.app_context():
         day = date(2021, 6, 30)

@@ -302,10 +302,11 @@ def indicators():
     return jsonify({
         "plan": plan.year, "quarter": quarter, "as_of": found.day.isoformat(),
         "sample_communes": indicator_figures.has_sample(),
-        "communes": {"total": now.communes, "standard": now.standard, "average_criteria": now.average,
+        "communes": {"recorded": now.recorded, "total": now.communes, "standard": now.standard, "average_criteria": now.average,
                      "border_average_criteria": now.border_average, "by_criteria_met": now.bands,
                      "per_criterion": {str(k): v for k, v in now.per_criterion.items()},
-                     "previous_quarter": {"standard": found.before.standard, "by_criteria_met": found.before.bands}},
+                     "previous_quarter": ({"standard": found.before.standard, "by_criteria_met": found.before.bands}
+                                          if found.before.recorded else None)},
         "indicators": [_indicator_json(row) for row in found.rows],
         "districts": [{"id": row.district.id, "name": row.district.name, "communes": row.communes,
                        "standard": row.standard, "average_criteria": row.average,

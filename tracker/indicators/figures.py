@@ -92,6 +92,8 @@ class Standing:
     border_average: float | None
     border_communes: int
     bands: dict[str, int]
+    recorded: bool = True  # False before the first day any commune's criteria were recorded: nothing is known
+
 
 
 def _days(days: list[date]):
@@ -103,6 +105,7 @@ def _days(days: list[date]):
 def standings(days: list[date]) -> dict[date, Standing]:
     """Every figure counted from the communes on each of the days, in two statements whatever their number."""
     days = sorted(set(days))
+    first = db.session.scalar(sa.select(sa.func.min(CommuneCriterion.since)))
     table = _days(days)
     found = {day: Standing(day, 0, {k: 0 for k in CRITERIA}, 0, None, None, 0, {name: 0 for name, _, _ in BANDS})
              for day in days}
@@ -134,6 +137,7 @@ def standings(days: list[date]) -> dict[date, Standing]:
         standing.standard = standing.bands["19"]
         standing.average = met / communes if communes else None
         standing.border_average = border_met / border if border else None
+        standing.recorded = first is not None and _as_date(first) <= day
     return found
 
 
@@ -257,8 +261,8 @@ class IndicatorRow:
 
 
 def computed_value(indicator: Indicator, at: Standing) -> float | None:
-    """An indicator counted from the communes, on the standing's day (None without communes)."""
-    if not at.communes:
+    """An indicator counted from the communes, on the standing's day (None without communes or records)."""
+    if not at.communes or not at.recorded:
         return None
     if indicator.measure == "criterion":
         return at.per_criterion[indicator.criterion]
@@ -353,7 +357,8 @@ def criterion_trend(quarters: list[tuple[int, int]], counted: dict[date, Standin
                     ) -> list[tuple[tuple[int, int], dict[int, int], int]]:
     """For each quarter's end: communes per criterion and at the standard (two statements in all)."""
     counted = counted or standings([quarter_end(*q) for q in quarters])
-    return [(q, counted[quarter_end(*q)].per_criterion, counted[quarter_end(*q)].standard) for q in quarters]
+    return [(q, counted[quarter_end(*q)].per_criterion if counted[quarter_end(*q)].recorded else None,
+             counted[quarter_end(*q)].standard if counted[quarter_end(*q)].recorded else None) for q in quarters]
 
 
 def standard_count(day: date) -> int:
