@@ -461,3 +461,39 @@ def test_an_officers_own_page_lists_the_figures_it_still_owes(seeded, client, au
     assert "Số liệu chỉ tiêu quý II/2021 còn phải nhập" in page and "Bồi dưỡng cho 2.500 lượt" in page
     assert post_figure(client, seeded, "tc18.1", quarter="2", value="900").status_code == 302
     assert "còn phải nhập" not in client.get("/my?as_of=2021-05-02").get_data(as_text=True)
+
+
+def test_each_district_enters_its_own_figure_of_an_aim_set_per_district(seeded, client, auth, travel):
+    travel(2021, 7, 3)
+    key = "model_residential_areas"  # "mỗi huyện … từ 2-3 khu dân cư kiểu mẫu"
+    auth.login("dinhlap@test.vn")
+    page = client.get(f"/indicators/{indicator_id(seeded, key)}?year=2021&quarter=2").get_data(as_text=True)
+    assert 'id="nhap"' in page  # a district enters its own figure though VPĐP reports the indicator
+    with seeded.app_context():
+        districts = dict(db.session.execute(sa.select(Agency.name, Agency.id).where(Agency.level == "district")).all())
+    # The district chosen in the form is ignored: a district's officer enters for its own district.
+    assert post_figure(client, seeded, key, quarter="2", value="2",
+                       district=str(districts["UBND huyện Văn Quan"])).status_code == 302
+    assert client.get("/rounds").status_code == 200
+    auth.logout()
+    auth.login("vpdp@test.vn")
+    no_district = post_figure(client, seeded, key, quarter="2", value="3")
+    assert no_district.status_code == 400 and "Chọn huyện, thành phố của số liệu." in no_district.get_data(as_text=True)
+    assert post_figure(client, seeded, key, quarter="2", value="3",
+                       district=str(districts["UBND huyện Văn Quan"])).status_code == 302
+    with seeded.app_context():
+        stored = db.session.execute(sa.select(Agency.name, IndicatorEntry.value).join(IndicatorEntry.district)
+                                    .order_by(IndicatorEntry.id)).all()
+        assert stored == [("UBND huyện Đình Lập", 2), ("UBND huyện Văn Quan", 3)]
+        plan = indicator(seeded, key).plan
+        row = next(r for r in figures.quarter_figures(plan, 2021, 2).rows if r.indicator.key == key)
+        assert (row.actual, row.goal, row.missing) == (5, 22, False)  # 2 + 3 of at least 2 in each of 11 districts
+        owed = figures.figures_owed(plan.id, 2021, 2)
+        assert indicator(seeded, key) not in owed.get(districts["UBND huyện Đình Lập"], [])
+        assert indicator(seeded, key) in owed[districts["UBND huyện Bắc Sơn"]]
+    page = client.get("/indicators/districts?year=2021&quarter=2").get_data(as_text=True)
+    assert "Chỉ tiêu giao cho từng huyện" in page and "Khu dân cư kiểu mẫu" in page
+    body = client.get("/api/v1/indicators?year=2021&quarter=2").get_json()
+    areas = next(i for i in body["indicators"] if i["key"] == key)
+    assert areas["actual"] == 5 and areas["by_district"] == {str(districts["UBND huyện Đình Lập"]): 2,
+                                                              str(districts["UBND huyện Văn Quan"]): 3}

@@ -91,11 +91,13 @@ def upgrade():
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('quarter', sa.Integer(), nullable=False),
     sa.Column('value', sa.Double(), nullable=False),
+    sa.Column('district_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=True),
     sa.Column('entered_by_id', sa.Integer(), nullable=True),
     sa.Column('entered_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_indicator_entry_agency_id_agency'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['district_id'], ['agency.id'], name=op.f('fk_indicator_entry_district_id_agency'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['entered_by_id'], ['user.id'], name=op.f('fk_indicator_entry_entered_by_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['indicator_id'], ['indicator.id'], name=op.f('fk_indicator_entry_indicator_id_indicator'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_indicator_entry'))

@@ -283,6 +283,7 @@ def _indicator_json(row: IndicatorRow) -> dict:
             "progress_percent": row.progress, "missing": row.missing,
             "responsible": {"id": ind.responsible.id, "name": ind.responsible.name} if ind.responsible else None,
             "tasks": [task.code for task in ind.tasks],
+            "by_district": ({str(d): e.value for d, e in row.by_district.items()} if ind.per_district else None),
             "entered": ({"at": row.entry.entered_at.isoformat(), "note": row.entry.note,
                          "by": row.entry.entered_by.display_name if row.entry.entered_by else None}
                         if row.entry else None)}

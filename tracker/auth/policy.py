@@ -61,10 +61,20 @@ def can_download(user) -> bool:
 
 
 def can_enter_figure(user, indicator) -> bool:
-    """The body an indicator is given to enters its figures; the office may enter one a body sent on paper."""
+    """The body an indicator is given to enters its figures, and each district its own of an aim set per
+    district; the office may enter one a body sent on paper."""
     if not getattr(user, "is_authenticated", False) or not user.active:
         return False
-    return user.role == "office" or (user.role == "officer" and indicator.responsible_id == user.agency_id)
+    if user.role == "office":
+        return True
+    return user.role == "officer" and (indicator.responsible_id == user.agency_id
+                                       or (indicator.per_district and user.agency.level == "district"))
+
+
+def own_district_only(user, indicator) -> bool:
+    """A district's officer enters only its own district's figure of an aim set per district."""
+    return (indicator.per_district and user.role == "officer" and indicator.responsible_id != user.agency_id
+            and user.agency.level == "district")
 
 
 def can_edit_commune(user, commune) -> bool:

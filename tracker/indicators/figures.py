@@ -217,13 +217,36 @@ def criteria_of(commune_id: int, day: date) -> set[int]:
     return set(db.session.scalars(sa.select(met.c.criterion).where(met.c.commune_id == commune_id)))
 
 
-def entered_values(plan: Plan, year: int, quarter: int) -> dict[int, IndicatorEntry]:
-    """The newest entry of each entered indicator of the plan for the quarter."""
+@dataclass
+class Entered:
+    """The newest entries of a quarter: one per indicator, or one per district for an aim set per district."""
+
+    province: dict[int, IndicatorEntry] = field(default_factory=dict)
+    districts: dict[int, dict[int, IndicatorEntry]] = field(default_factory=dict)  # indicator -> district -> entry
+
+    def value(self, indicator: Indicator) -> float | None:
+        """The province's figure: the entry's, or the districts' sum."""
+        if indicator.per_district:
+            found = self.districts.get(indicator.id)
+            return sum(e.value for e in found.values()) if found else None
+        entry = self.province.get(indicator.id)
+        return entry.value if entry else None
+
+
+def entered_values(plan: Plan, year: int, quarter: int) -> Entered:
+    """The newest entries of the plan's entered indicators for the quarter."""
     newest = (sa.select(sa.func.max(IndicatorEntry.id))
               .join(Indicator, Indicator.id == IndicatorEntry.indicator_id)
               .where(Indicator.plan_id == plan.id, IndicatorEntry.year == year, IndicatorEntry.quarter == quarter)
-              .group_by(IndicatorEntry.indicator_id))
-    return {e.indicator_id: e for e in db.session.scalars(sa.select(IndicatorEntry).where(IndicatorEntry.id.in_(newest)))}
+              .group_by(IndicatorEntry.indicator_id, IndicatorEntry.district_id))
+    found = Entered()
+    for e in db.session.scalars(sa.select(IndicatorEntry).where(IndicatorEntry.id.in_(newest))
+                                .options(selectinload(IndicatorEntry.entered_by))):
+        if e.district_id is None:
+            found.province[e.indicator_id] = e
+        else:
+            found.districts.setdefault(e.indicator_id, {})[e.district_id] = e
+    return found
 
 
 def district_count() -> int:
@@ -240,6 +263,7 @@ class IndicatorRow:
     previous: float | None
     entry: IndicatorEntry | None = None
     goal: float | None = None  # what progress is measured against (a range's low end; ×districts when per district)
+    by_district: dict[int, IndicatorEntry] = field(default_factory=dict)  # an aim set per district: its figures
 
     @property
     def progress(self) -> float | None:
@@ -257,7 +281,7 @@ class IndicatorRow:
     @property
     def missing(self) -> bool:
         """An entered indicator with nothing entered for the quarter."""
-        return not self.indicator.computed and self.entry is None
+        return not self.indicator.computed and self.entry is None and not self.by_district
 
 
 def computed_value(indicator: Indicator, at: Standing) -> float | None:
@@ -332,9 +356,9 @@ def quarter_figures(plan: Plan, year: int, quarter: int, counted: dict[date, Sta
             rows.append(IndicatorRow(indicator, computed_value(indicator, now), computed_value(indicator, before),
                                      goal=goal))
         else:
-            entry, old = entered.get(indicator.id), earlier.get(indicator.id)
-            rows.append(IndicatorRow(indicator, entry.value if entry else None, old.value if old else None,
-                                     entry, goal))
+            rows.append(IndicatorRow(indicator, entered.value(indicator), earlier.value(indicator),
+                                     entered.province.get(indicator.id), goal,
+                                     entered.districts.get(indicator.id, {})))
     _add_sums(rows)
     return QuarterFigures(plan, year, quarter, now, before, rows)
 
@@ -391,13 +415,12 @@ def indicator_by_quarter(indicator: Indicator, year: int) -> dict[int, Indicator
         for q in range(1, 5):
             out[q] = IndicatorRow(indicator, values[q], values[q - 1], goal=goal)
         return out
-    newest = (sa.select(sa.func.max(IndicatorEntry.id)).where(IndicatorEntry.indicator_id == indicator.id)
-              .group_by(IndicatorEntry.year, IndicatorEntry.quarter))
-    entries = {(e.year, e.quarter): e for e in db.session.scalars(sa.select(IndicatorEntry)
-                                                                   .where(IndicatorEntry.id.in_(newest)))}
+    quarters = {q: entered_values(indicator.plan, year, q) for q in range(1, 5)}
+    quarters[0] = entered_values(indicator.plan, *previous_quarter(year, 1))
     for q in range(1, 5):
-        entry, old = entries.get((year, q)), entries.get(previous_quarter(year, q))
-        out[q] = IndicatorRow(indicator, entry.value if entry else None, old.value if old else None, entry, goal)
+        found = quarters[q]
+        out[q] = IndicatorRow(indicator, found.value(indicator), quarters[q - 1].value(indicator),
+                              found.province.get(indicator.id), goal, found.districts.get(indicator.id, {}))
     return out
 
 
@@ -437,16 +460,25 @@ def summary(plan: Plan, as_of: date) -> Summary | None:
 
 
 def figures_owed(plan_id: int, year: int, quarter: int, agency_ids=None) -> dict[int, list[Indicator]]:
-    """The entered indicators each body still owes for a quarter (responsible body -> indicators, plan order)."""
-    entered = sa.select(IndicatorEntry.indicator_id).where(IndicatorEntry.year == year, IndicatorEntry.quarter == quarter)
-    query = (sa.select(Indicator).where(Indicator.plan_id == plan_id, Indicator.measure == "value",
-                                        Indicator.responsible_id.is_not(None), Indicator.id.not_in(entered))
-             .order_by(Indicator.position))
-    if agency_ids is not None:
-        query = query.where(Indicator.responsible_id.in_(list(agency_ids)))
+    """The entered indicators each body still owes for a quarter (body -> indicators, plan order): the
+    reporting body its province figure; each district its own figure of an aim set per district. An
+    indicator given to no body is owed by none."""
+    entries = sa.select(IndicatorEntry.indicator_id, IndicatorEntry.district_id).where(
+        IndicatorEntry.year == year, IndicatorEntry.quarter == quarter)
+    done = {(i, d) for i, d in db.session.execute(entries)}
+    indicators = db.session.scalars(
+        sa.select(Indicator).where(Indicator.plan_id == plan_id, Indicator.measure == "value",
+                                   Indicator.responsible_id.is_not(None)).order_by(Indicator.position)).all()
+    districts = db.session.scalars(sa.select(Agency.id).where(Agency.level == "district")).all() \
+        if any(i.per_district for i in indicators) else []
+    wanted = set(agency_ids) if agency_ids is not None else None
     owed: dict[int, list[Indicator]] = {}
-    for indicator in db.session.scalars(query):
-        owed.setdefault(indicator.responsible_id, []).append(indicator)
+    for indicator in indicators:
+        owers = ([d for d in districts if (indicator.id, d) not in done] if indicator.per_district
+                 else [indicator.responsible_id] if (indicator.id, None) not in done else [])
+        for body in owers:
+            if wanted is None or body in wanted:
+                owed.setdefault(body, []).append(indicator)
     return owed
 
 

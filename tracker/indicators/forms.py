@@ -15,6 +15,7 @@ class FigureForm(Form):
     """The responsible body's figure for a quarter: cumulative to the quarter's end, in the indicator's unit."""
 
     quarter = WholeNumberField(_l("Quý"), validators=[InputRequired(_l("Chọn quý."))])
+    district = SelectField(_l("Huyện, thành phố"), coerce=str, validate_choice=False, validators=[Optional()])
     value = StringField(_l("Số liệu lũy kế đến cuối quý"),
                         validators=[DataRequired(_l("Nhập số liệu.")), Length(max=40)])
     note = TextAreaField(_l("Ghi chú, nguồn số liệu"), validators=[Optional(), Length(max=2000)])

@@ -121,7 +121,8 @@ class Indicator(db.Model):
 
 class IndicatorEntry(db.Model):
     """An actual entered for a quarter (cumulative to the quarter's end); a correction is a new entry,
-    so the history of every figure is kept and the newest entry of a quarter is its value."""
+    so the history of every figure is kept and the newest entry of a quarter is its value. An aim set
+    for each district ("mỗi huyện") takes one figure per district: the province's is their sum."""
 
     __table_args__ = (sa.Index("ix_indicator_entry_quarter", "indicator_id", "year", "quarter", "id"),)
 
@@ -130,13 +131,15 @@ class IndicatorEntry(db.Model):
     year: Mapped[int]
     quarter: Mapped[int]
     value: Mapped[float]
+    district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"))
     note: Mapped[str] = mapped_column(sa.Text, default="")
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id", ondelete="SET NULL"))
     entered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     indicator: Mapped[Indicator] = relationship()
-    agency: Mapped[Agency | None] = relationship()
+    district: Mapped[Agency | None] = relationship(foreign_keys=[district_id])
+    agency: Mapped[Agency | None] = relationship(foreign_keys=[agency_id])
     entered_by: Mapped[User | None] = relationship()
 
 

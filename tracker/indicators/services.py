@@ -65,21 +65,27 @@ def check_value(indicator: Indicator, value: float) -> None:
         raise FigureError(gettext("Số liệu quá lớn."))
 
 
-def enter_value(indicator: Indicator, year: int, quarter: int, raw: str, note: str, user, today: date) -> IndicatorEntry:
-    """Record an entered indicator's figure for a quarter (cumulative to its end); a new entry, never an edit."""
+def enter_value(indicator: Indicator, year: int, quarter: int, raw: str, note: str, user, today: date,
+                district: Agency | None = None) -> IndicatorEntry:
+    """Record an entered indicator's figure for a quarter (cumulative to its end); a new entry, never an edit.
+    An aim set per district takes each district's own figure (`district`)."""
     if indicator.computed:
         raise FigureError(gettext("Chỉ tiêu này được tính từ tiêu chí của các xã; hãy cập nhật tiêu chí từng xã."))
     if year != indicator.plan.year or quarter not in (1, 2, 3, 4):
         raise FigureError(gettext("Chọn một quý của năm %(year)s.", year=indicator.plan.year), "quarter")
     if date(year, 3 * quarter - 2, 1) > today:
         raise FigureError(gettext("Quý %(quarter)s/%(year)s chưa bắt đầu.", quarter=quarter, year=year), "quarter")
+    if indicator.per_district and (district is None or district.level != "district"):
+        raise FigureError(gettext("Chọn huyện, thành phố của số liệu."), "district")
+    if not indicator.per_district:
+        district = None
     value = parse_number(raw)
     check_value(indicator, value)
     note = nfc(note or "").strip()
     if len(note) > MAX_NOTE:
         raise FigureError(gettext("Ghi chú dài quá %(n)s ký tự.", n=MAX_NOTE), "note")
     entry = IndicatorEntry(indicator=indicator, year=year, quarter=quarter, value=value, note=note,
-                           agency_id=user.agency_id, entered_by=user)
+                           district=district, agency_id=user.agency_id, entered_by=user)
     db.session.add(entry)
     db.session.flush()
     return entry

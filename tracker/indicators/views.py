@@ -14,7 +14,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..auth.decorators import office_required
-from ..auth.policy import can_edit_commune, can_enter_figure, is_office
+from ..auth.policy import can_edit_commune, can_enter_figure, is_office, own_district_only
 from ..clock import local_today
 from ..extensions import db
 from ..files.models import Attachment
@@ -69,9 +69,11 @@ def districts():
     day = figures.quarter_end(plan.year, quarter)
     before = {row.district.id: row for row in figures.districts_on(figures.quarter_end(
         *figures.previous_quarter(plan.year, quarter)))}
+    per_district = [i for i in figures.indicators_of(plan) if i.per_district]
     return render_template("indicators/districts.html", plan=plan, quarter=quarter, day=day,
                            rows=figures.districts_on(day), before=before, criteria=figures.CRITERIA,
-                           sample=figures.has_sample())
+                           sample=figures.has_sample(), per_district=per_district, districts=all_districts(),
+                           entered=figures.entered_values(plan, plan.year, quarter).districts)
 
 
 @bp.get("/communes")
@@ -110,6 +112,10 @@ def render_indicator(indicator: Indicator, form: FigureForm | None = None, statu
             Attachment.entry_id.in_([e.id for e in history])).order_by(Attachment.id)):
         files.setdefault(attachment.entry_id, []).append(attachment)
     may_enter = can_enter_figure(current_user, indicator) and not indicator.computed
+    if form is None and may_enter:
+        form = FigureForm(quarter=quarter)
+    if form is not None and indicator.per_district:
+        form.district.choices = district_choices(current_user, indicator)
     responsible_form = None
     if is_office(current_user):
         responsible_form = ResponsibleForm(agency=str(indicator.responsible_id or ""))
@@ -117,7 +123,19 @@ def render_indicator(indicator: Indicator, form: FigureForm | None = None, statu
     return render_template(
         "indicators/indicator.html", plan=plan, indicator=indicator, quarter=quarter, rows=rows, history=history,
         files=files, measure_labels=MEASURE_LABELS, group_labels=GROUP_LABELS, responsible_form=responsible_form,
-        form=form or (FigureForm(quarter=quarter) if may_enter else None), today=local_today()), status
+        form=form, districts=all_districts() if indicator.per_district else [], today=local_today()), status
+
+
+def all_districts() -> list[Agency]:
+    """The province's districts, in Vietnamese order."""
+    return list(db.session.scalars(sa.select(Agency).where(Agency.level == "district").order_by(Agency.sort_key)))
+
+
+def district_choices(user, indicator: Indicator) -> list[SelectChoice]:
+    """The districts a user may enter a figure for: its own, or any for the office and the reporting body."""
+    if own_district_only(user, indicator):
+        return [SelectChoice(str(user.agency_id), user.agency.name)]
+    return [SelectChoice("", _("— chọn huyện —"))] + [SelectChoice(str(d.id), d.name) for d in all_districts()]
 
 
 @bp.get("/<int:indicator_id>")
@@ -137,7 +155,7 @@ def enter(indicator_id: int):
         try:
             checked = [check_upload(f) for f in form.attachments.data or [] if f and f.filename]
             entry = enter_value(indicator, indicator.plan.year, form.quarter.data, form.value.data, form.note.data,
-                                current_user, local_today())
+                                current_user, local_today(), district=chosen_district(form, indicator))
             store_uploads(checked, current_user, entry=entry)
             db.session.commit()
             flash(_("Đã ghi số liệu quý %(quarter)s.", quarter=entry.quarter), "success")
@@ -156,6 +174,14 @@ def responsible_choices() -> list[SelectChoice]:
     """Every single body (never a group), and "none"."""
     return [SelectChoice("", _("— chưa giao —"))] + [SelectChoice(str(a.id), a.name) for a in db.session.scalars(
         sa.select(Agency).where(Agency.level != "group").order_by(Agency.level, Agency.sort_key))]
+
+
+def chosen_district(form: FigureForm, indicator: Indicator) -> Agency | None:
+    """The district a figure is for: a district's own officer always enters its own."""
+    if own_district_only(current_user, indicator):
+        return current_user.agency
+    raw = form.district.data or ""
+    return db.session.get(Agency, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 @bp.post("/<int:indicator_id>/responsible")
