@@ -137,5 +137,5 @@ def json_formdata(payload: dict) -> MultiDict:
 
 
 def choices(any_label: str, labels: dict[str, str]) -> list[SelectChoice]:
-    """An "any" choice followed by one choice per value, each label in the page's language."""
+    """An "any" choice and one per value of a vocabulary (literal labels only: never data, see test_escaping)."""
     return [SelectChoice("", any_label), *(SelectChoice(value, lazy_gettext(label)) for value, label in labels.items())]

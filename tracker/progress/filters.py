@@ -40,7 +40,9 @@ class TaskFilterForm(ApiForm):
     def __init__(self, formdata, plan: Plan, **kwargs):
         super().__init__(formdata, **kwargs)
         self.plan = plan
-        self.section.choices = _choices(_l("Mọi mục"), {s.numeral: f"{s.numeral}. {s.title}" for s in plan.sections})
+        # Section titles are data: plain strings, so the template escapes them (never through gettext).
+        self.section.choices = [SelectChoice("", _l("Mọi mục")),
+                                *(SelectChoice(s.numeral, f"{s.numeral}. {s.title}") for s in plan.sections)]
         self.agency_obj: Agency | None = None
 
     def validate_section(self, field) -> None:
