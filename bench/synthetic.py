@@ -160,10 +160,11 @@ def _line(task_id: int, body: Agency, item: dict, as_of: date, rng: random.Rando
                updated_at=at, updated_by_id=user, version=2 if completed else 1,
                paused_reason="Chờ bố trí kinh phí" if status == "paused" else "")
     base = {"task_id": task_id, "agency_id": body.id, "user_id": user, "at": at, "reason": ""}
-    events = [dict(base, kind="status", before='"not_started"', after=f'"{status}"'),
-              dict(base, kind="progress", before="0", after=str(progress))]
+    # Plain values, as the app writes them: the JSON columns encode them (text already encoded would be twice).
+    events = [dict(base, kind="status", before="not_started", after=status),
+              dict(base, kind="progress", before=0, after=progress)]
     if completed:
-        events.append(dict(base, kind="completed_on", before=None, after=f'"{completed.isoformat()}"'))
+        events.append(dict(base, kind="completed_on", before=None, after=completed.isoformat()))
     return row, events
 
 

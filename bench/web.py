@@ -213,13 +213,16 @@ def _indicators(url: str, folder: Path) -> None:
 
 
 def _pick(url: str) -> tuple[int, str]:
-    """A district (named directly and through its groups) and a task it shares with every district."""
+    """A district (named directly and through its groups) and a task it shares with every district, with a full
+    history (a completion date among its entries)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         agency = conn.execute(sa.text("SELECT id FROM agency WHERE name = 'UBND huyện Đình Lập'")).scalar()
         task = conn.execute(sa.text("SELECT task.code FROM task JOIN status_line ON status_line.task_id = task.id "
+                                    "WHERE EXISTS (SELECT 1 FROM task_event WHERE task_event.task_id = task.id "
+                                    "AND task_event.kind = 'completed_on') "
                                     "GROUP BY task.id HAVING count(*) > 5 ORDER BY task.id LIMIT 1")).scalar()
     engine.dispose()
     return agency, task

@@ -1,6 +1,7 @@
 """Progress: one status line per executing body, comments, attachments, and an immutable history."""
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +24,8 @@ STATUS_LABELS = {
 }
 STATUSES = tuple(STATUS_LABELS)
 LineStatus = vocabulary("LineStatus", STATUS_LABELS)
+
+logger = logging.getLogger(__name__)
 
 
 class StatusLine(db.Model):
@@ -106,6 +109,14 @@ class TaskEvent(db.Model):
         return EVENT_LABELS.get(self.kind, self.kind)
 
     def _text(self, value) -> str:
+        try:
+            return self._readable(value)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            # An entry written by another tool or an older release: show what is stored, never fail the page.
+            logger.warning("history entry %s (%s) holds a value it cannot read: %r", self.id, self.kind, value)
+            return gettext("không đọc được: %(value)s", value=str(value)[:200])
+
+    def _readable(self, value) -> str:
         if value is None or value == "":
             return "—"
         if self.kind == "status":
@@ -113,7 +124,7 @@ class TaskEvent(db.Model):
         if self.kind == "progress":
             return f"{value}%"
         if self.kind in ("deadline", "completed_on"):
-            return vn_date(date.fromisoformat(value))
+            return vn_date(date.fromisoformat(str(value)))
         if isinstance(value, dict):
             role = value.get("role")
             return f"{value.get('agency')} ({gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role})"
