@@ -7,6 +7,7 @@ from .reminders.models import (JobRun, OutboxMessage, ReminderOptOut, ReminderSe
                                SchedulerLease, SentReminder)
 from .indicators.models import Commune, CommuneCriterion, Indicator, IndicatorEntry, indicator_tasks  # noqa: F401
 from .reporting.models import ReportingPolicy, ReportingRound, Submission, round_bodies  # noqa: F401
+from .exports.letterhead import LetterheadSettings  # noqa: F401
 from .progress import category_sql  # noqa: F401,E402  (its flush hook keeps each task's line facts in step)
 from . import changes  # noqa: E402
 

@@ -20,11 +20,13 @@ from ..progress.category_sql import line_category, task_category
 from ..progress.listing import directory
 from ..progress.models import STATUS_LABELS, StatusLine
 from ..reporting.models import ReportingRound, Submission
-from ..indicators.figures import DistrictRow, QuarterFigures, districts_on, has_sample, quarter_figures
+from ..indicators.figures import (DistrictRow, QuarterFigures, districts_on, has_sample, previous_quarter, quarter_end,
+                                  quarter_figures, standings)
 from ..indicators.models import Indicator
 from ..dashboard import queries
 from ..dashboard.cache import figures
 from ..dashboard.rounds import RoundGlance, glance
+from .letterhead import Letterhead, current_letterhead
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 # Text that a spreadsheet would run as a formula if it began a cell.
@@ -140,6 +142,7 @@ class QuarterlyReport:
     indicators: QuarterFigures | None = None
     districts: list[DistrictRow] | None = None
     sample_communes: bool = False
+    letterhead: Letterhead | None = None  # who issues it: set by quarterly_report from the office's settings
 
     @property
     def title(self) -> str:
@@ -164,15 +167,40 @@ def quarterly_report(plan: Plan, period: Period) -> QuarterlyReport:
         sa.select(ReportingRound).where(ReportingRound.plan_id == plan.id, ReportingRound.kind == "quarterly",
                                         ReportingRound.period_start == period.start)
         .options(selectinload(ReportingRound.bodies), selectinload(ReportingRound.submissions)))
-    submissions = [s for s in round_.submissions if s.status == "submitted"] if round_ else []
+    # A report made on as_of states nothing of a later day: a report submitted after it is not yet in.
+    submissions = [s for s in round_.submissions if s.status == "submitted" and s.submitted_on <= as_of] \
+        if round_ else []
     submissions.sort(key=lambda s: s.agency.sort_key)
     report = QuarterlyReport(plan, period, counted.now, counted.sections, counted.agencies, overdue, overdue_total,
-                             round_, submissions, glance(round_, as_of) if round_ else None)
+                             round_, submissions, round_on(round_, as_of) if round_ else None)
+    report.letterhead = current_letterhead()
     if db.session.scalar(sa.select(Indicator.id).where(Indicator.plan_id == plan.id).limit(1)) is not None:
-        report.indicators = quarter_figures(plan, period.year, period.quarter)
+        report.indicators = figures_on(plan, period)
         report.districts = districts_on(report.indicators.day)
         report.sample_communes = has_sample()
     return report
+
+
+def figures_on(plan: Plan, period: Period) -> QuarterFigures:
+    """The quarter's indicators with the communes counted on the report's as-of day, not the quarter's end."""
+    end, (last_year, last_quarter) = period.end, previous_quarter(period.year, period.quarter)
+    last_end = quarter_end(last_year, last_quarter)
+    counted = standings(sorted({period.as_of, last_end}))
+    # quarter_figures reads the standings by the quarter's end: the as-of day's standing stands in for it.
+    return quarter_figures(plan, period.year, period.quarter, {end: counted[period.as_of], last_end: counted[last_end]})
+
+
+def round_on(round_: ReportingRound, as_of: date) -> RoundGlance:
+    """The round's bodies as they stood on as_of: a report submitted (or sent back) later does not count yet."""
+    found = glance(round_, as_of)
+    bodies = []
+    for body, state, submission in found.bodies:
+        if submission is not None and submission.submitted_on > as_of:
+            state, submission = ("overdue" if as_of > round_.due_on else "missing"), None
+        elif state == "returned" and submission.returned_at and submission.returned_at.date() > as_of:
+            state = "late" if submission.submitted_on > round_.due_on else "on_time"
+        bodies.append((body, state, submission))
+    return RoundGlance(round_, bodies)
 
 
 def category_label(name: str) -> str:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask import Blueprint, Response, abort, request, send_file, stream_with_context
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, send_file,
+                   stream_with_context, url_for)
 
+from ..auth.decorators import office_required
 from ..auth.services import user_for_calendar
 from ..changes import data_version
 from ..clock import BAD_DATE, local_today, parse_iso_date, utcnow
@@ -11,6 +13,8 @@ from ..extensions import db
 from ..plan.models import Agency, Plan
 from ..plan.views import plan_or_404
 from .calendar import calendar_feed
+from .forms import LetterheadForm
+from .letterhead import DEFAULTS, printed, save_letterhead, settings_or_defaults
 from ..web import int_arg
 from .quarterly import Period, quarterly_report
 from .spreadsheet import csv_rows, write_xlsx
@@ -67,6 +71,22 @@ def quarterly_download(fmt: str) -> Response:
 def quarterly(fmt: str):
     """The quarterly report: ?year=&quarter= or ?as_of=; for CSV, ?rows=lines for the bodies' lines."""
     return quarterly_download(fmt)
+
+
+@bp.route("/reports/letterhead", methods=["GET", "POST"])
+@office_required
+def letterhead():
+    """The office sets, once, who issues the quarterly report, its symbol, recipients and signatory."""
+    current = settings_or_defaults()
+    form = LetterheadForm(obj=current)
+    if form.validate_on_submit():
+        save_letterhead({name: getattr(form, name).data or "" for name in DEFAULTS})
+        db.session.commit()
+        flash(_("Đã lưu thể thức báo cáo quý."), "success")
+        return redirect(url_for("exports.letterhead"))
+    today = local_today()
+    return render_template("exports/letterhead.html", form=form, head=printed(current), today=today,
+                           quarter=(today.month - 1) // 3 + 1), 400 if form.errors else 200
 
 
 @bp.get("/calendar/<secret>.ics")
