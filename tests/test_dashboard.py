@@ -155,7 +155,7 @@ def test_my_work_groups_my_lines_and_lists_what_i_owe(seeded, client, auth):
     headings = re.findall(r'<h2 id="h-(\w+)">', page)
     # Sở KH&ĐT also reports three funding sources: the quarter's figures it still owes come next.
     assert headings[:3] == ["returned", "owed", "figures"]
-    assert headings[3:] == ["overdue", "due_soon", "in_progress", "not_started", "ongoing", "done"]
+    assert headings[3:] == ["overdue", "due_soon", "in_progress", "not_started", "needs_date", "ongoing", "done"]
     assert "Thiếu số liệu vốn lồng ghép" in page
     assert ">II.1<" in page[page.index('id="h-overdue"'):page.index('id="h-due_soon"')]
     # The resubmission form starts from the text that was sent back.

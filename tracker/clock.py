@@ -30,16 +30,33 @@ def to_local(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc).astimezone(zone())
 
 
-BAD_DATE = lazy_gettext("Ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2021-04-15.")
+BAD_DATE = lazy_gettext("Ngày không hợp lệ; viết dạng dd/mm/yyyy, ví dụ 15/04/2021.")
 
 
 def parse_iso_date(raw: str | None) -> date | None:
-    """A YYYY-MM-DD date, or None when absent or malformed (never an exception): the app's one date parser,
-    for ?as_of= on pages and the API and for every date field of every form."""
+    """A YYYY-MM-DD date, or None when absent or malformed (never an exception); `parse_date` also reads dd/mm/yyyy."""
     if not raw or len(raw) != 10 or not raw.isascii():
         return None
     try:
         return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def parse_date(raw: str | None) -> date | None:
+    """A date as Vietnamese write it (dd/mm/yyyy, or d/m/yyyy) or as links carry it (YYYY-MM-DD); None when
+    absent, malformed or not a real day (31/02/2021), never an exception. Every form field and ?as_of= use it."""
+    raw = (raw or "").strip()
+    if len(raw) > 10 or not raw.isascii():
+        return None
+    if "/" not in raw:
+        return parse_iso_date(raw)
+    parts = raw.split("/")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[0]) > 2 or len(parts[1]) > 2 \
+            or len(parts[2]) != 4:
+        return None
+    try:
+        return date(int(parts[2]), int(parts[1]), int(parts[0]))
     except ValueError:
         return None
 

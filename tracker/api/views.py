@@ -12,9 +12,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.policy import can_update_line, sees_every_reminder
 from ..dashboard.cache import figures
+from ..dashboard.views import plan_and_day
 from ..exports.views import quarterly_download
 from ..auth.services import user_for_token
-from ..clock import BAD_DATE, local_today, parse_iso_date
+from ..clock import BAD_DATE, local_today, parse_date
 from ..extensions import csrf, db
 from ..forms import json_formdata
 from ..indicators import figures as indicator_figures
@@ -63,7 +64,7 @@ def _error(status: int, message: str, **extra):
 def as_of_arg() -> date | None:
     """?as_of=YYYY-MM-DD, today when absent, None when malformed."""
     raw = request.args.get("as_of")
-    return parse_iso_date(raw) if raw else local_today()
+    return parse_date(raw) if raw else local_today()
 
 
 def line_json(line: StatusLine, category: str) -> dict:
@@ -253,10 +254,9 @@ def _counts_json(row) -> dict:
 @bp.get("/dashboard")
 def dashboard():
     """The dashboard's counts on ?as_of=: overall, per section, per agency (each by its own lines)."""
-    as_of = as_of_arg()
-    if as_of is None:
+    if as_of_arg() is None:
         return jsonify({"errors": {"as_of": [BAD_DATE]}}), 400
-    plan = plan_or_404()
+    plan, as_of = plan_and_day(local_today())  # the same plan and day as the page
     found = figures(plan, as_of)
     return jsonify({
         "plan": plan.year, "as_of": as_of.isoformat(), "overall": found.now,
@@ -294,11 +294,12 @@ def indicators():
     """The plan's numbers at the end of ?quarter= (1–4; the current one by default) of ?year=."""
     plan = plan_or_404()
     quarter = int_arg("quarter")
+    today = local_today()
     if quarter is None:
-        quarter = indicator_figures.default_quarter(plan, local_today())
+        quarter = indicator_figures.default_quarter(plan, today)
     if quarter not in (1, 2, 3, 4):
         return _error(400, "quarter must be 1, 2, 3 or 4.")
-    found = indicator_figures.quarter_figures(plan, plan.year, quarter)
+    found = indicator_figures.quarter_figures(plan, plan.year, quarter, today=today)  # as_of: never a day to come
     now = found.now
     return jsonify({
         "plan": plan.year, "quarter": quarter, "as_of": found.day.isoformat(),

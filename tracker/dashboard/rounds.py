@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from ..clock import zone
 from ..extensions import db
 from ..plan.models import Plan
 from ..reporting.models import ReportingRound, Submission, round_bodies
@@ -28,11 +29,24 @@ class RoundGlance:
 
 
 def glance(round_: ReportingRound, as_of: date) -> RoundGlance:
-    """A round's bodies with their state on as_of, the overdue and returned first."""
+    """A round's bodies with their state as they stood on as_of (a report submitted or sent back later does
+    not count yet), the overdue and returned first."""
     order = {"overdue": 0, "returned": 1, "missing": 2, "late": 3, "on_time": 4}
-    bodies = [(body, body_state(round_, body.id, as_of), round_.submission_of(body.id)) for body in round_.bodies]
+    bodies = []
+    for body in round_.bodies:
+        state, submission = body_state(round_, body.id, as_of), round_.submission_of(body.id)
+        if submission is not None and submission.submitted_on > as_of:
+            state, submission = ("overdue" if as_of > round_.due_on else "missing"), None
+        elif state == "returned" and submission.returned_at and _local_day(submission.returned_at) > as_of:
+            state = "late" if submission.submitted_on > round_.due_on else "on_time"
+        bodies.append((body, state, submission))
     bodies.sort(key=lambda item: (order[item[1]], item[0].sort_key))
     return RoundGlance(round_, bodies)
+
+
+def _local_day(moment: datetime) -> date:
+    """The day in Việt Nam of a naive UTC timestamp."""
+    return moment.replace(tzinfo=timezone.utc).astimezone(zone()).date()
 
 
 def rounds_at_a_glance(plan: Plan, as_of: date) -> list[RoundGlance]:

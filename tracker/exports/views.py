@@ -8,7 +8,7 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from ..auth.decorators import office_required
 from ..auth.services import user_for_calendar
 from ..changes import data_version
-from ..clock import BAD_DATE, local_today, parse_iso_date, utcnow
+from ..clock import BAD_DATE, local_today, parse_date, utcnow
 from ..extensions import db
 from ..plan.models import Agency, Plan
 from ..plan.views import plan_or_404
@@ -32,7 +32,7 @@ MEDIA = {
 def period_param(plan: Plan) -> Period:
     """?quarter=1..4 (of the plan's year), or ?as_of=YYYY-MM-DD, or the current quarter; 400 when malformed."""
     if request.args.get("as_of"):
-        as_of = parse_iso_date(request.args["as_of"])
+        as_of = parse_date(request.args["as_of"])
         if as_of is None:
             abort(400, description=f"«{request.args['as_of'][:20]}»: {BAD_DATE}")
         return Period.of_date(as_of)

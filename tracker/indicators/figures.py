@@ -25,6 +25,13 @@ def quarter_end(year: int, quarter: int) -> date:
     return date(year, 12, 31) if quarter == 4 else date(year, 3 * quarter + 1, 1) - timedelta(days=1)
 
 
+def counted_to(year: int, quarter: int, today: date | None) -> date:
+    """The day a quarter's figures are counted to: its last day, or today while it has not ended (a page
+    never states the figures of a day not yet come). Without today, the quarter's last day."""
+    end = quarter_end(year, quarter)
+    return end if today is None else min(end, today)
+
+
 def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
     """The quarter before, across a year's turn."""
     return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
@@ -322,8 +329,13 @@ class QuarterFigures:
 
     @property
     def day(self) -> date:
-        """The quarter's last day."""
+        """The day the figures are counted to: the quarter's last day, or an earlier one while it runs."""
         return self.now.day
+
+    @property
+    def running(self) -> bool:
+        """The quarter has not ended on the day its figures are counted to."""
+        return self.now.day < quarter_end(self.year, self.quarter)
 
     def group(self, name: str) -> list[IndicatorRow]:
         """The rows of one group (headline, criterion, aim, funding)."""
@@ -339,12 +351,15 @@ class QuarterFigures:
         return [row for row in self.rows if row.missing]
 
 
-def quarter_figures(plan: Plan, year: int, quarter: int, counted: dict[date, Standing] | None = None) -> QuarterFigures:
-    """The plan's indicators at the quarter's end and the one before (`counted`: standings already made)."""
+def quarter_figures(plan: Plan, year: int, quarter: int, counted: dict[date, Standing] | None = None,
+                    today: date | None = None) -> QuarterFigures:
+    """The plan's indicators at the quarter's end (or on today while it runs) and at the end of the one before
+    (`counted`: standings already made)."""
     last_year, last_quarter = previous_quarter(year, quarter)
-    if not counted or quarter_end(year, quarter) not in counted or quarter_end(last_year, last_quarter) not in counted:
-        counted = standings([quarter_end(year, quarter), quarter_end(last_year, last_quarter)])
-    now, before = counted[quarter_end(year, quarter)], counted[quarter_end(last_year, last_quarter)]
+    day, last_day = counted_to(year, quarter, today), counted_to(last_year, last_quarter, today)
+    if not counted or day not in counted or last_day not in counted:
+        counted = standings(sorted({day, last_day}))
+    now, before = counted[day], counted[last_day]
     entered, earlier = entered_values(plan, year, quarter), entered_values(plan, last_year, last_quarter)
     districts = district_count()
     rows = []
@@ -377,12 +392,23 @@ def _total(values: list[float | None]) -> float | None:
     return sum(known) if known else None
 
 
-def criterion_trend(quarters: list[tuple[int, int]], counted: dict[date, Standing] | None = None
-                    ) -> list[tuple[tuple[int, int], dict[int, int], int]]:
-    """For each quarter's end: communes per criterion and at the standard (two statements in all)."""
-    counted = counted or standings([quarter_end(*q) for q in quarters])
-    return [(q, counted[quarter_end(*q)].per_criterion if counted[quarter_end(*q)].recorded else None,
-             counted[quarter_end(*q)].standard if counted[quarter_end(*q)].recorded else None) for q in quarters]
+def criterion_trend(quarters: list[tuple[int, int]], counted: dict[date, Standing] | None = None,
+                    today: date | None = None) -> list[tuple[tuple[int, int], dict[int, int], int]]:
+    """For each quarter's end (today for the running one; nothing for one not begun): communes per criterion
+    and at the standard (two statements in all)."""
+    days = {q: counted_to(*q, today) for q in quarters}
+    counted = counted or standings(sorted(set(days.values())))
+    out = []
+    for q in quarters:
+        found = counted[days[q]]
+        known = found.recorded and (today is None or quarter_start(*q) <= today)
+        out.append((q, found.per_criterion if known else None, found.standard if known else None))
+    return out
+
+
+def quarter_start(year: int, quarter: int) -> date:
+    """The first day of a quarter."""
+    return date(year, 3 * quarter - 2, 1)
 
 
 def standard_count(day: date) -> int:
@@ -399,19 +425,21 @@ def default_quarter(plan: Plan, today: date) -> int:
     return quarter_of(today)
 
 
-def indicator_by_quarter(indicator: Indicator, year: int) -> dict[int, IndicatorRow]:
-    """One indicator at the end of each quarter of the year, each beside the quarter before."""
+def indicator_by_quarter(indicator: Indicator, year: int, today: date | None = None) -> dict[int, IndicatorRow]:
+    """One indicator at the end of each quarter of the year (today for the running one; nothing counted for
+    one not begun), each beside the quarter before."""
     goal = indicator.target
     if goal is not None and indicator.per_district:
         goal *= district_count()
     out: dict[int, IndicatorRow] = {}
     if indicator.measure == "sum":
-        return {q: next(r for r in quarter_figures(indicator.plan, year, q).rows if r.indicator.id == indicator.id)
-                for q in range(1, 5)}
+        return {q: next(r for r in quarter_figures(indicator.plan, year, q, today=today).rows
+                        if r.indicator.id == indicator.id) for q in range(1, 5)}
     if indicator.computed:
-        days = {q: quarter_end(*(previous_quarter(year, 1) if q == 0 else (year, q))) for q in range(0, 5)}
-        counted = standings(list(days.values()))
-        values = {q: computed_value(indicator, counted[day]) for q, day in days.items()}
+        days = {q: counted_to(*(previous_quarter(year, 1) if q == 0 else (year, q)), today) for q in range(0, 5)}
+        counted = standings(sorted(set(days.values())))
+        values = {q: computed_value(indicator, counted[day])
+                  if today is None or q == 0 or quarter_start(year, q) <= today else None for q, day in days.items()}
         for q in range(1, 5):
             out[q] = IndicatorRow(indicator, values[q], values[q - 1], goal=goal)
         return out

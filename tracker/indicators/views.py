@@ -52,11 +52,13 @@ def overview():
     """Every indicator of the plan at a quarter's end, beside last quarter, with the criteria's trend."""
     plan = plan_or_404()
     quarter = quarter_param(plan)
+    today = local_today()
     quarters = figures.quarters_up_to(plan.year, quarter, TREND_QUARTERS)
-    counted = figures.standings([figures.quarter_end(*q) for q in quarters])  # this quarter and last among them
-    found = figures.quarter_figures(plan, plan.year, quarter, counted)
+    # This quarter and last among them, each counted to its end or to today, never to a day not yet come.
+    counted = figures.standings([figures.counted_to(*q, today) for q in quarters])
+    found = figures.quarter_figures(plan, plan.year, quarter, counted, today=today)
     return render_template("indicators/index.html", plan=plan, quarter=quarter, found=found,
-                           trend=figures.criterion_trend(quarters, counted),
+                           trend=figures.criterion_trend(quarters, counted, today=today),
                            closest=figures.closest_communes(found.day, limit=15), sample=figures.has_sample(),
                            band_labels=figures.BAND_LABELS, bands=figures.BANDS)
 
@@ -66,11 +68,13 @@ def districts():
     """Each district's communes at the quarter's end: at the standard, the average, each criterion's count."""
     plan = plan_or_404()
     quarter = quarter_param(plan)
-    day = figures.quarter_end(plan.year, quarter)
-    before = {row.district.id: row for row in figures.districts_on(figures.quarter_end(
-        *figures.previous_quarter(plan.year, quarter)))}
+    today = local_today()
+    day = figures.counted_to(plan.year, quarter, today)
+    before = {row.district.id: row for row in figures.districts_on(figures.counted_to(
+        *figures.previous_quarter(plan.year, quarter), today))}
     per_district = [i for i in figures.indicators_of(plan) if i.per_district]
     return render_template("indicators/districts.html", plan=plan, quarter=quarter, day=day,
+                           running=day < figures.quarter_end(plan.year, quarter),
                            rows=figures.districts_on(day), before=before, criteria=figures.CRITERIA,
                            sample=figures.has_sample(), per_district=per_district, districts=all_districts(),
                            entered=figures.entered_values(plan, plan.year, quarter).districts)
@@ -81,7 +85,7 @@ def communes():
     """The communes of a district (or all), with the criteria each meets at the quarter's end."""
     plan = plan_or_404()
     quarter = quarter_param(plan)
-    day = figures.quarter_end(plan.year, quarter)
+    day = figures.counted_to(plan.year, quarter, local_today())
     district_id = int_arg("district")
     per = figures.criteria_met_per_commune(day)
     query = (sa.select(Commune, per.c.n).join(per, per.c.commune_id == Commune.id)
@@ -96,6 +100,7 @@ def communes():
     districts_ = db.session.scalars(sa.select(Agency).where(Agency.level == "district").order_by(Agency.sort_key)).all()
     near = {n.commune.id: n.missing for n in figures.closest_communes(day, district_id or None)}
     return render_template("indicators/communes.html", plan=plan, quarter=quarter, day=day, rows=rows,
+                           running=day < figures.quarter_end(plan.year, quarter),
                            districts=districts_, district_id=district_id, only_close=only_close, near=near,
                            sample=figures.has_sample(), form=CommunesFileForm() if is_office(current_user) else None)
 
@@ -104,7 +109,11 @@ def render_indicator(indicator: Indicator, form: FigureForm | None = None, statu
     """An indicator's page: target, each quarter, the entries' history and evidence, and the forms."""
     plan = indicator.plan
     quarter = quarter_param(plan)
-    rows = figures.indicator_by_quarter(indicator, plan.year)
+    today = local_today()
+    rows = figures.indicator_by_quarter(indicator, plan.year, today)
+    # The quarter still running on today, whose row is counted to today rather than to its end.
+    running = {q: today for q in range(1, 5)
+               if figures.quarter_start(plan.year, q) <= today < figures.quarter_end(plan.year, q)}
     history = db.session.scalars(sa.select(IndicatorEntry).where(IndicatorEntry.indicator_id == indicator.id)
                                  .order_by(IndicatorEntry.id.desc())).all()
     files = {}
@@ -123,7 +132,7 @@ def render_indicator(indicator: Indicator, form: FigureForm | None = None, statu
     return render_template(
         "indicators/indicator.html", plan=plan, indicator=indicator, quarter=quarter, rows=rows, history=history,
         files=files, measure_labels=MEASURE_LABELS, group_labels=GROUP_LABELS, responsible_form=responsible_form,
-        form=form, districts=all_districts() if indicator.per_district else [], today=local_today()), status
+        form=form, districts=all_districts() if indicator.per_district else [], today=today, running=running), status
 
 
 def all_districts() -> list[Agency]:

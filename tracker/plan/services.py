@@ -234,6 +234,8 @@ def task_conditions(plan: Plan, filters: TaskFilter) -> list[sa.ColumnElement[bo
             Section.plan_id == plan.id, Section.numeral == filters.section).scalar_subquery())
     if filters.kind in KINDS:
         conditions.append(Task.schedule_kind == filters.kind)
+    elif filters.kind == "needs_date":  # the one flag every page, list and export shows
+        conditions.append(Task.needs_date.is_(True))
     if filters.agency is not None:
         # An agency is named directly or through a group it belongs to.
         ids = [filters.agency.id, *(g.id for g in filters.agency.groups)]

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, g, render_template, request, url_for
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from ..clock import BAD_DATE, local_today, parse_iso_date
+from ..clock import BAD_DATE, local_today, parse_date
 from ..extensions import db
 from ..web import int_arg
 from ..text import fold
@@ -83,7 +83,7 @@ def as_of_param() -> date:
     raw = request.args.get("as_of")
     if not raw:
         return local_today()
-    found = parse_iso_date(raw)
+    found = parse_date(raw)
     if found is None:
         abort(400, description=f"«{raw[:20]}»: {BAD_DATE}")
     return found

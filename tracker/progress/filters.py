@@ -28,8 +28,10 @@ class TaskFilterForm(ApiForm):
     agency = StringField(_l("Cơ quan"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Vai trò"), choices=_choices(_l("Mọi vai trò"), ROLE_LABELS), validators=[Optional()],
                        filters=[_strip])
-    kind = SelectField(_l("Loại thời hạn"), choices=_choices(_l("Mọi loại"), KIND_LABELS), validators=[Optional()],
-                       filters=[_strip])
+    # "needs_date" picks the tasks flagged "Cần xác định hạn" (Task.needs_date), whatever their kind.
+    kind = SelectField(_l("Loại thời hạn"), choices=[*_choices(_l("Mọi loại"), KIND_LABELS),
+                                                     SelectChoice("needs_date", _l("Cần xác định hạn"))],
+                       validators=[Optional()], filters=[_strip])
     category = SelectField(_l("Tình hình"), choices=_choices(_l("Mọi tình hình"), CATEGORY_LABELS), validators=[Optional()],
                            filters=[_strip])
     as_of = IsoDateField(_l("Tính đến ngày"), validators=[Optional()])

@@ -29,7 +29,8 @@ class ReportError(ValueError):
 def policy_of(plan: Plan) -> ReportingPolicy:
     """The plan's reporting policy: the one the office saved, or the defaults (not written: reading never writes)."""
     return db.session.get(ReportingPolicy, plan.id) or ReportingPolicy(
-        plan_id=plan.id, cutoff_day=14, due_day=18, levels="department,district")
+        plan_id=plan.id, cutoff_day=14, due_day=18, levels="department,district",
+        recipient=ReportingPolicy.__table__.c.recipient.default.arg)
 
 
 def set_policy(plan: Plan, cutoff_day: int, due_day: int, levels_text: str, today: date) -> ReportingPolicy:
@@ -90,6 +91,8 @@ def ensure_quarterly_rounds(plan: Plan, today: date) -> list[ReportingRound]:
             round_ = ReportingRound(plan_id=plan.id, kind="quarterly", period_start=start)
             db.session.add(round_)
         elif round_.due_on < today:
+            if round_.note == "Gửi None.":  # written by an older version from an unsaved policy
+                round_.note = f"Gửi {policy.recipient}."
             rounds.append(round_)
             continue
         round_.title = f"Báo cáo quý {ROMAN[quarter]} năm {plan.year}"
@@ -151,7 +154,8 @@ def submit_report(round_: ReportingRound, agency: Agency, user, body: str, today
     if submission is None:
         submission = Submission(round=round_, agency=agency, agency_id=agency.id, submitted_on=today)
         db.session.add(submission)
-    submission.status, submission.body = "submitted", nfc(body)
+    # Each line is tidied on its own: the body's line breaks and paragraphs are the report's own.
+    submission.status, submission.body = "submitted", "\n".join(nfc(line) for line in (body or "").splitlines()).strip()
     submission.submitted_on, submission.submitted_at, submission.submitted_by_id = today, utcnow(), user.id
     db.session.flush()
     return submission

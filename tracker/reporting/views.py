@@ -13,6 +13,7 @@ from ..extensions import db
 from ..files.models import Attachment
 from ..files.services import UploadError, check_upload, store_uploads
 from ..indicators.figures import figures_owed, round_quarter
+from ..plan.models import Agency
 from ..plan.views import plan_or_404
 from .forms import AdhocRoundForm, PolicyForm, ReturnForm, SubmitForm
 from .models import ReportingRound, Submission
@@ -49,8 +50,12 @@ def render_round(round_: ReportingRound, status: int = 200, submit_form=None, re
     quarter = round_quarter(round_.period_start, round_.kind)
     # A quarterly round asks for the quarter's figures too: who still owes which.
     owed = figures_owed(round_.plan_id, *quarter) if quarter else {}
+    # Each body that owes figures by its own name (a district owes its own figure of a per-district aim).
+    owers = {agency.id: agency for agency in db.session.scalars(
+        sa.select(Agency).where(Agency.id.in_(owed)).order_by(Agency.sort_key))} if owed else {}
     return render_template(
         "reporting/round.html", round=round_, today=today, labels=BODY_STATE_LABELS, quarter=quarter, owed=owed,
+        owers=owers,
         states={b.id: body_state(round_, b.id, today) for b in round_.bodies}, files=files, own=own,
         # After a return, the form starts from the text sent back: the body corrects it rather than retypes it.
         submit_form=submit_form or (SubmitForm(body=own.body if own else "") if can_submit else None),
