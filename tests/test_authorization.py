@@ -177,7 +177,7 @@ def test_officer_sees_all_tasks_but_gets_forms_only_for_own_lines(seeded, client
     assert "Sở Kế hoạch và Đầu tư" in page and "Cập nhật tiến độ" not in page and "Gửi ý kiến" not in page
     own = client.get("/tasks/X.1").get_data(as_text=True)  # Nội vụ directs X.1 (lead): may comment, no line
     assert "Gửi ý kiến" in own and "Cập nhật tiến độ" not in own
-    assert "Cập nhật tiến độ của Nội vụ" in client.get("/tasks/XII.1").get_data(as_text=True)
+    assert "Cập nhật tiến độ của Sở Nội vụ" in client.get("/tasks/XII.1").get_data(as_text=True)
 
 
 def test_leader_reads_everything_and_sees_no_forms(seeded, client, auth):

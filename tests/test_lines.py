@@ -81,7 +81,7 @@ def test_category_filter_makes_overdue_work_one_click_away(seeded, client, auth,
     page = client.get("/?category=overdue&as_of=2021-04-15").get_data(as_text=True)
     assert "/tasks/II.1" in page and "/tasks/IV.4" not in page
     assert client.get("/api/v1/tasks?category=late&as_of=2021-04-15").status_code == 400
-    assert client.get("/api/v1/tasks?as_of=15/04/2021").status_code == 400
+    assert client.get("/api/v1/tasks?as_of=31/02/2021").status_code == 400  # no such day (15/04/2021 reads)
 
 
 def test_ongoing_task_says_when_it_was_last_updated(seeded, client, auth, travel):
@@ -102,8 +102,8 @@ BAD_UPDATES = [
     ({"progress": "abc"}, "progress", "Không phải số nguyên."),
     ({"progress": ""}, "progress", "Nhập tiến độ từ 0 đến 100."),
     ({"status": "done", "completed_on": "2999-01-01"}, "completed_on", "Ngày hoàn thành không thể sau hôm nay."),
-    ({"status": "done", "completed_on": "01/03/2021"}, "completed_on",
-     "Ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2021-04-15."),
+    ({"status": "done", "completed_on": "31/02/2021"}, "completed_on",
+     "Ngày không hợp lệ; viết dạng dd/mm/yyyy, ví dụ 15/04/2021."),
     ({"status": "in_progress", "completed_on": "2021-03-01"}, "completed_on",
      "Chỉ nhập ngày hoàn thành khi trạng thái là Hoàn thành."),
     ({"status": "finished"}, "status", "Lựa chọn không hợp lệ."),

@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .plan.views import bp as plan_bp
     from .progress.views import bp as progress_bp
     from .reminders import cli as reminders_cli
+    from .reminders import invitations as reminders_invitations
     from .reminders.views import bp as reminders_bp
     from .reporting.views import bp as reporting_bp
     from .indicators import cli as indicators_cli
@@ -64,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth_cli.init_app(app)
     files_cli.init_app(app)
     reminders_cli.init_app(app)
+    reminders_invitations.init_app(app)
     indicators_cli.init_app(app)
     _register_login(app)
     _register_filters(app)
@@ -74,7 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 # Pages anyone may open; everything else needs an account (the API checks its own tokens).
 # The calendar feed authenticates by the secret in its address: calendar apps carry no session.
-PUBLIC_ENDPOINTS = {"auth.login", "auth.language", "static", "exports.calendar", "health.healthz"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.language", "auth.invitation", "static", "exports.calendar", "health.healthz"}
 
 
 def _register_login(app: Flask) -> None:
@@ -115,7 +117,10 @@ def kept_form_page(reason: str):
 
 
 def _register_filters(app: Flask) -> None:
+    from . import forms
     from .auth import policy
+    from .files.display import file_size
+    from .text import line_breaks
 
     # Templates ask the same policy as views: they never compare role strings.
     app.jinja_env.globals.update(is_office=policy.is_office, is_officer=policy.is_officer,
@@ -124,6 +129,9 @@ def _register_filters(app: Flask) -> None:
 
     app.add_template_filter(vn_date, "vndate")
     app.add_template_filter(vn_time, "vntime")
+    app.add_template_filter(file_size, "filesize")
+    app.add_template_filter(line_breaks, "linebreaks")
+    forms.init_app(app)  # the error summary at the top of every page with a form's errors
 
 
 def _register_errors(app: Flask) -> None:

@@ -4,17 +4,20 @@ WTForms ships no Vietnamese catalogue, so its built-in messages ("Not a valid in
 translated here once; every form of the app derives from `Form` (pages, with CSRF) or `ApiForm`
 (JSON bodies and query strings, without), so a page and the API say the same thing about the same
 bad value.
+Every date field is a `VietnameseDateField`: dd/mm/yyyy in, dd/mm/yyyy out.
 """
 from __future__ import annotations
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Form as PlainForm
 from wtforms import DateField, IntegerField, SelectChoice
 from wtforms.validators import StopValidation
+from wtforms.widgets import TextInput
 
-from .clock import BAD_DATE, parse_iso_date
+from .clock import BAD_DATE, parse_date, vn_date
 from .i18n import current_language
 
 VIETNAMESE = {
@@ -71,11 +74,27 @@ _MESSAGES = VietnameseMessages()
 
 
 class Form(FlaskForm):
-    """A page's form: CSRF-protected, its messages in Vietnamese."""
+    """A page's form: CSRF-protected, its messages in Vietnamese; the page's error summary lists its errors."""
 
     class Meta:
         def get_translations(self, form):
             return _MESSAGES
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if has_request_context():
+            g.setdefault("page_forms", []).append(self)
+
+
+def forms_with_errors() -> list[Form]:
+    """The forms made during this request that hold errors, in the order they were made (for the summary)."""
+    return [form for form in g.get("page_forms", []) if form.errors] if has_request_context() else []
+
+
+def init_app(app) -> None:
+    """Let every page's layout ask for the forms with errors (base.html shows their summary at the top), and
+    a query string's date input (`_forms.date_input`) take the same pattern as the date fields."""
+    app.jinja_env.globals.update(forms_with_errors=forms_with_errors, DATE_PATTERN=DATE_PATTERN)
 
 
 class ApiForm(PlainForm):
@@ -105,15 +124,34 @@ class WholeNumberField(IntegerField):
             raise StopValidation()
 
 
-class IsoDateField(DateField):
-    """A date as YYYY-MM-DD (what a browser's date input sends), read by the app's one date parser."""
+# What a date field accepts as typed: d/m/yyyy or dd/mm/yyyy, or YYYY-MM-DD (pasted from a link).
+DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}"
+
+
+class VietnameseDateField(DateField):
+    """A date typed and shown as dd/mm/yyyy whatever the browser's language (a text input, not the
+    browser's date picker, which follows the browser's locale: mm/dd/yyyy in an English one); also
+    reads YYYY-MM-DD. Read by the app's one date parser, `clock.parse_date`."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"inputmode": "numeric", "pattern": DATE_PATTERN, "placeholder": "dd/mm/yyyy", "title": "dd/mm/yyyy",
+                     "autocomplete": "off", "size": 10, "maxlength": 10, **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
 
     def process_formdata(self, valuelist):
         if not valuelist or valuelist[0] in ("", None):
             return
-        self.data = parse_iso_date(str(valuelist[0]).strip())
+        self.data = parse_date(str(valuelist[0]))
         if self.data is None:
-            raise ValueError(self.gettext("Not a valid date value."))
+            # Our own words in either language: WTForms' English one ("Not a valid date value.") names no format.
+            raise ValueError(str(BAD_DATE))
+
+    def _value(self):
+        if self.raw_data:  # what was typed, shown back as typed (also when it was not a date)
+            return " ".join(self.raw_data)
+        return vn_date(self.data) if self.data else ""
 
     def pre_validate(self, form):
         if self.process_errors:

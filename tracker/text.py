@@ -2,6 +2,8 @@
 import re
 import unicodedata
 
+from markupsafe import Markup, escape
+
 _SPACES = re.compile(r"\s+")
 # "KH & ĐT" and "KH&ĐT", "LĐ - TB&XH" and "LĐ-TB&XH" are written both ways in the plan.
 _TIGHT = re.compile(r"\s*([&\-–/])\s*")
@@ -65,3 +67,16 @@ def sort_key(text: str | None) -> str:
 def _strip_tones(syllable: str) -> str:
     """The syllable without its tone mark, letter marks kept (ắ -> ă)."""
     return "".join(c for c in unicodedata.normalize("NFD", syllable) if c not in _TONES)
+
+
+def nfc_lines(text: str | None) -> str:
+    """Like `nfc`, line by line: a note or a report keeps its line breaks (at most one blank line in a row)."""
+    lines = [nfc(line) for line in unicodedata.normalize("NFC", str(text or "")).splitlines()]
+    kept = [line for i, line in enumerate(lines) if line or (i and lines[i - 1])]
+    return "\n".join(kept).strip()
+
+
+def line_breaks(text: str | None):
+    """Text shown with its line breaks kept: each line escaped, joined by <br> (a report, a note, a comment)."""
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return Markup("<br>\n").join(escape(line) for line in lines)

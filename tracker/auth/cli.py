@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from ..extensions import db
 from .models import ROLES, ApiToken, User
+from .invitations import INVITATION_HOURS, send_invitation
 from .services import AccountError, create_user, normalise_email
 
 # Accounts for the `make run` demo only; DEMO must be on for them to be created.
@@ -26,15 +27,21 @@ DEMO_PASSWORD = "demo-nongthonmoi"
 @click.argument("email")
 @click.option("--agency", required=True, help='Agency name or alias, e.g. "VPĐP tỉnh".')
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--password", help="Initial password (default: a random one, printed).")
+@click.option("--password", help="Initial password (default: a random one, printed; see --invite).")
+@click.option("--invite", is_flag=True,
+              help="No password: mail the person a link to set their own (through the outbox, valid 72 hours).")
 @click.option("--name", default="", help="Full name.")
 @with_appcontext
-def create_user_command(email, agency, role, password, name):
+def create_user_command(email, agency, role, password, invite, name):
     """Create an account that belongs to one agency."""
-    generated = password is None
-    password = password or secrets.token_urlsafe(12)
+    if invite and password:
+        raise click.ClickException("--invite và --password không dùng cùng nhau.")
+    generated = password is None and not invite
+    password = "" if invite else (password or secrets.token_urlsafe(12))
     try:
         user = create_user(email, agency, role, password, name)
+        if invite:
+            send_invitation(user)  # in the outbox; the scheduler's sender mails it
         db.session.commit()
     except AccountError as exc:
         db.session.rollback()
@@ -42,6 +49,8 @@ def create_user_command(email, agency, role, password, name):
     click.echo(f"{user.email}: {user.role_label}, {user.agency.name}")
     if generated:
         click.echo(f"Mật khẩu: {password}")
+    if invite:
+        click.echo(f"Thư mời đặt mật khẩu (hiệu lực {INVITATION_HOURS} giờ) đã vào hộp thư đi.")
 
 
 @click.command("create-token")

@@ -37,12 +37,30 @@ class TokenForm(Form):
 
 
 class UserForm(Form):
-    """The office creates or edits an account."""
+    """The office edits an account: a blank password keeps the current one."""
 
     email = EmailField(_l("Thư điện tử"), validators=[DataRequired(), Email(_l("Thư điện tử không hợp lệ.")), Length(max=254)])
     name = StringField(_l("Họ tên"), validators=[Optional(), Length(max=200)])
     agency = StringField(_l("Cơ quan (tên hoặc tên viết tắt)"), validators=[DataRequired(), Length(max=200)])
-    role = SelectField(_l("Vai trò"), choices=_choices("", ROLE_LABELS)[1:])
-    password = PasswordField(_l("Mật khẩu (để trống: giữ nguyên)"), validators=[
+    # Officer first and by default: most accounts belong to a department or a district, and the
+    # office's rights (every line, every account) must be chosen, never fallen into.
+    role = SelectField(_l("Vai trò"), choices=_choices("", {role: ROLE_LABELS[role] for role in ("officer", "leader", "office")})[1:],
+                       default="officer")
+    password = PasswordField(_l("Mật khẩu mới (để trống: giữ nguyên mật khẩu hiện tại)"), validators=[
         Optional(), Length(MIN_PASSWORD, 200, _l("Mật khẩu cần ít nhất %(min)d ký tự."))])
     active = BooleanField(_l("Đang hoạt động"), default=True)
+
+
+class NewUserForm(UserForm):
+    """The office creates an account: a blank password sends the person an invitation to set their own."""
+
+    password = PasswordField(_l("Mật khẩu (để trống: gửi thư mời tự đặt mật khẩu, hiệu lực 72 giờ)"), validators=[
+        Optional(), Length(MIN_PASSWORD, 200, _l("Mật khẩu cần ít nhất %(min)d ký tự."))])
+
+
+class SetPasswordForm(Form):
+    """An invited person sets their own password (the same rules as changing one's password)."""
+
+    new = PasswordField(_l("Mật khẩu mới"), validators=[
+        DataRequired(), Length(MIN_PASSWORD, 200, _l("Mật khẩu mới cần ít nhất %(min)d ký tự."))])
+    confirm = PasswordField(_l("Nhập lại"), validators=[EqualTo("new", _l("Hai lần nhập không khớp."))])

@@ -94,16 +94,18 @@ def _email_free(email: str, except_id: int | None = None) -> None:
 
 def create_user(email: str, agency_name: str, role: str, password: str, name: str = "",
                 active: bool = True) -> User:
-    """A new account; the agency may be given by any name or alias the importer accepts."""
+    """A new account; the agency may be given by any name or alias the importer accepts.
+
+    A blank password leaves the account without one anybody knows (a random secret, never shown), for
+    the person to set through an invitation (`invitations.send_invitation`).
+    """
     email = normalise_email(email)
     if role not in ROLES:
         raise AccountError(gettext("Vai trò phải là một trong: %(roles)s.", roles=', '.join(ROLES)), "role")
-    if not password:
-        raise AccountError(gettext("Tài khoản mới cần mật khẩu."), "password")
     agency = _account_agency(agency_name)
     _email_free(email)
     user = User(email=email, name=nfc(name), agency=agency, role=role, active=active)
-    user.set_password(password)
+    user.set_password(password or secrets.token_urlsafe(32))
     db.session.add(user)
     db.session.flush()
     return user

@@ -10,9 +10,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..clock import to_local, utcnow
 from ..extensions import db
-from .forms import LoginForm, PasswordForm, TokenForm, UserForm
+from .forms import LoginForm, NewUserForm, PasswordForm, SetPasswordForm, TokenForm, UserForm
 from .models import ApiToken, User
 from .decorators import office_required
+from .invitations import INVITATION_HOURS, INVITATION_PATH, invited_user, send_invitation
 from .services import AccountError, authenticate, create_user, revoke_tokens, safe_next, update_user
 from .throttle import limiter
 
@@ -137,14 +138,24 @@ def revoke_calendar():
 @login_required
 @office_required
 def users():
-    """The office lists accounts and creates new ones."""
-    form = UserForm()
+    """The office lists accounts and creates new ones; a blank password sends the person an invitation."""
+    form = NewUserForm()
     if form.validate_on_submit():
         try:
-            user = create_user(form.email.data, form.agency.data, form.role.data, form.password.data,
+            if not form.password.data and not form.active.data:
+                # A locked account could not use an invitation: its link would only say it no longer works.
+                raise AccountError(_("Tài khoản tạo ở trạng thái khóa cần mật khẩu; hoặc chọn «Đang hoạt động» để "
+                                     "gửi thư mời."), "password")
+            user = create_user(form.email.data, form.agency.data, form.role.data, form.password.data or "",
                                form.name.data or "", active=form.active.data)
+            if not form.password.data:
+                send_invitation(user)  # queued in this transaction: no account without its mail, nor the reverse
             db.session.commit()
-            flash(_("Đã tạo tài khoản %(email)s.", email=user.email), "success")
+            if form.password.data:
+                flash(_("Đã tạo tài khoản %(email)s.", email=user.email), "success")
+            else:
+                flash(_("Đã tạo tài khoản %(email)s và gửi thư mời tự đặt mật khẩu (liên kết có hiệu lực %(hours)s giờ).",
+                        email=user.email, hours=INVITATION_HOURS), "success")
             return redirect(url_for("auth.users"))
         except AccountError as exc:
             db.session.rollback()
@@ -173,7 +184,43 @@ def edit_user(user_id: int):
         except AccountError as exc:
             db.session.rollback()
             getattr(form, exc.field).errors = [str(exc)]
-    return render_template("auth/user_edit.html", form=form, account=user), 400 if form.errors else 200
+    return render_template("auth/user_edit.html", form=form, account=user, invite_form=TokenForm(formdata=None)), \
+        400 if form.errors else 200
+
+
+@bp.post("/admin/users/<int:user_id>/invitation")
+@login_required
+@office_required
+def invite_user(user_id: int):
+    """The office sends an account a new invitation to set its password (an earlier one expired, or was lost);
+    the current password keeps working until the person sets a new one."""
+    user = db.get_or_404(User, user_id)
+    if not TokenForm().validate_on_submit():
+        abort(400)
+    if not user.active:
+        flash(_("Tài khoản %(email)s đang bị khóa; mở lại tài khoản trước khi gửi thư mời.", email=user.email), "error")
+        return redirect(url_for("auth.edit_user", user_id=user.id))
+    send_invitation(user)
+    db.session.commit()
+    flash(_("Đã gửi thư mời tự đặt mật khẩu tới %(email)s (liên kết có hiệu lực %(hours)s giờ).",
+            email=user.email, hours=INVITATION_HOURS), "success")
+    return redirect(url_for("auth.edit_user", user_id=user.id))
+
+
+@bp.route(INVITATION_PATH + "<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    """An invited person sets their own password, then is signed in; a used or expired link says so."""
+    user = invited_user(token) if len(token) < 500 else None
+    if user is None:
+        return render_template("auth/invitation_invalid.html", hours=INVITATION_HOURS), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        user.set_password(form.new.data)  # the link dies with the hash it was made with
+        db.session.commit()
+        login_user(user)
+        flash(_("Đã đặt mật khẩu. Từ nay đăng nhập bằng %(email)s và mật khẩu này.", email=user.email), "success")
+        return redirect(home_for(user))
+    return render_template("auth/invitation.html", form=form, account=user), 400 if form.errors else 200
 
 
 @bp.post("/language")

@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form, IsoDateField, WholeNumberField
+from ..forms import Form, VietnameseDateField, WholeNumberField
 
 
 class FigureForm(Form):
@@ -31,7 +31,7 @@ class ResponsibleForm(Form):
 class CriteriaForm(Form):
     """What a commune meets from a date on."""
 
-    since = IsoDateField(_l("Từ ngày"), validators=[InputRequired(_l("Chọn ngày công nhận."))])
+    since = VietnameseDateField(_l("Từ ngày"), validators=[InputRequired(_l("Nhập ngày công nhận, dạng dd/mm/yyyy."))])
     met = SelectMultipleField(_l("Tiêu chí đạt"), coerce=str, choices=[SelectChoice(str(k), str(k)) for k in range(1, 20)],
                               option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
                               validators=[Optional()])

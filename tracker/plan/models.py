@@ -119,14 +119,25 @@ class Agency(db.Model):
 
     @property
     def short_name(self) -> str:
-        """The first alias when it is shorter ("VPĐP tỉnh"), for tables; else the name."""
-        if self.aliases and len(self.aliases[0].alias) < len(self.name):
-            return self.aliases[0].alias
-        return self.name
+        """What tables show: see `short_form`."""
+        return short_form(self.name, self.aliases[0].alias if self.aliases else None)
 
     def bodies(self) -> list[Agency]:
         """The bodies that each owe their own work: the members of a group, or the agency itself."""
         return list(self.members) if self.is_group else [self]
+
+
+# A name this long or shorter ("Sở Tài chính", "Sở Công Thương") is shown whole: abbreviating it would
+# only make "TC" or "Nội vụ" stand beside "Sở GTVT".
+SHORT_ENOUGH = 14
+
+
+def short_form(name: str, first_alias: str | None) -> str:
+    """An agency as tables show it: a short name whole ("Sở Nội vụ"), a long one by its first alias when
+    that is shorter ("Sở KH&ĐT", "VPĐP tỉnh", "Huyện Đình Lập"); the other aliases still match on import."""
+    if first_alias and len(name) > SHORT_ENOUGH and len(first_alias) < len(name):
+        return first_alias
+    return name
 
 
 class AgencyAlias(db.Model):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..text import fold, fold_key, nfc
 from .appendix import Appendix
-from .models import LEVEL_LABELS, ROLES, Agency, AgencyAlias, Assignment, Plan, Section, Task, agency_members
+from .models import LEVEL_LABELS, ROLES, Agency, AgencyAlias, Assignment, Plan, Section, Task, agency_members, short_form
 from .timeline import KINDS, parse_timeline
 
 
@@ -301,7 +301,7 @@ class AgencyDirectory:
         for agency_id, name, level, key in db.session.execute(
                 sa.select(Agency.id, Agency.name, Agency.level, Agency.sort_key)):
             alias = first_alias.get(agency_id)
-            refs[agency_id] = AgencyRef(agency_id, name, alias if alias and len(alias) < len(name) else name, level,
+            refs[agency_id] = AgencyRef(agency_id, name, short_form(name, alias), level,
                                         key, tuple(members.get(agency_id, ())))
         return cls(refs)
 

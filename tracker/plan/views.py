@@ -79,7 +79,7 @@ def plan_years() -> list[int]:
 
 
 def as_of_param() -> date:
-    """?as_of=YYYY-MM-DD, today in Việt Nam when absent; 400 with a message when malformed."""
+    """?as_of= (YYYY-MM-DD as links carry it, or dd/mm/yyyy as typed), today in Việt Nam when absent; 400 when malformed."""
     raw = request.args.get("as_of")
     if not raw:
         return local_today()

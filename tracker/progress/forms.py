@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import Form, IsoDateField, WholeNumberField
+from ..forms import Form, VietnameseDateField, WholeNumberField
 from ..forms import choices as _choices
 from ..plan.models import ROLE_LABELS
 from .models import STATUS_LABELS
@@ -22,7 +22,7 @@ class LineUpdateForm(Form):
                                                        NumberRange(0, 100, _l("Tiến độ từ 0 đến 100%%."))])
     note = TextAreaField(_l("Ghi chú"), validators=[Optional(), Length(max=5000)])
     paused_reason = StringField(_l("Lý do tạm dừng"), validators=[Optional(), Length(max=1000)])
-    completed_on = IsoDateField(_l("Ngày hoàn thành"), validators=[Optional()])
+    completed_on = VietnameseDateField(_l("Ngày hoàn thành"), validators=[Optional()])
     version = HiddenField(validators=[InputRequired(_l("Thiếu phiên bản của dòng; tải lại trang."))])
     attachments = MultipleFileField(_l("Tệp đính kèm (PDF, DOCX, XLSX, ảnh)"))
 
@@ -57,7 +57,7 @@ class CommentForm(Form):
 class DeadlineForm(Form):
     """The office moves a deadline, with a reason."""
 
-    due_on = IsoDateField(_l("Hạn mới"), validators=[InputRequired(_l("Chọn hạn mới."))])
+    due_on = VietnameseDateField(_l("Hạn mới"), validators=[InputRequired(_l("Nhập hạn mới, dạng dd/mm/yyyy."))])
     reason = StringField(_l("Lý do"), validators=[DataRequired(_l("Đổi hạn cần nêu lý do.")), Length(max=1000)])
 
 

@@ -14,7 +14,7 @@ from ..files.models import Attachment
 from ..files.services import store_uploads
 from ..plan.models import Agency, Assignment, Task
 from ..plan.services import search_text
-from ..text import nfc
+from ..text import nfc, nfc_lines
 from .categories import NO_DEADLINE_KINDS
 from .category_sql import line_category, task_category
 from .models import Comment, StatusLine, TaskEvent
@@ -108,7 +108,7 @@ def update_line(line: StatusLine, change: LineChange, user, expected_version: in
     new = {
         "status": change.status,
         "progress": 100 if change.status == "done" else change.progress,
-        "note": nfc(change.note),
+        "note": nfc_lines(change.note),
         "paused_reason": nfc(change.paused_reason) if change.status == "paused" else "",
         "completed_on": (change.completed_on or line.completed_on or today) if change.status == "done" else None,
     }
@@ -129,7 +129,7 @@ def update_line(line: StatusLine, change: LineChange, user, expected_version: in
 
 def add_comment(task: Task, user, body: str) -> Comment:
     """Post a comment and record it in the history."""
-    comment = Comment(task_id=task.id, author=user, agency_id=user.agency_id, body=nfc(body))
+    comment = Comment(task_id=task.id, author=user, agency_id=user.agency_id, body=nfc_lines(body))
     db.session.add(comment)
     record(task, "comment", None, comment.body, user, agency=user.agency)
     db.session.flush()

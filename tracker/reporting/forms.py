@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import Form, IsoDateField, WholeNumberField
+from ..forms import Form, VietnameseDateField, WholeNumberField
 
 
 class SubmitForm(Form):
@@ -26,7 +26,7 @@ class AdhocRoundForm(Form):
     """An ad-hoc round: what, by when, from whom."""
 
     title = StringField(_l("Tên kỳ báo cáo"), validators=[DataRequired(_l("Nhập tên kỳ báo cáo.")), Length(max=300)])
-    due_on = IsoDateField(_l("Hạn nộp"), validators=[InputRequired(_l("Chọn hạn nộp."))])
+    due_on = VietnameseDateField(_l("Hạn nộp"), validators=[InputRequired(_l("Nhập hạn nộp, dạng dd/mm/yyyy."))])
     bodies = TextAreaField(_l("Cơ quan phải nộp (mỗi dòng một tên hoặc tên viết tắt; nhóm được mở rộng)"),
                            validators=[DataRequired(_l("Nhập ít nhất một cơ quan.")), Length(max=5000)])
     note = TextAreaField(_l("Yêu cầu"), validators=[Optional(), Length(max=5000)])
