@@ -14,7 +14,7 @@ from test_reminders import configure, sweep_only
 from test_targets import TYPED
 from tracker.extensions import db
 from tracker.files.models import Attachment
-from tracker.indicators import figures
+from tracker.indicators import counts, figures
 from tracker.indicators.models import Commune, CommuneCriterion, Indicator, IndicatorEntry
 from tracker.plan.models import Agency
 from tracker.reminders.models import SentReminder
@@ -106,28 +106,28 @@ def test_the_sample_reproduces_the_plans_counts(seeded):
     with seeded.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Commune)) == 181
         names = db.session.scalars(sa.select(Commune.name)).all()
-        assert all(name.startswith("Xã mẫu ") for name in names) and figures.has_sample()
-        start = figures.standing(date(2020, 12, 31))
+        assert all(name.startswith("Xã mẫu ") for name in names) and counts.has_sample()
+        start = counts.standing(date(2020, 12, 31))
         # The end of 2020, as the plan implies it: each criterion's 2021 total less the communes it adds.
         assert start.per_criterion == {k: target - (added or 0) for k, (added, target, _) in TYPED.items()}
         assert start.standard == 75 - 10
-        end = figures.standing(date(2021, 12, 31))
+        end = counts.standing(date(2021, 12, 31))
         assert end.per_criterion == {k: target for k, (_, target, _) in TYPED.items()}
         # The plan's distribution at the end of 2021: 75 / 1 / 70 / 35 of 181.
         assert end.bands == {"19": 75, "15-18": 1, "10-14": 70, "5-9": 35, "0-4": 0}
         assert end.standard == 75 and 13.5 <= end.average <= 14
         assert end.border_communes == 20
-        by_district = figures.districts_on(date(2021, 12, 31))
+        by_district = counts.districts_on(date(2021, 12, 31))
         assert len(by_district) == 11 and sum(row.communes for row in by_district) == 181
         assert sum(row.standard for row in by_district) == 75
-        assert all(sum(row.per_criterion[k] for row in by_district) == end.per_criterion[k] for k in figures.CRITERIA)
+        assert all(sum(row.per_criterion[k] for row in by_district) == end.per_criterion[k] for k in counts.CRITERIA)
 
 
 def test_before_the_first_record_nothing_is_known_rather_than_zero(seeded, client, auth):
     with seeded.app_context():
-        before = figures.standing(date(2020, 9, 30))
+        before = counts.standing(date(2020, 9, 30))
         assert not before.recorded and figures.computed_value(indicator(seeded, "tc02"), before) is None
-        assert figures.standing(date(2020, 12, 31)).recorded
+        assert counts.standing(date(2020, 12, 31)).recorded
     auth.login("lanhdao@test.vn")
     page = client.get("/indicators?year=2021&quarter=1").get_data(as_text=True)
     trend = page[page.index('id="h-trend"'):page.index('id="h-closest"')]
@@ -137,10 +137,10 @@ def test_before_the_first_record_nothing_is_known_rather_than_zero(seeded, clien
 def test_closest_communes_are_those_one_or_two_criteria_short(seeded):
     with seeded.app_context():
         day = date(2021, 6, 30)
-        near = figures.closest_communes(day)
+        near = counts.closest_communes(day)
         assert near and all(len(n.missing) == 19 - n.met and n.met in (17, 18) for n in near)
         for n in near[:5]:
-            assert figures.criteria_of(n.commune.id, day) == set(figures.CRITERIA) - set(n.missing)
+            assert counts.criteria_of(n.commune.id, day) == set(counts.CRITERIA) - set(n.missing)
         assert [n.met for n in near] == sorted((n.met for n in near), reverse=True)
 
 
@@ -154,9 +154,9 @@ def test_a_district_records_its_communes_criteria_and_the_counts_follow(seeded, 
     travel(2021, 5, 10)
     commune = commune_of(seeded, "UBND huyện Đình Lập")
     with seeded.app_context():
-        met_before = figures.criteria_of(commune, date(2021, 5, 10))
-        counts_before = figures.criterion_counts(date(2021, 6, 30))
-    missing = sorted(set(figures.CRITERIA) - met_before)
+        met_before = counts.criteria_of(commune, date(2021, 5, 10))
+        counts_before = counts.criterion_counts(date(2021, 6, 30))
+    missing = sorted(set(counts.CRITERIA) - met_before)
     assert missing, "the test needs a commune that lacks a criterion"
     auth.login("dinhlap@test.vn")
     met = sorted(met_before | {missing[0]})
@@ -164,9 +164,9 @@ def test_a_district_records_its_communes_criteria_and_the_counts_follow(seeded, 
         "since": "2021-05-08", "met": [str(k) for k in met], "note": "Quyết định công nhận số 12/QĐ-UBND"})
     assert response.status_code == 302
     with seeded.app_context():
-        assert figures.criteria_of(commune, date(2021, 5, 10)) == set(met)
-        assert figures.criteria_of(commune, date(2021, 5, 7)) == met_before  # the day before stays as it was
-        after = figures.criterion_counts(date(2021, 6, 30))
+        assert counts.criteria_of(commune, date(2021, 5, 10)) == set(met)
+        assert counts.criteria_of(commune, date(2021, 5, 7)) == met_before  # the day before stays as it was
+        after = counts.criterion_counts(date(2021, 6, 30))
         assert after[missing[0]] == counts_before[missing[0]] + 1
         assert {k: v for k, v in after.items() if k != missing[0]} == {k: v for k, v in counts_before.items()
                                                                       if k != missing[0]}
@@ -184,7 +184,7 @@ def test_a_district_records_its_communes_criteria_and_the_counts_follow(seeded, 
     bad = client.post(f"/indicators/communes/{commune}", data={"since": "2021-05-08", "met": ["20"]})
     assert bad.status_code == 400
     with seeded.app_context():
-        assert figures.criteria_of(commune, date(2021, 5, 10)) == set(met)
+        assert counts.criteria_of(commune, date(2021, 5, 10)) == set(met)
 
 
 # --- quarterly figures ---------------------------------------------------------------------------
@@ -302,11 +302,15 @@ def test_the_quarterly_report_carries_the_indicator_tables(seeded, reader):
     with reader.get("/reports/quarterly.xlsx?year=2021&quarter=4") as response:
         book = openpyxl.load_workbook(io.BytesIO(response.data))
     sheet = book["Chỉ tiêu"]
-    rows = {row[0]: row for row in sheet.iter_rows(min_row=5, values_only=True) if row[0]}
-    assert rows["tc02"][1] == "Tiêu chí số 2: Giao thông" and rows["tc02"][2] == "96/181 xã (53%)"
-    assert rows["tc02"][3] == 96 and rows["tc02"][7] == "Sở Giao thông vận tải"
-    assert rows["ntm_communes"][3] == 75 and rows["funding.credit"][2] == "3.200 tỷ đồng (67,3%)"
-    assert rows["tc18.1"][8] == "chưa nhập"
+    rows = {row[1]: row for row in sheet.iter_rows(min_row=5, values_only=True) if row[0]}
+    with seeded.app_context():
+        names = {key: indicator(seeded, key).name for key in ("tc02", "ntm_communes", "funding.credit", "tc18.1")}
+    assert names["tc02"] == "Tiêu chí số 2: Giao thông" and rows[names["tc02"]][2] == "96/181 xã (53%)"
+    assert rows[names["tc02"]][3] == 96 and rows[names["tc02"]][7] == "Sở Giao thông vận tải"
+    assert rows[names["ntm_communes"]][3] == 75 and rows[names["funding.credit"]][2] == "3.200 tỷ đồng (67,3%)"
+    assert rows[names["tc18.1"]][8] == "chưa nhập"
+    numbers = [row[0] for row in sheet.iter_rows(min_row=5, values_only=True) if row[0] and row[1]]
+    assert all(number.isdigit() for number in numbers), "the TT column numbers rows, never shows a key"
     districts = book["Chỉ tiêu theo huyện"]
     total = next(row for row in districts.iter_rows(values_only=True) if row[0] == "Toàn tỉnh")
     assert total[1:3] == (181, 75)
@@ -403,10 +407,10 @@ def test_a_real_list_replaces_the_sample_and_importing_it_again_changes_nothing(
     assert result.exit_code == 0, result.output
     assert "2 xã (2 xã mới), 35 thay đổi tiêu chí; đã bỏ 181 xã mẫu." in result.output
     with seeded.app_context():
-        assert not figures.has_sample()
-        assert figures.standing(date(2021, 3, 31)).bands["10-14"] == 1
-        assert figures.standing(date(2021, 6, 30)).bands["15-18"] == 1
-        assert figures.standing(date(2021, 6, 30)).border_average == 16
+        assert not counts.has_sample()
+        assert counts.standing(date(2021, 3, 31)).bands["10-14"] == 1
+        assert counts.standing(date(2021, 6, 30)).bands["15-18"] == 1
+        assert counts.standing(date(2021, 6, 30)).border_average == 16
     again = runner.invoke(args=["communes", "import", str(path)])
     assert "2 xã (0 xã mới), 0 thay đổi tiêu chí." in again.output
 
@@ -430,15 +434,15 @@ def test_a_change_recorded_between_two_others_holds_only_until_the_next(seeded):
     with seeded.app_context():
         commune = db.session.get(Commune, commune_of(seeded, "UBND huyện Đình Lập"))
         office = user_of("vpdp@test.vn")
-        k = min(set(figures.CRITERIA) - figures.criteria_of(commune.id, date(2021, 12, 31)))
+        k = min(set(counts.CRITERIA) - counts.criteria_of(commune.id, date(2021, 12, 31)))
 
         def record(month: int, day: int, meets: bool) -> int:
             on = date(2021, month, day)
-            now = figures.criteria_of(commune.id, on)
+            now = counts.criteria_of(commune.id, on)
             return set_criteria(commune, on, now | {k} if meets else now - {k}, "", office, date(2021, 11, 1))
 
         def meets_on(*months: int) -> list[bool]:
-            return [k in figures.criteria_of(commune.id, date(2021, m, 15)) for m in months]
+            return [k in counts.criteria_of(commune.id, date(2021, m, 15)) for m in months]
 
         assert record(6, 1, True) == 1 and record(9, 1, False) == 1
         # Recorded afterwards, for March: it holds from March until the June row takes over.
