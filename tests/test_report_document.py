@@ -17,7 +17,7 @@ from docx.shared import Mm, Pt, RGBColor
 from helpers import user_of
 from tracker.extensions import db
 from tracker.exports.letterhead import LetterheadSettings
-from tracker.indicators.figures import standings
+from tracker.indicators.counts import standings
 from tracker.reporting.models import ReportingRound
 from tracker.reporting.services import submit_report
 

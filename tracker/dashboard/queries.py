@@ -18,6 +18,7 @@ from ..progress.categories import CATEGORIES
 from ..progress.category_sql import line_category, task_category, task_deadline
 from ..progress.listing import category_counts, directory
 from ..progress.models import StatusLine
+from ..quarters import Quarter
 
 STALE_DAYS = 30
 LISTED = 20  # rows a dashboard list shows before "xem tất cả"
@@ -178,14 +179,12 @@ def needing_a_date(plan: Plan, as_of: date) -> Listing:
 
 def quarter_end_before(as_of: date) -> date:
     """The last day of the quarter before the one as_of falls in."""
-    first_month = 3 * ((as_of.month - 1) // 3) + 1
-    return date(as_of.year, first_month, 1) - timedelta(days=1)
+    return Quarter.of(as_of).previous.end
 
 
 def quarter_ends(plan: Plan, as_of: date) -> list[date]:
     """The plan year's quarter ends up to as_of, then as_of itself: the trend's dates."""
-    ends = [date(plan.year, month, day) for month, day in ((3, 31), (6, 30), (9, 30), (12, 31))]
-    return [end for end in ends if end < as_of] + [as_of]
+    return [q.end for q in Quarter.of_year(plan.year) if q.end < as_of] + [as_of]
 
 
 @dataclass

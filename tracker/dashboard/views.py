@@ -16,6 +16,8 @@ from ..web import int_arg
 from ..progress.categories import CATEGORIES, CATEGORY_LABELS, CATEGORY_SHORT
 from ..progress.models import STATUS_LABELS
 from ..indicators import figures as indicator_figures
+from ..indicators.counts import BAND_LABELS
+from ..quarters import Quarter
 from ..reporting.services import BODY_STATE_LABELS
 from . import charts, queries
 from .cache import figures, sort_agencies
@@ -50,13 +52,11 @@ def keep_year(plan: Plan) -> list[int]:
 def report_link(plan: Plan, as_of: date) -> dict:
     """The quarterly report the dashboard offers: the quarter of its day counted to that day, within the plan's
     year; the plan year's first or last quarter for a day outside it."""
+    quarter = Quarter.nearest(plan.year, as_of)
     if as_of.year == plan.year:
-        quarter = (as_of.month - 1) // 3 + 1
-        running = as_of < indicator_figures.quarter_end(plan.year, quarter)
-        return {"args": {"year": plan.year, "as_of": as_of.isoformat()}, "quarter": quarter,
-                "until": as_of if running else None}
-    quarter = 4 if as_of.year > plan.year else 1
-    return {"args": {"year": plan.year, "quarter": quarter}, "quarter": quarter, "until": None}
+        return {"args": {"year": plan.year, "as_of": as_of.isoformat()}, "quarter": quarter.number,
+                "until": None if quarter.ended_by(as_of) else as_of}
+    return {"args": {"year": plan.year, "quarter": quarter.number}, "quarter": quarter.number, "until": None}
 
 
 @bp.get("/dashboard")
@@ -74,7 +74,7 @@ def dashboard():
         agencies=agencies, movement=found.movement, trend=found.trend, overdue=found.overdue, stale=found.stale,
         due_week=found.due_week, due_month=found.due_month, needs_date=found.needs_date,
         rounds=rounds_at_a_glance(plan, as_of), numbers=found.numbers,
-        band_labels=indicator_figures.BAND_LABELS,
+        band_labels=BAND_LABELS,
         section_chart=charts.stacked_rows([(row.label, row.counts) for row in found.sections], _("Công việc theo mục")),
         agency_chart=charts.stacked_rows([(row.label, row.counts) for row in agencies],
                                          _("Dòng công việc theo cơ quan thực hiện")),

@@ -5,7 +5,6 @@ line gets one row), straight from a cursor: a 50,000-task plan is never held in 
 """
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -20,15 +19,15 @@ from ..progress.category_sql import line_category, task_category
 from ..progress.listing import directory
 from ..progress.models import STATUS_LABELS, StatusLine
 from ..reporting.models import ReportingRound, Submission
-from ..indicators.figures import (DistrictRow, QuarterFigures, districts_on, has_sample, previous_quarter, quarter_end,
-                                  quarter_figures, standings)
+from ..indicators.counts import DistrictRow, districts_on, has_sample, standings
+from ..indicators.figures import QuarterFigures, quarter_figures
 from ..indicators.models import Indicator
 from ..dashboard import queries
 from ..dashboard.cache import figures
 from ..dashboard.rounds import RoundGlance, glance
+from ..quarters import ROMAN, Quarter  # noqa: F401 (ROMAN: the spreadsheet reads it from here)
 from .letterhead import Letterhead, current_letterhead
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 # Text that a spreadsheet would run as a formula if it began a cell.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,20 +46,24 @@ class Period:
     as_of: date
 
     @property
+    def covered(self) -> Quarter:
+        """The quarter the report covers."""
+        return Quarter(self.year, self.quarter)
+
+    @property
     def start(self) -> date:
         """The quarter's first day."""
-        return date(self.year, 3 * self.quarter - 2, 1)
+        return self.covered.start
 
     @property
     def end(self) -> date:
         """The quarter's last day."""
-        month = 3 * self.quarter
-        return date(self.year, month, calendar.monthrange(self.year, month)[1])
+        return self.covered.end
 
     @property
     def label(self) -> str:
         """"quý I năm 2021"."""
-        return f"quý {ROMAN[self.quarter]} năm {self.year}"
+        return self.covered.label
 
     @classmethod
     def of_quarter(cls, year: int, quarter: int, today: date) -> Period:
@@ -72,7 +75,7 @@ class Period:
     @classmethod
     def of_date(cls, as_of: date) -> Period:
         """The quarter as_of falls in, counted to as_of."""
-        return cls(as_of.year, (as_of.month - 1) // 3 + 1, as_of)
+        return cls(as_of.year, Quarter.of(as_of).number, as_of)
 
 
 @dataclass
@@ -183,8 +186,7 @@ def quarterly_report(plan: Plan, period: Period) -> QuarterlyReport:
 
 def figures_on(plan: Plan, period: Period) -> QuarterFigures:
     """The quarter's indicators with the communes counted on the report's as-of day, not the quarter's end."""
-    end, (last_year, last_quarter) = period.end, previous_quarter(period.year, period.quarter)
-    last_end = quarter_end(last_year, last_quarter)
+    end, last_end = period.end, period.covered.previous.end
     counted = standings(sorted({period.as_of, last_end}))
     # quarter_figures reads the standings by the quarter's end: the as-of day's standing stands in for it.
     return quarter_figures(plan, period.year, period.quarter, {end: counted[period.as_of], last_end: counted[last_end]})

@@ -12,6 +12,7 @@ from ..clock import BAD_DATE, local_today, parse_date, utcnow
 from ..extensions import db
 from ..plan.models import Agency, Plan
 from ..plan.views import plan_or_404
+from ..quarters import Quarter
 from .calendar import calendar_feed
 from .forms import LetterheadForm
 from .letterhead import DEFAULTS, printed, save_letterhead, settings_or_defaults
@@ -39,7 +40,7 @@ def period_param(plan: Plan) -> Period:
     raw = request.args.get("quarter")
     if raw is None:
         today = local_today()
-        return Period.of_quarter(plan.year, (today.month - 1) // 3 + 1 if today.year == plan.year else 4, today)
+        return Period.of_quarter(plan.year, Quarter.of(today).number if today.year == plan.year else 4, today)
     quarter = int_arg("quarter")
     if quarter not in (1, 2, 3, 4):
         abort(400, description=_("Quý phải là 1, 2, 3 hoặc 4."))
@@ -86,7 +87,7 @@ def letterhead():
         return redirect(url_for("exports.letterhead"))
     today = local_today()
     return render_template("exports/letterhead.html", form=form, head=printed(current), today=today,
-                           quarter=(today.month - 1) // 3 + 1), 400 if form.errors else 200
+                           quarter=Quarter.of(today).number), 400 if form.errors else 200
 
 
 @bp.get("/calendar/<secret>.ics")

@@ -2,7 +2,8 @@
 communes with the criteria each meets from a date on.
 
 Counts of communes (per criterion, per district, by criteria met) are never stored: they are computed
-in SQL from CommuneCriterion (figures.py) for any date.
+in SQL from CommuneCriterion (counts.py) for any date; figures.py puts them beside the entered figures
+of a quarter.
 """
 from __future__ import annotations
 

@@ -13,8 +13,9 @@ from flask_babel import gettext
 from ..extensions import db
 from ..plan.models import Agency
 from ..plan.services import alias_map
+from ..quarters import Quarter
 from ..text import fold_key, nfc
-from .figures import CRITERIA, quarter_end
+from .counts import CRITERIA
 from .models import Commune, CommuneCriterion, Indicator, IndicatorEntry, unit_label
 
 MAX_NOTE = 2000
@@ -73,7 +74,7 @@ def enter_value(indicator: Indicator, year: int, quarter: int, raw: str, note: s
         raise FigureError(gettext("Chỉ tiêu này được tính từ tiêu chí của các xã; hãy cập nhật tiêu chí từng xã."))
     if year != indicator.plan.year or quarter not in (1, 2, 3, 4):
         raise FigureError(gettext("Chọn một quý của năm %(year)s.", year=indicator.plan.year), "quarter")
-    if date(year, 3 * quarter - 2, 1) > today:
+    if not Quarter(year, quarter).begun_by(today):
         raise FigureError(gettext("Quý %(quarter)s/%(year)s chưa bắt đầu.", quarter=quarter, year=year), "quarter")
     if indicator.per_district and (district is None or district.level != "district"):
         raise FigureError(gettext("Chọn huyện, thành phố của số liệu."), "district")
@@ -256,13 +257,3 @@ def import_file(path: Path, user, today: date, *, sample: bool = False) -> Impor
     if checked.problems:
         raise FigureError("\n".join(checked.problems[:50]), "file")
     return import_communes(checked, user, today, sample=sample)
-
-
-def quarter_is_open(year: int, quarter: int, today: date) -> bool:
-    """A quarter may take figures once it has begun."""
-    return date(year, 3 * quarter - 2, 1) <= today
-
-
-def last_day(year: int, quarter: int) -> date:
-    """The quarter's last day (re-exported for forms)."""
-    return quarter_end(year, quarter)

@@ -21,8 +21,9 @@ from ..files.models import Attachment
 from ..files.services import UploadError, check_upload, store_uploads
 from ..plan.models import Agency, Plan
 from ..plan.views import plan_or_404
+from ..quarters import Quarter
 from ..web import int_arg
-from . import figures
+from . import counts, figures
 from .forms import CommunesFileForm, CriteriaForm, FigureForm, ResponsibleForm
 from .models import GROUP_LABELS, MEASURE_LABELS, Commune, Indicator, IndicatorEntry, unit_label
 from .services import FigureError, criterion_history, enter_value, import_file, set_criteria, set_responsible
@@ -53,14 +54,14 @@ def overview():
     plan = plan_or_404()
     quarter = quarter_param(plan)
     today = local_today()
-    quarters = figures.quarters_up_to(plan.year, quarter, TREND_QUARTERS)
+    quarters = Quarter(plan.year, quarter).up_to(TREND_QUARTERS)
     # This quarter and last among them, each counted to its end or to today, never to a day not yet come.
-    counted = figures.standings([figures.counted_to(*q, today) for q in quarters])
+    counted = counts.standings([figures.counted_to(q, today) for q in quarters])
     found = figures.quarter_figures(plan, plan.year, quarter, counted, today=today)
     return render_template("indicators/index.html", plan=plan, quarter=quarter, found=found,
                            trend=figures.criterion_trend(quarters, counted, today=today),
-                           closest=figures.closest_communes(found.day, limit=15), sample=figures.has_sample(),
-                           band_labels=figures.BAND_LABELS, bands=figures.BANDS)
+                           closest=counts.closest_communes(found.day, limit=15), sample=counts.has_sample(),
+                           band_labels=counts.BAND_LABELS, bands=counts.BANDS)
 
 
 @bp.get("/districts")
@@ -68,15 +69,15 @@ def districts():
     """Each district's communes at the quarter's end: at the standard, the average, each criterion's count."""
     plan = plan_or_404()
     quarter = quarter_param(plan)
+    this = Quarter(plan.year, quarter)
     today = local_today()
-    day = figures.counted_to(plan.year, quarter, today)
-    before = {row.district.id: row for row in figures.districts_on(figures.counted_to(
-        *figures.previous_quarter(plan.year, quarter), today))}
+    day = figures.counted_to(this, today)
+    before = {row.district.id: row for row in counts.districts_on(figures.counted_to(this.previous, today))}
     per_district = [i for i in figures.indicators_of(plan) if i.per_district]
     return render_template("indicators/districts.html", plan=plan, quarter=quarter, day=day,
-                           running=day < figures.quarter_end(plan.year, quarter),
-                           rows=figures.districts_on(day), before=before, criteria=figures.CRITERIA,
-                           sample=figures.has_sample(), per_district=per_district, districts=all_districts(),
+                           running=not this.ended_by(day),
+                           rows=counts.districts_on(day), before=before, criteria=counts.CRITERIA,
+                           sample=counts.has_sample(), per_district=per_district, districts=all_districts(),
                            entered=figures.entered_values(plan, plan.year, quarter).districts)
 
 
@@ -85,9 +86,10 @@ def communes():
     """The communes of a district (or all), with the criteria each meets at the quarter's end."""
     plan = plan_or_404()
     quarter = quarter_param(plan)
-    day = figures.counted_to(plan.year, quarter, local_today())
+    this = Quarter(plan.year, quarter)
+    day = figures.counted_to(this, local_today())
     district_id = int_arg("district")
-    per = figures.criteria_met_per_commune(day)
+    per = counts.criteria_met_per_commune(day)
     query = (sa.select(Commune, per.c.n).join(per, per.c.commune_id == Commune.id)
              .join(Agency, Agency.id == Commune.district_id)
              .options(contains_eager(Commune.district).selectinload(Agency.aliases)).order_by(per.c.n.desc(), Agency.sort_key, Commune.name))
@@ -95,14 +97,14 @@ def communes():
         query = query.where(Commune.district_id == district_id)
     only_close = request.args.get("close") == "1"
     if only_close:
-        query = query.where(per.c.n.between(17, 18))
+        query = query.where(counts.close_to_standard(per.c.n))
     rows = db.session.execute(query).all()
     districts_ = db.session.scalars(sa.select(Agency).where(Agency.level == "district").order_by(Agency.sort_key)).all()
-    near = {n.commune.id: n.missing for n in figures.closest_communes(day, district_id or None)}
+    near = {n.commune.id: n.missing for n in counts.closest_communes(day, district_id or None)}
     return render_template("indicators/communes.html", plan=plan, quarter=quarter, day=day, rows=rows,
-                           running=day < figures.quarter_end(plan.year, quarter),
+                           running=not this.ended_by(day),
                            districts=districts_, district_id=district_id, only_close=only_close, near=near,
-                           sample=figures.has_sample(), form=CommunesFileForm() if is_office(current_user) else None)
+                           sample=counts.has_sample(), form=CommunesFileForm() if is_office(current_user) else None)
 
 
 def render_indicator(indicator: Indicator, form: FigureForm | None = None, status: int = 200):
@@ -112,8 +114,7 @@ def render_indicator(indicator: Indicator, form: FigureForm | None = None, statu
     today = local_today()
     rows = figures.indicator_by_quarter(indicator, plan.year, today)
     # The quarter still running on today, whose row is counted to today rather than to its end.
-    running = {q: today for q in range(1, 5)
-               if figures.quarter_start(plan.year, q) <= today < figures.quarter_end(plan.year, q)}
+    running = {q.number: today for q in Quarter.of_year(plan.year) if q.begun_by(today) and not q.ended_by(today)}
     history = db.session.scalars(sa.select(IndicatorEntry).where(IndicatorEntry.indicator_id == indicator.id)
                                  .order_by(IndicatorEntry.id.desc())).all()
     files = {}
@@ -218,11 +219,11 @@ def commune_or_404(commune_id: int) -> Commune:
 def render_commune(commune: Commune, form: CriteriaForm | None = None, status: int = 200):
     """A commune's criteria today and their history, with the form for its district and the office."""
     today = local_today()
-    met = figures.criteria_of(commune.id, today)
+    met = counts.criteria_of(commune.id, today)
     if form is None and can_edit_commune(current_user, commune):
         form = CriteriaForm(since=today, met=[str(k) for k in sorted(met)])
     return render_template("indicators/commune.html", commune=commune, met=met, today=today, form=form,
-                           history=criterion_history(commune), criteria=figures.CRITERIA,
+                           history=criterion_history(commune), criteria=counts.CRITERIA,
                            names=_criterion_names()), status
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from ..i18n import N_
+from ..quarters import ROMAN, Quarter
 from ..text import fold
 
 # Kinds of schedule, with their Vietnamese labels for pages.
@@ -51,7 +52,7 @@ class Schedule:
         return self.kind in NEEDS_DATE_KINDS
 
 
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_ROMAN = {numeral.lower(): number for number, numeral in ROMAN.items()}  # the phrase is folded to lower case
 _QUARTER = r"(?:iv|iii|ii|i|[1-4])"
 _YEAR_SUFFIX = r"(?:\s*(?:/|nam)\s*(?P<year>\d{4}))?"
 _QUARTER_RE = re.compile(
@@ -124,11 +125,7 @@ def parse_timeline(text: str | None, year: int) -> Schedule:
         plan_year = int(match.group("year") or year)
         if quarters == sorted(set(quarters)) and quarters:
             first, last = quarters[0], quarters[-1]
-            return Schedule(
-                "quarter",
-                start=date(plan_year, 3 * first - 2, 1),
-                due=_month_end(plan_year, 3 * last),
-            )
+            return Schedule("quarter", start=Quarter(plan_year, first).start, due=Quarter(plan_year, last).end)
         return Schedule("unclear")
 
     match = _MONTH_RE.match(phrase)

@@ -12,10 +12,9 @@ from ..clock import utcnow
 from ..extensions import db
 from ..plan.models import LEVEL_LABELS, Agency, Plan
 from ..plan.services import find_agency
+from ..quarters import Quarter
 from ..text import nfc
 from .models import ReportingPolicy, ReportingRound, Submission
-
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 
 class ReportError(ValueError):
@@ -83,9 +82,8 @@ def ensure_quarterly_rounds(plan: Plan, today: date) -> list[ReportingRound]:
     existing = {r.period_start: r for r in db.session.scalars(
         sa.select(ReportingRound).where(ReportingRound.plan_id == plan.id, ReportingRound.kind == "quarterly"))}
     rounds = []
-    for quarter in range(1, 5):
-        start = date(plan.year, 3 * quarter - 2, 1)
-        last_month = 3 * quarter
+    for quarter in Quarter.of_year(plan.year):
+        start, last_month = quarter.start, quarter.end.month
         round_ = existing.get(start)
         if round_ is None:
             round_ = ReportingRound(plan_id=plan.id, kind="quarterly", period_start=start)
@@ -95,8 +93,8 @@ def ensure_quarterly_rounds(plan: Plan, today: date) -> list[ReportingRound]:
                 round_.note = f"Gửi {policy.recipient}."
             rounds.append(round_)
             continue
-        round_.title = f"Báo cáo quý {ROMAN[quarter]} năm {plan.year}"
-        round_.period_end = _day_in(plan.year, last_month, 31)
+        round_.title = f"Báo cáo {quarter.label}"
+        round_.period_end = quarter.end
         round_.cutoff_on = _day_in(plan.year, last_month, policy.cutoff_day)
         round_.due_on = _day_in(plan.year, last_month, policy.due_day)
         round_.note = f"Gửi {policy.recipient}."

@@ -49,7 +49,7 @@ def render_round(round_: ReportingRound, status: int = 200, submit_form=None, re
              for s in round_.submissions}
     quarter = round_quarter(round_.period_start, round_.kind)
     # A quarterly round asks for the quarter's figures too: who still owes which.
-    owed = figures_owed(round_.plan_id, *quarter) if quarter else {}
+    owed = figures_owed(round_.plan_id, quarter.year, quarter.number) if quarter else {}
     # Each body that owes figures by its own name (a district owes its own figure of a per-district aim).
     owers = {agency.id: agency for agency in db.session.scalars(
         sa.select(Agency).where(Agency.id.in_(owed)).order_by(Agency.sort_key))} if owed else {}
