@@ -51,14 +51,15 @@ def test_pagination(reader):
 ])
 def test_bad_filters_answer_400_with_field_errors(reader, query, field):
     response = reader.get(f"/api/v1/tasks?{query}")
-    assert response.status_code == 400
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
     assert field in response.get_json()["errors"]
 
 
 def test_unknown_task_is_404_json(reader):
     response = reader.get("/api/v1/tasks/Z.9")
-    assert response.status_code == 404
-    assert response.get_json()["error"] == "Not Found"
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 404 and problem["type"] == "/api/problems/not-found" and problem["detail"]
 
 
 def test_agencies(reader):

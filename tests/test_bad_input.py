@@ -29,7 +29,7 @@ def test_error_pages_speak_vietnamese(reader):
     page = reader.get("/khong-co-trang-nay").get_data(as_text=True)
     assert "Không tìm thấy trang hoặc dữ liệu này." in page and "The requested URL" not in page
     api = reader.get("/api/v1/khong-co").get_json()
-    assert api["message"] == "Không tìm thấy trang hoặc dữ liệu này."
+    assert api["detail"] == "Không tìm thấy trang hoặc dữ liệu này."
     assert "không nhận yêu cầu kiểu này" in reader.put("/").get_data(as_text=True)
 
 

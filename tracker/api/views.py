@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.policy import can_update_line, sees_every_reminder
+from ..auth.policy import can_update_line
 from ..dashboard.cache import figures
 from ..dashboard.views import plan_and_day
 from ..exports.views import quarterly_download
@@ -18,11 +16,11 @@ from ..auth.services import user_for_token
 from ..clock import BAD_DATE, local_today, parse_date
 from ..extensions import csrf, db
 from ..forms import json_formdata
-from ..indicators import figures as indicator_figures
+from ..indicators import counts as indicator_counts, figures as indicator_figures
 from ..indicators.figures import IndicatorRow
 from ..web import int_arg
 from ..progress.filters import TaskFilterForm
-from ..plan.models import ROLES, Agency, Task
+from ..plan.models import ROLES, Task
 from ..plan.services import find_agency
 from ..plan.views import plan_or_404
 from ..progress.views import task_or_404
@@ -30,11 +28,18 @@ from ..progress.models import StatusLine
 from ..progress.listing import TaskRow, directory, task_page, task_rows
 from ..progress.forms import LineUpdateApiForm
 from ..progress.services import ConflictError, line_by_agency, line_categories, update_line, validate_change
+from . import errors
+from .errors import Problem, invalid
+from .paging import page_args, page_errors, page_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # the API authenticates each request by token, not by cookie
 
-MAX_PER_PAGE = 500
+
+@bp.errorhandler(Problem)
+def answer_problem(problem: Problem):
+    """An endpoint's refusal as problem details."""
+    return problem.response()
 
 
 @bp.before_request
@@ -46,10 +51,12 @@ def authenticate():
         scheme, _space, secret = header.partition(" ")
         g.api_user = user_for_token(secret.strip()) if scheme.lower() == "bearer" and secret.strip() else None
         if g.api_user is None:
-            return _error(401, "Invalid or revoked token.")
+            raise Problem(401, _("Token không hợp lệ hoặc đã bị thu hồi."), type_=errors.TOKEN_NEEDED,
+                          headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'})
         db.session.commit()  # keeps last_used_at
     elif request.method != "GET" or not current_user.is_authenticated:
-        return _error(401, "Send 'Authorization: Bearer TOKEN'; create a token on your profile page.")
+        raise Problem(401, _("Gửi tiêu đề «Authorization: Bearer TOKEN»; tạo token trên trang hồ sơ của bạn."),
+                      type_=errors.TOKEN_NEEDED)
 
 
 def api_user():
@@ -57,14 +64,31 @@ def api_user():
     return g.api_user or current_user
 
 
-def _error(status: int, message: str, **extra):
-    return jsonify({"error": message, **extra}), status
-
-
 def as_of_arg() -> date | None:
     """?as_of=YYYY-MM-DD, today when absent, None when malformed."""
     raw = request.args.get("as_of")
     return parse_date(raw) if raw else local_today()
+
+
+def as_of_or_400() -> date:
+    """?as_of= as a date (today when absent), or a 400 problem."""
+    as_of = as_of_arg()
+    if as_of is None:
+        raise invalid({"as_of": [BAD_DATE]})
+    return as_of
+
+
+def etag(line: StatusLine) -> str:
+    """The line's entity tag: its id and version, so one line's tag never matches another's."""
+    return f'"line-{line.id}-v{line.version}"'
+
+
+def _line_response(line: StatusLine, today: date, status: int = 200):
+    response = jsonify(line_json(line, line_categories(line.task, today)[line.id]))
+    response.status_code = status
+    response.headers["ETag"] = etag(line)
+    response.headers["Location"] = url_for("api.status_line", line_id=line.id)
+    return response
 
 
 def line_json(line: StatusLine, category: str) -> dict:
@@ -120,30 +144,46 @@ def tasks():
     """The plan's tasks filtered like the plan page (category as of a date too), sorted and paginated."""
     plan = plan_or_404()
     form = TaskFilterForm(request.args, plan)
-    per_page = int_arg("per_page", 0 if request.args.get("per_page") else 100)
     as_of = as_of_arg()
     valid = form.validate()
-    errors = dict(form.errors)
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        errors["per_page"] = [_("Số dòng mỗi trang từ 1 đến %(max_per_page)s.", max_per_page=MAX_PER_PAGE)]
+    problems = {**form.errors, **page_errors()}  # the form's page message and ours are the same words
     if as_of is None:
-        errors["as_of"] = [BAD_DATE]
-    if not valid or errors:
-        return jsonify({"errors": errors}), 400
-    page = form.page.data or 1
+        problems["as_of"] = [BAD_DATE]
+    if not valid or problems:
+        raise invalid(problems)
+    page, per_page = page_args()
     result = task_page(plan, form.filters(), as_of=as_of, category=form.category.data or None,
                        sort=form.sort.data or "section", page=page, per_page=per_page)
-    return jsonify({"items": [task_json(row) for row in result.items], "total": result.total,
-                    "page": page, "per_page": per_page, "as_of": as_of.isoformat()})
+    return page_response([task_json(row) for row in result.items], result.total, page, per_page,
+                         as_of=as_of.isoformat())
 
 
 @bp.get("/tasks/<code>")
 def task(code: str):
     """One task by its code, such as IV.4, with its category and every body's line."""
-    as_of = as_of_arg()
-    if as_of is None:
-        return jsonify({"errors": {"as_of": [BAD_DATE]}}), 400
-    return jsonify(with_lines(task_or_404(code), as_of))
+    return jsonify(with_lines(task_or_404(code), as_of_or_400()))
+
+
+@bp.get("/lines/<int:line_id>")
+def status_line(line_id: int):
+    """One body's line on a task, with its ETag (the version to send back in If-Match)."""
+    line = db.session.get(StatusLine, line_id)
+    if line is None:
+        raise Problem(404, _("Không có dòng trạng thái này."), type_=errors.NOT_FOUND)
+    return _line_response(line, local_today())
+
+
+def _check_if_match(line: StatusLine) -> None:
+    """If-Match (RFC 9110 §13.1.1): the write goes ahead only on the tag the client last saw (or `*`)."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return
+    tags = [tag.strip() for tag in header.split(",")]
+    if "*" in tags or etag(line) in tags:
+        return
+    raise Problem(412, _("Dòng đã được thay đổi sau phiên bản bạn đọc (If-Match); đây là trạng thái mới hơn."),
+                  type_=errors.STALE_ETAG, headers={"ETag": etag(line)},
+                  line=line_json(line, line_categories(line.task, local_today())[line.id]))
 
 
 @bp.post("/tasks/<code>/updates")
@@ -151,100 +191,42 @@ def post_update(code: str):
     """Update one body's line: JSON {agency, status, progress, note, paused_reason, completed_on, version}.
 
     The body is checked by the page's own form (LineUpdateApiForm) and the same service rules, so a bad
-    value gets the same message here as on the task page.
+    value gets the same message here as on the task page. A stale `version` is a 409, a stale If-Match a
+    412; both answer with the newer line.
     """
     task = task_or_404(code)
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return jsonify({"errors": {"body": [_("Gửi một đối tượng JSON.")]}}), 400
+        raise invalid({"body": [_("Gửi một đối tượng JSON.")]})
     form = LineUpdateApiForm(formdata=json_formdata(payload), meta={"csrf": False})
     if not form.validate():
-        return jsonify({"errors": form.errors}), 400
+        raise invalid(form.errors)
     agency = find_agency(form.agency.data)
     if agency is None:
-        return jsonify({"errors": {"agency": [_("Không có cơ quan «%(agency)s».", agency=form.agency.data)]}}), 400
+        raise invalid({"agency": [_("Không có cơ quan «%(agency)s».", agency=form.agency.data)]})
     line = line_by_agency(task, agency)
     if line is None:
-        return _error(404, f"{agency.name} has no line on task {task.code}.")
+        raise Problem(404, _("%(agency)s không có dòng trên công việc %(code)s.", agency=agency.name, code=task.code),
+                      type_=errors.NOT_FOUND)
     user = api_user()
     if not can_update_line(user, line):
-        return _error(403, "You may update only your own agency's lines.")
+        raise Problem(403, _("Bạn chỉ được cập nhật dòng của cơ quan mình."), type_=errors.FORBIDDEN)
+    _check_if_match(line)
     today = local_today()
     change = form.change()
     problems = validate_change(change, today, line)
     if problems:
-        return jsonify({"errors": {k: [v] for k, v in problems.items()}}), 400
+        raise invalid({k: [v] for k, v in problems.items()})
     try:
         update_line(line, change, user, form.expected_version(), today)
         db.session.commit()
     except (ConflictError, StaleDataError):
         db.session.rollback()
         db.session.refresh(line)
-        return _error(409, "The line was changed since your version; here is the newer state.",
-                      line=line_json(line, line_categories(line.task, today)[line.id]))
-    return jsonify(line_json(line, line_categories(line.task, today)[line.id])), 201
-
-
-@bp.get("/agencies")
-def agencies():
-    """Every agency and group with its level, aliases and members."""
-    query = sa.select(Agency).options(selectinload(Agency.aliases), selectinload(Agency.members)).order_by(Agency.sort_key)
-    return jsonify({"items": [
-        {"id": a.id, "name": a.name, "level": a.level, "is_group": a.is_group,
-         "aliases": [al.alias for al in a.aliases], "members": [m.name for m in a.members]}
-        for a in db.session.scalars(query)
-    ]})
-
-
-@bp.get("/reminders")
-def reminders():
-    """What is due to go out on as_of and what went out that day (an officer sees its own)."""
-    from ..reminders.sweep import overview
-
-    as_of = as_of_arg()
-    if as_of is None:
-        return jsonify({"errors": {"as_of": [BAD_DATE]}}), 400
-    user = api_user()
-    result = overview(as_of, None if sees_every_reminder(user) else user.id)
-    return jsonify({
-        "as_of": as_of.isoformat(),
-        "due": [{"rule": d.rule, "recipient": result.emails.get(d.recipient_id), "subject_type": d.subject_type,
-                 "subject_id": d.subject_id, "occurrence": d.occurrence, "send_on": d.send_on.isoformat(),
-                 "summary": d.summary} for d in result.due],
-        "due_total": result.due_total,
-        "sent": [{"rule": r.rule, "recipient": r.recipient.email, "occurrence": r.occurrence,
-                  "send_on": r.send_on.isoformat(), "summary": r.summary,
-                  "message": {"status": r.outbox.status, "subject": r.outbox.subject,
-                              "sent_at": r.outbox.sent_at.isoformat() + "Z" if r.outbox.sent_at else None}
-                  if r.outbox else None} for r in result.sent],
-        "sent_total": result.sent_total,
-    })
-
-
-@bp.get("/rounds")
-def rounds():
-    """The plan's reporting rounds with each body's submission and state."""
-    from ..reporting.models import ReportingRound
-    from ..reporting.services import body_state
-
-    plan = plan_or_404()
-    today = local_today()
-    found = db.session.scalars(sa.select(ReportingRound).where(ReportingRound.plan_id == plan.id)
-                               .order_by(ReportingRound.due_on, ReportingRound.id))
-    items = []
-    for round_ in found:
-        bodies = []
-        for body in round_.bodies:
-            submission = round_.submission_of(body.id)
-            bodies.append({"agency": body.name, "state": body_state(round_, body.id, today),
-                           "submission": {"status": submission.status, "submitted_on": submission.submitted_on.isoformat(),
-                                          "body": submission.body, "return_reason": submission.return_reason or None}
-                           if submission else None})
-        items.append({"id": round_.id, "kind": round_.kind, "title": round_.title,
-                      "period_start": round_.period_start.isoformat(), "period_end": round_.period_end.isoformat(),
-                      "cutoff_on": round_.cutoff_on.isoformat(), "due_on": round_.due_on.isoformat(),
-                      "bodies": bodies})
-    return jsonify({"items": items, "total": len(items)})
+        raise Problem(409, _("Dòng đã được thay đổi sau phiên bản bạn gửi; đây là trạng thái mới hơn."),
+                      type_=errors.STALE_VERSION, headers={"ETag": etag(line)},
+                      line=line_json(line, line_categories(line.task, today)[line.id])) from None
+    return _line_response(line, today, 201)
 
 
 def _counts_json(row) -> dict:
@@ -254,8 +236,7 @@ def _counts_json(row) -> dict:
 @bp.get("/dashboard")
 def dashboard():
     """The dashboard's counts on ?as_of=: overall, per section, per agency (each by its own lines)."""
-    if as_of_arg() is None:
-        return jsonify({"errors": {"as_of": [BAD_DATE]}}), 400
+    as_of_or_400()
     plan, as_of = plan_and_day(local_today())  # the same plan and day as the page
     found = figures(plan, as_of)
     return jsonify({
@@ -298,12 +279,12 @@ def indicators():
     if quarter is None:
         quarter = indicator_figures.default_quarter(plan, today)
     if quarter not in (1, 2, 3, 4):
-        return _error(400, "quarter must be 1, 2, 3 or 4.")
+        raise invalid({"quarter": [_("Quý phải là 1, 2, 3 hoặc 4.")]})
     found = indicator_figures.quarter_figures(plan, plan.year, quarter, today=today)  # as_of: never a day to come
     now = found.now
     return jsonify({
         "plan": plan.year, "quarter": quarter, "as_of": found.day.isoformat(),
-        "sample_communes": indicator_figures.has_sample(),
+        "sample_communes": indicator_counts.has_sample(),
         "communes": {"recorded": now.recorded, "total": now.communes, "standard": now.standard, "average_criteria": now.average,
                      "border_average_criteria": now.border_average, "by_criteria_met": now.bands,
                      "per_criterion": {str(k): v for k, v in now.per_criterion.items()},
@@ -313,8 +294,11 @@ def indicators():
         "districts": [{"id": row.district.id, "name": row.district.name, "communes": row.communes,
                        "standard": row.standard, "average_criteria": row.average,
                        "per_criterion": {str(k): v for k, v in row.per_criterion.items()}}
-                      for row in indicator_figures.districts_on(found.day)],
+                      for row in indicator_counts.districts_on(found.day)],
         "closest": [{"id": near.commune.id, "name": near.commune.name, "district": near.commune.district.name,
                      "met": near.met, "missing": near.missing}
-                    for near in indicator_figures.closest_communes(found.day)],
+                    for near in indicator_counts.closest_communes(found.day)],
     })
+
+
+from . import lists  # noqa: E402,F401  (the collections register on the same blueprint)
