@@ -1,19 +1,43 @@
 """Who may do what. Every view, API endpoint and template asks here (templates see these functions as
-globals); nothing compares role strings elsewhere, and nothing trusts an agency id from a form."""
+globals); nothing compares role strings elsewhere (tests/test_routes.py checks), and nothing trusts an agency
+id from a form."""
 from __future__ import annotations
 
 from ..plan.models import Task
 from .models import User
 
+# The kinds of account (the keys of models.ROLE_LABELS); only this module compares them.
+OFFICE, OFFICER, LEADER = "office", "officer", "leader"
+
+
+def manages_plan(role: str) -> bool:
+    """An account of this role is the coordination office's (said of a role, before any account has it)."""
+    return role == OFFICE
+
+
+def does_agency_work(role: str) -> bool:
+    """An account of this role does its agency's work and gets its reminders; a leader only reads."""
+    return role in (OFFICE, OFFICER)
+
 
 def is_office(user) -> bool:
     """The coordination office manages the plan: deadlines, assignments, users."""
-    return bool(getattr(user, "is_authenticated", False)) and user.role == "office" and user.active
+    return bool(getattr(user, "is_authenticated", False)) and manages_plan(user.role) and user.active
 
 
 def is_officer(user) -> bool:
     """An officer of a department or district: updates its own agency's work and reports for it."""
-    return bool(getattr(user, "is_authenticated", False)) and user.role == "officer" and user.active
+    return bool(getattr(user, "is_authenticated", False)) and user.role == OFFICER and user.active
+
+
+def lands_on_own_work(user) -> bool:
+    """An officer signs in to its own agency's work; the office and leaders to the dashboard."""
+    return is_officer(user)
+
+
+def gives_up_office(user, by, role: str, active: bool) -> bool:
+    """The office changing its own account away from the office, or locking it: refused, lest nobody is left."""
+    return user.id == by.id and not (manages_plan(role) and active)
 
 
 def can_submit_report(user, round_) -> bool:
@@ -23,7 +47,7 @@ def can_submit_report(user, round_) -> bool:
 
 def sees_every_reminder(user) -> bool:
     """The office and leaders read every reminder; an officer, those addressed to them."""
-    return bool(getattr(user, "is_authenticated", False)) and user.role in ("office", "leader")
+    return bool(getattr(user, "is_authenticated", False)) and user.role in (OFFICE, LEADER)
 
 
 def can_read_message(user, message) -> bool:
@@ -35,9 +59,9 @@ def can_update_line(user, line) -> bool:
     """Officers change their own agency's lines; the office may post for a body that reported on paper."""
     if not getattr(user, "is_authenticated", False) or not user.active:
         return False
-    if user.role == "office":
+    if user.role == OFFICE:
         return True
-    return user.role == "officer" and line.agency_id == user.agency_id
+    return user.role == OFFICER and line.agency_id == user.agency_id
 
 
 def named_on(user: User, task: Task) -> bool:
@@ -52,7 +76,7 @@ def can_comment(user, task: Task) -> bool:
     """The office and any body named on the task (coordinating bodies too) may comment."""
     if not getattr(user, "is_authenticated", False) or not user.active:
         return False
-    return user.role == "office" or (user.role == "officer" and named_on(user, task))
+    return user.role == OFFICE or (user.role == OFFICER and named_on(user, task))
 
 
 def can_download(user) -> bool:
@@ -65,15 +89,15 @@ def can_enter_figure(user, indicator) -> bool:
     district; the office may enter one a body sent on paper."""
     if not getattr(user, "is_authenticated", False) or not user.active:
         return False
-    if user.role == "office":
+    if user.role == OFFICE:
         return True
-    return user.role == "officer" and (indicator.responsible_id == user.agency_id
+    return user.role == OFFICER and (indicator.responsible_id == user.agency_id
                                        or (indicator.per_district and user.agency.level == "district"))
 
 
 def own_district_only(user, indicator) -> bool:
     """A district's officer enters only its own district's figure of an aim set per district."""
-    return (indicator.per_district and user.role == "officer" and indicator.responsible_id != user.agency_id
+    return (indicator.per_district and user.role == OFFICER and indicator.responsible_id != user.agency_id
             and user.agency.level == "district")
 
 
@@ -81,4 +105,4 @@ def can_edit_commune(user, commune) -> bool:
     """A district records which criteria its communes meet; the office may for any commune."""
     if not getattr(user, "is_authenticated", False) or not user.active:
         return False
-    return user.role == "office" or (user.role == "officer" and commune.district_id == user.agency_id)
+    return user.role == OFFICE or (user.role == OFFICER and commune.district_id == user.agency_id)

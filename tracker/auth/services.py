@@ -16,6 +16,7 @@ from ..plan.services import find_agency
 from ..text import nfc
 from . import throttle
 from .models import ROLES, ApiToken, User, hash_token
+from .policy import gives_up_office
 
 # A valid hash to check against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method="scrypt")
@@ -119,7 +120,7 @@ def update_user(user: User, by: User, *, email: str, name: str, agency_name: str
         raise AccountError(gettext("Vai trò phải là một trong: %(roles)s.", roles=', '.join(ROLES)), "role")
     agency = _account_agency(agency_name)
     _email_free(email, except_id=user.id)
-    if user.id == by.id and (role != "office" or not active):
+    if gives_up_office(user, by, role, active):
         raise AccountError(gettext("Không thể tự bỏ quyền Văn phòng Điều phối của chính mình."), "role")
     user.email, user.name, user.agency, user.role, user.active = email, nfc(name), agency, role, active
     if password:

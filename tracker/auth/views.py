@@ -13,6 +13,7 @@ from ..extensions import db
 from .forms import LoginForm, NewUserForm, PasswordForm, SetPasswordForm, TokenForm, UserForm
 from .models import ApiToken, User
 from .decorators import office_required
+from .policy import lands_on_own_work
 from .invitations import INVITATION_HOURS, INVITATION_PATH, invited_user, send_invitation
 from .services import AccountError, authenticate, create_user, revoke_tokens, safe_next, update_user
 from .throttle import limiter
@@ -22,7 +23,7 @@ bp = Blueprint("auth", __name__)
 
 def home_for(user: User) -> str:
     """Where a sign-in lands: an officer on its own work, the office and leaders on the dashboard."""
-    return url_for("dashboard.my_work" if user.role == "officer" else "dashboard.dashboard")
+    return url_for("dashboard.my_work" if lands_on_own_work(user) else "dashboard.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale, gettext
 
 from ..auth.models import User
-from ..auth.policy import is_office
+from ..auth.policy import does_agency_work, is_office, manages_plan
 from ..clock import vn_date, zone
 from ..extensions import db
 from ..plan.models import Agency, Assignment, Plan, Task, agency_members
@@ -65,11 +65,11 @@ class Audience:
                 sa.select(User.id, User.agency_id, User.role, User.language).where(User.active).order_by(User.id)):
             if language == "en":
                 audience.english.add(user_id)
-            if role == "leader":
-                audience.leaders[agency_id].append(user_id)
-            else:
+            if does_agency_work(role):
                 audience.staff[agency_id].append(user_id)
-            if role == "office":
+            else:
+                audience.leaders[agency_id].append(user_id)
+            if manages_plan(role):
                 audience.office.append(user_id)
         audience.opted_out = set((tuple(row) for row in db.session.execute(sa.select(ReminderOptOut.user_id, ReminderOptOut.rule))))
         return audience
@@ -292,7 +292,8 @@ def _round_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
         owing = set(db.session.scalars(sa.select(round_bodies.c.agency_id).where(
             round_bodies.c.round_id == round_id, round_bodies.c.agency_id.not_in(submitted))))
         quarter = round_quarter(period_start, kind)
-        figures = {agency: len(items) for agency, items in figures_owed(plan_id, *quarter).items()} if quarter else {}
+        owed = figures_owed(plan_id, quarter.year, quarter.number) if quarter else {}
+        figures = {agency: len(items) for agency, items in owed.items()}
         path = f"/rounds/{round_id}"
         for agency_id in sorted(owing | set(figures)):
             yield from _round_notices(audience, round_id, title, due_on, today, path, agency_id,

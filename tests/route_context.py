@@ -1,0 +1,103 @@
+"""The records the route table's requests point at, made in a fresh copy of the seeded database for each case:
+a line, a submission, a token, a calendar address, a queued message, an attachment, an invitation…"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import url_for
+
+from helpers import line_of, task_of, user_of
+from tracker.auth.invitations import invitation_token
+from tracker.auth.models import ApiToken
+from tracker.extensions import db
+from tracker.files.services import store_uploads
+from tracker.indicators.models import Commune, Indicator
+from tracker.plan.models import Assignment, Task
+from tracker.reminders.mail import new_message_id
+from tracker.reporting.models import ReportingRound
+from tracker.reporting.services import open_adhoc_round, resolve_bodies, submit_report
+from tracker.reminders.models import OutboxMessage
+
+# The officer of the body that owns what a row points at, and an officer of a body that does not.
+OWN = "khdt@test.vn"  # Sở KH&ĐT: executes II.1, reports funding.direct, submitted the Q1 report
+OTHER = "noivu@test.vn"  # Sở Nội vụ: not named on II.1
+DISTRICT = "dinhlap@test.vn"  # huyện Đình Lập: records its communes' criteria
+LEADER = "lanhdao@test.vn"
+OFFICE = "vpdp@test.vn"
+TODAY = date(2021, 5, 10)
+PDF = b"%PDF-1.4\n% route table\n"
+
+
+@dataclass
+class Context:
+    """Ids and secrets of the records each row's request needs."""
+
+    app: object
+    line: int
+    assignment: int
+    user: int
+    agency: int
+    q1: int
+    submission: int
+    adhoc: int
+    token: int
+    calendar: str
+    message: int
+    attachment: int
+    invitation: str
+    indicator: int
+    commune: int
+    district: int
+
+    def url(self, endpoint: str, **values) -> str:
+        """The path of an endpoint, as the app builds it."""
+        with self.app.test_request_context():
+            return url_for(endpoint, **values)
+
+
+def build_context(app) -> Context:
+    """Make the records the table's requests need and return their ids (call with `today` at TODAY)."""
+    with app.app_context():
+        own = user_of(OWN)
+        line = line_of("II.1", "Sở Kế hoạch và Đầu tư")
+        assignment = db.session.scalar(sa.select(Assignment).join(Assignment.task).where(
+            Task.code == "II.1", Assignment.role == "coordinating"))
+        q1 = db.session.scalar(sa.select(ReportingRound).where(ReportingRound.title == "Báo cáo quý I năm 2021"))
+        submission = submit_report(q1, own.agency, own, "Báo cáo quý I của Sở KH&ĐT", date(2021, 3, 10))
+        # Owed by Sở KH&ĐT alone, so that Sở Nội vụ's officer is "another body" for it.
+        adhoc = open_adhoc_round(q1.plan, "Báo cáo đột xuất về vốn", date(2021, 6, 30), resolve_bodies("Sở KH&ĐT"),
+                                 user_of(OFFICE), TODAY)
+        token, _secret = ApiToken.issue(own, "phần mềm báo cáo")
+        calendar = own.issue_calendar_token()
+        message = OutboxMessage(to_address=OWN, recipient_id=own.id, subject="Nhắc hạn", text_body="Nội dung",
+                                html_body="<p>Nội dung</p>", message_id=new_message_id(), status="unconfirmed")
+        db.session.add(message)
+        [attachment] = store_uploads([("bien-ban.pdf", "application/pdf", PDF)], own, task=task_of("II.1"))
+        taichinh = user_of("taichinh@test.vn")
+        indicator = db.session.scalar(sa.select(Indicator).where(Indicator.key == "funding.direct"))
+        district = user_of(DISTRICT).agency
+        commune = db.session.scalar(sa.select(Commune).where(Commune.district_id == district.id).order_by(Commune.id))
+        db.session.commit()
+        return Context(app=app, line=line.id, assignment=assignment.id, user=taichinh.id, agency=own.agency_id,
+                       q1=q1.id, submission=submission.id, adhoc=adhoc.id, token=token.id, calendar=calendar,
+                       message=message.id, attachment=attachment.id, invitation=invitation_token(taichinh),
+                       indicator=indicator.id, commune=commune.id, district=district.id)
+
+
+# Bookkeeping a request may leave whatever it is answered: when a token was last used.
+BOOKKEEPING = {"api_token": {"last_used_at"}}
+
+
+def snapshot(app) -> dict[str, list[tuple]]:
+    """Every row of every table: what a refused request must leave as it found it."""
+    with app.app_context():
+        return {table.name: sorted(map(tuple, db.session.execute(sa.select(
+                    *(c for c in table.columns if c.name not in BOOKKEEPING.get(table.name, ()))))), key=repr)
+                for table in db.metadata.sorted_tables}
+
+
+def changed_tables(before: dict, after: dict) -> list[str]:
+    """The tables whose rows differ."""
+    return [name for name in before if before[name] != after[name]]

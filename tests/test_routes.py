@@ -1,0 +1,335 @@
+"""Every route checked: one declared table of each endpoint and method × anonymous, an officer of the body that
+owns what the request points at, an officer of another body, a leader and the office → the expected answer.
+
+A test walks `app.url_map` and fails on a route the table does not list, so a new route is born with its row.
+Each case runs on a fresh copy of the seeded database. A POST that the table allows must change something;
+one it refuses must leave every table as it was.
+"""
+from __future__ import annotations
+
+import ast
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import tracker
+
+from conftest import PASSWORD
+from helpers import issue_token
+from route_context import DISTRICT, LEADER, OFFICE, OTHER, OWN, TODAY, Context, build_context, changed_tables, snapshot
+
+ROLES = ("anonymous", "own", "other", "leader", "office")
+LOGIN = "login"  # sent to sign in: 302 to /login, or 401 with the typed form shown back and the way to sign in
+ALL = (200,) * 4  # every signed-in role
+
+
+@dataclass(frozen=True)
+class Row:
+    """One endpoint and method: how to call it, and what each role gets."""
+
+    endpoint: str
+    method: str
+    expect: tuple  # in the order of ROLES
+    values: Callable[[Context], dict] = lambda x: {}  # the URL's arguments (extra ones go to the query string)
+    data: Callable[[Context], dict] | None = None  # a minimal valid form
+    json: Callable[[Context], dict] | None = None
+    own: str = OWN
+    other: str = OTHER
+    writes: tuple | None = None  # roles whose request changes data; default: a POST answered 2xx or 3xx
+    # The answer to the same request with an empty form, for the role allowed to make it; None where an
+    # empty form is itself valid (a confirmation, a choice of nothing).
+    empty: int | None = 400
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.endpoint, self.method
+
+    def expected(self, role: str):
+        return self.expect[ROLES.index(role)]
+
+    def changes(self, role: str) -> bool:
+        if self.writes is not None:
+            return role in self.writes
+        status = self.expected(role)
+        return self.method == "POST" and role != "anonymous" and isinstance(status, int) and status < 400
+
+
+def nothing(x: Context) -> dict:
+    """The form of a button that only confirms: no field to fill."""
+    return {}
+
+
+def line_form(x: Context) -> dict:
+    return {f"line{x.line}-status": "in_progress", f"line{x.line}-progress": "10", f"line{x.line}-version": "1"}
+
+
+def communes_csv(x: Context) -> dict:
+    header = ["Huyện", "Xã", "Biên giới", "Ngày", *[f"TC{k}" for k in range(1, 20)], "Ghi chú"]
+    row = ["Chi Lăng", "Xã Vân An", "", "15/01/2021", *["x"] * 18, "", ""]
+    text = "\n".join(",".join(r) for r in (header, row)) + "\n"
+    return {"file": (io.BytesIO(text.encode()), "xa.csv")}
+
+
+USER_FORM = {"email": "taichinh@test.vn", "agency": "Sở Tài chính", "role": "leader", "active": "y"}
+LETTERHEAD = {"parent_body": "UBND tỉnh Lạng Sơn", "issuing_body": "Ban Chỉ đạo các Chương trình MTQG tỉnh",
+              "symbol": "BC-BCĐ", "place": "Lạng Sơn", "recipients": "UBND tỉnh (b/c)", "filing": "Lưu: VT, VPĐP.",
+              "authority": "TM. Ban Chỉ đạo", "signer_title": "Phó Trưởng ban", "signer_name": "Nguyễn Văn Bình"}
+SETTINGS = {"before_days": "5", "digest_weekday": "1", "nudge_days": "10", "catch_up_days": "3", "holidays": ""}
+PASSWORDS = {"new": "mat-khau-moi-dai", "confirm": "mat-khau-moi-dai"}
+UPDATE = {"agency": "Sở KH&ĐT", "status": "in_progress", "progress": 10, "note": "", "version": 1}
+OFFICE_ONLY = (LOGIN, 403, 403, 403)
+
+#        endpoint, method, (anonymous, own, other, leader, office)
+TABLE = [
+    # --- reading the plan --------------------------------------------------------------------------------------
+    Row("progress.index", "GET", (LOGIN, *ALL)),
+    Row("progress.task_detail", "GET", (LOGIN, *ALL), lambda x: {"code": "II.1"}),
+    Row("plan.agencies", "GET", (LOGIN, *ALL)),
+    Row("progress.agency_detail", "GET", (LOGIN, *ALL), lambda x: {"agency_id": x.agency}),
+    Row("progress.download", "GET", (LOGIN, *ALL), lambda x: {"attachment_id": x.attachment}),
+    Row("dashboard.dashboard", "GET", (LOGIN, *ALL)),
+    # An officer lands on its own work; the others are sent to the dashboard.
+    Row("dashboard.my_work", "GET", (LOGIN, 200, 200, 302, 302)),
+    Row("exports.quarterly", "GET", (LOGIN, *ALL), lambda x: {"fmt": "csv", "year": 2021, "quarter": 1}),
+    Row("health.healthz", "GET", (200, *ALL)),
+    # The calendar feed answers to the secret in its address, whoever asks.
+    Row("exports.calendar", "GET", (200, *ALL), lambda x: {"secret": x.calendar}),
+    # --- changing a task ---------------------------------------------------------------------------------------
+    Row("progress.update_line_view", "POST", (LOGIN, 302, 403, 403, 302),
+        lambda x: {"code": "II.1", "line_id": x.line}, data=line_form),
+    Row("progress.comment_view", "POST", (LOGIN, 302, 403, 403, 302), lambda x: {"code": "II.1"},
+        data=lambda x: {"body": "Ý kiến về tiến độ"}),
+    Row("progress.deadline_view", "POST", (*OFFICE_ONLY, 302), lambda x: {"code": "II.1"},
+        data=lambda x: {"due_on": "31/05/2021", "reason": "Lùi hạn theo chỉ đạo"}),
+    Row("progress.add_assignment_view", "POST", (*OFFICE_ONLY, 302), lambda x: {"code": "II.1"},
+        data=lambda x: {"agency": "Sở Nội vụ", "role": "executing"}),
+    Row("progress.remove_assignment_view", "GET", (*OFFICE_ONLY, 200),
+        lambda x: {"code": "II.1", "assignment_id": x.assignment}),
+    Row("progress.remove_assignment_view", "POST", (*OFFICE_ONLY, 302),
+        lambda x: {"code": "II.1", "assignment_id": x.assignment}, data=nothing),
+    # --- reporting rounds --------------------------------------------------------------------------------------
+    Row("reporting.rounds", "GET", (LOGIN, *ALL)),
+    Row("reporting.round_detail", "GET", (LOGIN, *ALL), lambda x: {"round_id": x.q1}),
+    # Only a body that owes the round submits; the office reads and sends back.
+    Row("reporting.submit", "POST", (LOGIN, 302, 403, 403, 403), lambda x: {"round_id": x.adhoc},
+        data=lambda x: {"body": "Báo cáo về vốn"}),
+    Row("reporting.send_back", "POST", (*OFFICE_ONLY, 302),
+        lambda x: {"round_id": x.q1, "submission_id": x.submission},
+        data=lambda x: {f"s{x.submission}-reason": "Thiếu số liệu"}),
+    Row("reporting.new_round", "GET", (*OFFICE_ONLY, 200)),
+    Row("reporting.new_round", "POST", (*OFFICE_ONLY, 302),
+        data=lambda x: {"title": "Đột xuất", "due_on": "30/06/2021", "bodies": "Sở Y tế"}),
+    Row("reporting.policy", "GET", (*OFFICE_ONLY, 200)),
+    Row("reporting.policy", "POST", (*OFFICE_ONLY, 302),
+        data=lambda x: {"cutoff_day": "5", "due_day": "10", "levels": "department"}),
+    # --- indicators and communes -------------------------------------------------------------------------------
+    Row("indicators.overview", "GET", (LOGIN, *ALL)),
+    Row("indicators.districts", "GET", (LOGIN, *ALL)),
+    Row("indicators.communes", "GET", (LOGIN, *ALL)),
+    Row("indicators.indicator_detail", "GET", (LOGIN, *ALL), lambda x: {"indicator_id": x.indicator}),
+    Row("indicators.commune_detail", "GET", (LOGIN, *ALL), lambda x: {"commune_id": x.commune}),
+    Row("indicators.enter", "POST", (LOGIN, 302, 403, 403, 302), lambda x: {"indicator_id": x.indicator},
+        data=lambda x: {"quarter": "1", "value": "1200", "note": "Số liệu quý I"}),
+    Row("indicators.responsible", "POST", (*OFFICE_ONLY, 302), lambda x: {"indicator_id": x.indicator},
+        data=lambda x: {"agency": str(x.district)}, empty=None),  # none chosen: the indicator is given to no body
+    Row("indicators.commune_update", "POST", (LOGIN, 302, 403, 403, 302), lambda x: {"commune_id": x.commune},
+        data=lambda x: {"since": "08/05/2021", "met": ["1", "2"], "note": "Quyết định công nhận"}, own=DISTRICT),
+    # No file: back to the communes page with the reason.
+    Row("indicators.communes_import", "POST", (*OFFICE_ONLY, 302), data=communes_csv, empty=302),
+    # --- reminders and mail ------------------------------------------------------------------------------------
+    Row("reminders.index", "GET", (LOGIN, *ALL)),
+    Row("reminders.outbox", "GET", (*OFFICE_ONLY, 200)),
+    # A message is read by its recipient (the "own" officer here) and by the office.
+    Row("reminders.outbox_message", "GET", (LOGIN, 200, 403, 403, 200), lambda x: {"message_id": x.message}),
+    Row("reminders.send_message_again", "POST", (*OFFICE_ONLY, 302), lambda x: {"message_id": x.message},
+        data=nothing),
+    Row("reminders.edit_settings", "GET", (*OFFICE_ONLY, 200)),
+    Row("reminders.edit_settings", "POST", (*OFFICE_ONLY, 302), data=lambda x: SETTINGS),
+    Row("reminders.preferences", "GET", (LOGIN, *ALL)),
+    # Nothing ticked is a choice too: no reminder but those the office cannot turn off.
+    Row("reminders.preferences", "POST", (LOGIN, 302, 302, 302, 302), data=lambda x: {"nudge": "y"}, empty=None),
+    # --- the quarterly report's letterhead ---------------------------------------------------------------------
+    Row("exports.letterhead", "GET", (*OFFICE_ONLY, 200)),
+    Row("exports.letterhead", "POST", (*OFFICE_ONLY, 302), data=lambda x: LETTERHEAD),
+    # --- signing in, one's profile -----------------------------------------------------------------------------
+    Row("auth.login", "GET", (200, *ALL)),
+    # A sign-in clears the account's and the address's failed attempts.
+    Row("auth.login", "POST", (302, 302, 302, 302, 302),
+        data=lambda x: {"email": "taichinh@test.vn", "password": PASSWORD}, writes=ROLES),
+    # Signing out ends every session of the account: its session version moves on.
+    Row("auth.logout", "POST", (LOGIN, 302, 302, 302, 302), data=nothing),
+    # The language is the session's before signing in, the account's after.
+    Row("auth.language", "POST", (302, 302, 302, 302, 302), data=lambda x: {"language": "en"}),
+    Row("auth.invitation", "GET", (200, *ALL), lambda x: {"token": x.invitation}),
+    Row("auth.invitation", "POST", (302, 302, 302, 302, 302), lambda x: {"token": x.invitation},
+        data=lambda x: PASSWORDS, writes=ROLES),
+    Row("auth.profile", "GET", (LOGIN, *ALL)),
+    Row("auth.change_password", "POST", (LOGIN, 302, 302, 302, 302),
+        data=lambda x: {"current": PASSWORD, **PASSWORDS}),
+    Row("auth.create_token", "POST", (LOGIN, 200, 200, 200, 200), data=lambda x: {"name": "báo cáo"},
+        empty=None),  # a token's name is optional
+    # One's own token only: another's is as if it did not exist.
+    Row("auth.revoke_token", "POST", (LOGIN, 302, 404, 404, 404), lambda x: {"token_id": x.token},
+        data=nothing),
+    Row("auth.create_calendar", "POST", (LOGIN, 200, 200, 200, 200), data=nothing),
+    # Each revokes its own address; only the "own" officer has one to revoke.
+    Row("auth.revoke_calendar", "POST", (LOGIN, 302, 302, 302, 302), data=nothing, writes=("own",)),
+    # --- the office's user administration ----------------------------------------------------------------------
+    Row("auth.users", "GET", (*OFFICE_ONLY, 200)),
+    Row("auth.users", "POST", (*OFFICE_ONLY, 302), data=lambda x: {
+        "email": "moi@test.vn", "agency": "Sở Y tế", "role": "officer", "password": "mat-khau-dai-du", "active": "y"}),
+    Row("auth.edit_user", "GET", (*OFFICE_ONLY, 200), lambda x: {"user_id": x.user}),
+    Row("auth.edit_user", "POST", (*OFFICE_ONLY, 302), lambda x: {"user_id": x.user}, data=lambda x: USER_FORM),
+    Row("auth.invite_user", "POST", (*OFFICE_ONLY, 302), lambda x: {"user_id": x.user}, data=nothing),
+    # --- the API, with a bearer token ------------------------------------------------------------------------
+    Row("api.tasks", "GET", (401, *ALL)),
+    Row("api.task", "GET", (401, *ALL), lambda x: {"code": "II.1"}),
+    Row("api.status_line", "GET", (401, *ALL), lambda x: {"line_id": x.line}),
+    Row("api.agencies", "GET", (401, *ALL)),
+    Row("api.rounds", "GET", (401, *ALL)),
+    Row("api.reminders", "GET", (401, *ALL)),
+    Row("api.dashboard", "GET", (401, *ALL)),
+    Row("api.indicators", "GET", (401, *ALL)),
+    Row("api.quarterly_report", "GET", (401, *ALL), lambda x: {"fmt": "csv", "year": 2021, "quarter": 1}),
+    Row("api.post_update", "POST", (401, 201, 403, 403, 201), lambda x: {"code": "II.1"}, json=lambda x: UPDATE),
+]
+ROWS = {row.key: row for row in TABLE}
+IGNORED = {"static"}  # files, the same for everyone
+
+
+def test_the_table_lists_every_route_once(shared_app):
+    assert len(ROWS) == len(TABLE), "a route is listed twice"
+    routes = {(rule.endpoint, method) for rule in shared_app.url_map.iter_rules() if rule.endpoint not in IGNORED
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    missing = sorted(routes - ROWS.keys())
+    gone = sorted(ROWS.keys() - routes)
+    assert not missing, "routes with no row in tests/test_routes.py TABLE:\n" + "\n".join(
+        f"  {method} {endpoint}" for endpoint, method in missing)
+    assert not gone, "rows for routes that no longer exist:\n" + "\n".join(
+        f"  {method} {endpoint}" for endpoint, method in gone)
+    assert all(len(row.expect) == len(ROLES) for row in TABLE)
+
+
+def sign_in(client, app, row: Row, role: str) -> None:
+    """Sign the client in as the role: a session for pages, a bearer token for the API."""
+    email = {"own": row.own, "other": row.other, "leader": LEADER, "office": OFFICE}.get(role)
+    if email is None:
+        return
+    if row.endpoint.startswith("api."):
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_token(app, email)}"
+    else:
+        assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", TABLE, ids=[f"{row.method} {row.endpoint}" for row in TABLE])
+def test_route(seeded, client, travel, row: Row, role: str):
+    travel(TODAY.year, TODAY.month, TODAY.day)
+    context = build_context(seeded)
+    sign_in(client, seeded, row, role)
+    before = snapshot(seeded)
+    url = context.url(row.endpoint, **row.values(context))
+    response = client.open(url, method=row.method, data=row.data(context) if row.data else None,
+                           json=row.json(context) if row.json else None)
+    response.close()  # a file sent by send_file stays open until then
+    expected = row.expected(role)
+    shown = f"{row.method} {url} as {role}: {response.status_code} {response.headers.get('Location', '')}"
+    if expected == LOGIN:
+        assert (response.status_code == 302 and response.headers["Location"].startswith("/login")) or (
+            response.status_code == 401 and "/login?next=" in response.get_data(as_text=True)), shown
+    else:
+        assert response.status_code == expected, shown + "\n" + response.get_data(as_text=True)[:800]
+    changed = changed_tables(before, snapshot(seeded))
+    if row.changes(role):
+        assert changed, f"{shown}: allowed, yet nothing changed"
+    else:
+        assert not changed, f"{shown}: a read or a refusal, yet {', '.join(changed)} changed"
+
+
+def allowed_role(row: Row) -> str:
+    """The role a row's change is meant for: the office if it may, else the body's own officer."""
+    return next(role for role in ("office", "own", "other", "leader", "anonymous") if row.changes(role))
+
+
+EMPTY_ROWS = [row for row in TABLE if row.method == "POST" and row.data is not nothing and row.empty is not None]
+
+
+@pytest.mark.parametrize("row", EMPTY_ROWS, ids=[f"{row.method} {row.endpoint}" for row in EMPTY_ROWS])
+def test_an_empty_form_is_refused_and_changes_nothing(seeded, client, travel, row: Row):
+    travel(TODAY.year, TODAY.month, TODAY.day)
+    context = build_context(seeded)
+    role = allowed_role(row)
+    sign_in(client, seeded, row, role)
+    before = snapshot(seeded)
+    url = context.url(row.endpoint, **row.values(context))
+    response = client.open(url, method=row.method, data={} if row.data else None, json={} if row.json else None)
+    shown = f"{row.method} {url} empty, as {role}: {response.status_code}"
+    assert response.status_code == row.empty, shown
+    # The sign-in limiter counts every attempt, valid or not.
+    changed = [name for name in changed_tables(before, snapshot(seeded)) if name != "rate_limit"]
+    assert not changed, f"{shown}: yet {', '.join(changed)} changed"
+
+
+def test_a_method_a_route_does_not_take_is_405_and_says_which_it_takes(seeded, client, travel):
+    travel(TODAY.year, TODAY.month, TODAY.day)
+    context = build_context(seeded)
+    sign_in(client, seeded, ROWS[("auth.profile", "GET")], "office")
+    adapter = seeded.url_map.bind("localhost")
+    wrong = []
+    for row in TABLE:
+        url = context.url(row.endpoint, **row.values(context))
+        path = url.split("?")[0]
+        takes = set(adapter.allowed_methods(path))
+        for method in [m for m in ("GET", "POST", "DELETE") if m not in takes]:
+            response = client.open(url, method=method)
+            allow = set(response.headers.get("Allow", "").replace(" ", "").split(","))
+            if response.status_code != 405 or allow != takes:
+                wrong.append(f"{method} {path}: {response.status_code}, Allow: {sorted(allow)} (takes {sorted(takes)})")
+    assert not wrong, "\n".join(wrong)
+
+# --- role decisions live in the policy alone -------------------------------------------------------------------
+
+ROLE_NAMES = {"office", "officer", "leader"}
+POLICY = Path(tracker.__file__).parent / "auth" / "policy.py"
+
+
+def role_comparisons(source: str, filename: str) -> list[str]:
+    """Where a piece of Python compares something with an account role's name (literal or the policy's constant)."""
+    found = []
+
+    def names_a_role(node) -> bool:
+        if isinstance(node, ast.Constant):
+            return node.value in ROLE_NAMES
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return any(names_a_role(element) for element in node.elts)
+        return isinstance(node, (ast.Name, ast.Attribute)) and getattr(node, "id", getattr(node, "attr", "")) in {
+            "OFFICE", "OFFICER", "LEADER"}
+
+    for node in ast.walk(ast.parse(source, filename)):
+        operands = ([node.left, *node.comparators] if isinstance(node, ast.Compare)
+                    else [node.value] if isinstance(node, ast.MatchValue) else [])
+        if any(names_a_role(operand) for operand in operands):
+            found.append(f"{filename}:{node.lineno}: {ast.get_source_segment(source, node)}")
+    return found
+
+
+def test_the_check_finds_a_role_compared():
+    assert role_comparisons('if user.role == "office": pass', "x.py") == ['x.py:1: user.role == "office"']
+    assert role_comparisons('ok = role in ("leader", "officer")', "x.py")
+    assert role_comparisons('ok = task.role == "lead"', "x.py") == []
+
+
+def test_no_role_is_compared_outside_the_policy():
+    package = POLICY.parents[1]
+    found = [hit for path in sorted(package.rglob("*.py")) if path != POLICY
+             for hit in role_comparisons(path.read_text(encoding="utf-8"), str(path.relative_to(package.parent)))]
+    templates = package.parent / "templates"
+    pattern = re.compile(r"""(==|!=|\bin\b)\s*[(\[]?\s*["'](office|officer|leader)["']|["'](office|officer|leader)["']\s*(==|!=)""")
+    found += [f"{path.relative_to(package.parent)}:{number}: {line.strip()}"
+              for path in sorted(templates.rglob("*.html"))
+              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert not found, "ask tracker/auth/policy.py instead of comparing roles:\n" + "\n".join(found)
