@@ -90,7 +90,7 @@ def test_the_docx_draft_has_the_counts_the_matrix_the_overdue_and_the_reports(se
     document = Document(io.BytesIO(response.data))
     text = "\n".join(p.text for p in document.paragraphs)
     # Decree 30/2020: "BÁO CÁO" alone, the trích yếu beneath it in ordinary case; a running quarter says its day.
-    assert text.startswith("BÁO CÁO\nTình hình thực hiện") and "quý II năm 2021 (đến ngày 15/04/2021)" in text
+    assert text.startswith("BÁO CÁO\nTình hình thực hiện") and "năm 2021, quý II (đến ngày 15/04/2021)" in text
     api = reader.get("/api/v1/dashboard?as_of=2021-04-15").get_json()
     assert f"Kế hoạch có {sum(api['overall'].values())} nhiệm vụ" in text
     assert f"quá hạn, chưa hoàn thành {api['overall']['overdue']}" in text

@@ -100,7 +100,8 @@ def test_the_docx_is_an_administrative_report(seeded, reader):
     abstract = document.paragraphs[texts.index("BÁO CÁO") + 1]
     for p in (title, abstract):
         assert p.alignment == WD_ALIGN_PARAGRAPH.CENTER and all(r.bold for r in p.runs)
-    assert abstract.text.startswith("Tình hình thực hiện Kế hoạch") and abstract.text.endswith("quý I năm 2021")
+    assert abstract.text.startswith("Tình hình thực hiện Kế hoạch") and abstract.text.endswith("Lạng Sơn năm 2021, quý I")
+    assert abstract.text.count("2021") == 1  # the year once
     assert "(đến ngày" not in abstract.text  # the quarter has ended
 
     # Headings numbered I., II. … in the body's font, bold.
@@ -154,7 +155,7 @@ def test_a_running_quarter_is_stated_as_of_its_day(seeded, client, auth, travel)
     document = docx_of(reader, "/reports/quarterly.docx?year=2021&quarter=4")
     text = all_text(document)
     assert "31/12/2021" not in text and "Đến hết ngày" not in text
-    assert "Tình hình thực hiện" in text and "quý IV năm 2021 (đến ngày 04/12/2021)" in text
+    assert "Tình hình thực hiện" in text and "năm 2021, quý IV (đến ngày 04/12/2021)" in text
     assert "(số liệu tính đến ngày 04/12/2021)" in text and "Đến ngày 04/12/2021: hoàn thành đúng hạn" in text
     assert on_day.standard != at_end.standard  # the sample's communes change in December: the day matters
     assert f"Đến ngày 04/12/2021, toàn tỉnh có {on_day.standard}/{on_day.communes} xã đạt chuẩn" in text

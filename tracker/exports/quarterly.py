@@ -148,9 +148,17 @@ class QuarterlyReport:
     letterhead: Letterhead | None = None  # who issues it: set by quarterly_report from the office's settings
 
     @property
+    def plan_and_period(self) -> str:
+        """"Kế hoạch … năm 2021, quý IV": the year said once when the plan's title names it."""
+        title = self.plan.title.rstrip()
+        if title.endswith(f"năm {self.period.year}"):
+            return f"{title}, quý {self.period.covered.roman}"
+        return f"{title}, {self.period.label}"
+
+    @property
     def title(self) -> str:
         """The report's title, as the office writes it."""
-        return f"Báo cáo tình hình thực hiện {self.plan.title} {self.period.label}"
+        return f"Báo cáo tình hình thực hiện {self.plan_and_period}"
 
 
 OVERDUE_LISTED = 500

@@ -60,11 +60,7 @@ def running(report: QuarterlyReport) -> bool:
 def sheet_title(report: QuarterlyReport) -> str:
     """"Báo cáo tình hình thực hiện Kế hoạch … năm 2021, quý IV": the year said once (a plan's title names
     its year); a quarter still running adds the day it is counted to."""
-    plan, period = report.plan, report.period
-    title = plan.title.rstrip()
-    words = f"{title}, quý {ROMAN[period.quarter]}" if title.endswith(f"năm {period.year}") \
-        else f"{title} {period.label}"
-    return f"Báo cáo tình hình thực hiện {words}" + (f" (đến ngày {vn_date(period.as_of)})" if running(report) else "")
+    return report.title + (f" (đến ngày {vn_date(report.period.as_of)})" if running(report) else "")
 
 
 def as_of_line(report: QuarterlyReport) -> str:

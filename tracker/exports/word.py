@@ -35,7 +35,7 @@ def as_of_words(report: QuarterlyReport) -> str:
 def abstract(report: QuarterlyReport) -> str:
     """The trích yếu: what the report is about; a quarter still running says the day it is counted to."""
     period = report.period
-    text = f"Tình hình thực hiện {report.plan.title}, {period.label}"
+    text = f"Tình hình thực hiện {report.plan_and_period}"
     return text + (f" (đến {as_of_words(report)})" if period.as_of < period.end else "")
 
 
@@ -60,7 +60,7 @@ def write_docx(report: QuarterlyReport) -> bytes:
     _submissions(document, report)
     if report.indicators:
         _indicators(document, report, annexes)
-    para(document, f"Trên đây là báo cáo tình hình thực hiện {plan.title}, {period.label} "
+    para(document, f"Trên đây là báo cáo tình hình thực hiện {report.plan_and_period} "
                    f"của {head.issuer_name}./.", indent=True)
     closing_block(document, head)
 
