@@ -1,13 +1,14 @@
 """Two languages: Vietnamese (the default, and the language the code's messages are written in) and English.
 
-The language is the signed-in user's choice (User.language), or, before signing in, the one picked on
-the sign-in page (kept in the session). Dates read dd/mm/yyyy in both (see clock.vn_date).
+The language is the one a person picked (the switch in the header keeps it in the session and, once
+signed in, in User.language); until they pick one, the one their browser asks for (Accept-Language);
+else Vietnamese. Dates read dd/mm/yyyy in both (see clock.vn_date).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, has_request_context, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext
 from flask_login import current_user
 
@@ -18,13 +19,33 @@ babel = Babel()
 
 
 def current_language() -> str:
-    """The language of this request: the user's choice, the session's before signing in, or Vietnamese
-    (also outside a request: the scheduler's mails)."""
+    """The language of this request: the person's choice, else the browser's, else Vietnamese (also
+    outside a request: the scheduler's mails)."""
     if not has_request_context():
         return DEFAULT
-    user_choice = getattr(current_user, "language", None) if current_user and current_user.is_authenticated else None
-    choice = user_choice or session.get("language")
-    return choice if choice in LANGUAGES else DEFAULT
+    if request.path.startswith("/api/") and "Accept-Language" in request.headers:
+        # An API client says its language per request (RFC 9110 §12.5.4); unknown ones fall back below.
+        asked = request.accept_languages.best_match(list(LANGUAGES))
+        if asked:
+            return asked
+    saved = getattr(current_user, "language", None) if current_user and current_user.is_authenticated else None
+    if saved in LANGUAGES:  # set only by the person's own choice
+        return saved
+    picked = session.get("language")
+    if picked in LANGUAGES:
+        return picked
+    return browser_language() or DEFAULT
+
+
+def browser_language() -> str | None:
+    """The first of our languages the request's Accept-Language asks for, by its quality; a regional
+    tag counts for its language ("vi-VN" is Vietnamese, even before "en;q=0.8", which Werkzeug's
+    best_match would pick as the only exact match)."""
+    for value, quality in request.accept_languages:
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in LANGUAGES:
+            return primary
+    return None
 
 
 def init_app(app: Flask) -> None:

@@ -41,8 +41,9 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     # The secret part of the user's calendar (ICS) address, as SHA-256; NULL when none or revoked.
     calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
-    # The interface's language for this user: "vi" (the default) or "en".
-    language: Mapped[str] = mapped_column(sa.String(5), default="vi", server_default="vi")
+    # The interface's language this user chose with the switch ("vi" or "en"); NULL until they choose, when
+    # the browser's Accept-Language decides pages and mail is in Vietnamese.
+    language: Mapped[str | None] = mapped_column(sa.String(5))
 
     agency: Mapped[Agency] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", order_by="ApiToken.id")
