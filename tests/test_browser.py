@@ -1,95 +1,32 @@
 """In a real browser (Debian's headless Chromium): an officer updates its line, the office's dashboard
-moves, the office downloads the quarterly XLSX and the test opens it; screenshots at desktop and
-phone widths, and the print view.
+moves, the office downloads the quarterly XLSX and the test opens it; a phone's first screen shows what
+is late and the charts' text is readable; screenshots at desktop and phone widths, and the print view
+(printed PDFs: test_print.py). The browser and the live server come from browsing.py.
 
 Screenshots go to $TRACKER_ARTIFACTS (default build/screenshots), for a person to look at.
 """
 from __future__ import annotations
 
-import os
 import shutil
-import threading
 import time
-from pathlib import Path
 
 import openpyxl
 import pytest
 
-from conftest import PASSWORD, another_app
+from browsing import (ARTIFACTS, PHONE, browser, live_server, screenshot, screenshots, sign_in,  # noqa: F401
+                      switch_language, viewport)
 from helpers import line_id
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 AS_OF = "2021-04-15"
-ARTIFACTS = Path(os.environ.get("TRACKER_ARTIFACTS", Path(__file__).parents[1] / "build" / "screenshots"))
-
-if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must install Debian's chromium and chromium-driver (see .ci/run)")
-    pytest.skip("Debian's chromium and chromium-driver are not installed", allow_module_level=True)
-
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
-
-
-@pytest.fixture
-def live_server(seeded):
-    """The seeded app, with CSRF on as in production, served over HTTP by a thread."""
-    from werkzeug.serving import make_server
-
-    app = another_app(seeded, WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def browser(tmp_path):
-    options = Options()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,1000", "--hide-scrollbars", "--lang=vi-VN"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path),
-                                              "download.prompt_for_download": False})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.downloads = tmp_path
-    yield driver
-    driver.quit()
-
-
-def sign_in(driver, base: str, email: str) -> None:
-    driver.delete_all_cookies()
-    driver.get(base + "/login")
-    driver.find_element(By.NAME, "email").send_keys(email)
-    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    WebDriverWait(driver, 10).until(lambda d: "/login" not in d.current_url)
 
 
 def matrix_cell(driver, agency: str, column: int) -> int:
     """A number in the dashboard's agency matrix (column 1 is the first category)."""
     row = driver.find_element(By.XPATH, f'//table[@id="agency-matrix"]//tr[th[@scope="row"]/a[text()="{agency}"]]')
     return int(row.find_elements(By.TAG_NAME, "td")[column - 1].text)
-
-
-def screenshots(driver, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        driver.set_window_size(width, 1000)
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(width, min(height, 6000))
-        time.sleep(0.2)
-        path = ARTIFACTS / f"{name}-{width}.png"
-        driver.save_screenshot(str(path))
-        assert path.stat().st_size > 10_000
-    driver.set_window_size(1280, 1000)
 
 
 def test_an_update_moves_the_dashboard_and_the_quarterly_xlsx_opens(seeded, live_server, browser):
@@ -147,3 +84,33 @@ def test_my_work_reads_on_a_phone(seeded, live_server, browser):
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 390  # nothing wider than the phone: no sideways scrolling
     screenshots(browser, "my-work")
+
+
+# The size each chart's text is drawn at: its font size times the scale its SVG is drawn at.
+CHART_TEXT_SIZES = """return [...document.querySelectorAll('svg.chart text')].map(
+    t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"""
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_phones_first_screen_shows_what_is_late(seeded, live_server, browser, language):
+    sign_in(browser, live_server, "lanhdao@test.vn")
+    switch_language(browser, language)
+    browser.get(f"{live_server}/dashboard?as_of={AS_OF}")
+    viewport(browser, *PHONE)
+    tile = browser.find_element(By.CSS_SELECTOR, ".tiles .cat-overdue")
+    assert tile.rect["y"] + tile.rect["height"] <= PHONE[1] and tile.find_element(By.TAG_NAME, "strong").text == "3"
+    sizes = browser.execute_script(CHART_TEXT_SIZES)
+    assert len(sizes) > 20 and min(sizes) >= 11
+    screenshot(browser, f"dashboard-first-screen-{language}", PHONE[0], whole_page=False)
+    screenshots(browser, f"dashboard-{language}")
+    browser.get(f"{live_server}/?as_of={AS_OF}")
+    screenshots(browser, f"plan-{language}")
+
+    sign_in(browser, live_server, "khdt@test.vn")
+    switch_language(browser, language)
+    browser.get(f"{live_server}/my?as_of={AS_OF}")
+    viewport(browser, *PHONE)
+    first = browser.find_element(By.CSS_SELECTOR, 'section[aria-labelledby="h-overdue"] table.lines tbody tr')
+    assert "II.1" in first.text and first.rect["y"] + first.rect["height"] <= PHONE[1]
+    screenshot(browser, f"my-work-first-screen-{language}", PHONE[0], whole_page=False)
+    screenshots(browser, f"my-work-khdt-{language}")

@@ -105,6 +105,9 @@ def _data_words(app) -> list[str]:
         words = {w for q in queries for w in db.session.scalars(sa.text(q)) if w} | {"Lạng Sơn"}  # a place's name
         # A criterion's own name, shown without its number ("Quy hoạch" of "Tiêu chí số 1: Quy hoạch").
         words |= {name.split(": ", 1)[-1] for name in db.session.scalars(sa.text("SELECT name FROM indicator"))}
+        # A round's recipient, a name the page wraps in its own words ("Gửi …." / "To be sent to ….").
+        words |= {note[4:-1] for note in db.session.scalars(sa.text("SELECT note FROM reporting_round"))
+                  if note and note.startswith("Gửi ")}
         db.session.remove()
     return sorted(words, key=len, reverse=True)
 
@@ -131,7 +134,7 @@ MAIN_PAGES = ["/", "/?category=overdue&sort=overdue", "/dashboard?as_of=2021-06-
               "/agencies", "/rounds", "/reminders", "/profile", "/users", "/outbox", "/reminders/settings",
               "/reminders/preferences", "/rounds/policy", "/rounds/new", "/no-such-page",
               "/indicators?year=2021&quarter=2", "/indicators/districts?year=2021&quarter=2",
-              "/indicators/communes?year=2021&quarter=2&close=1"]
+              "/indicators/communes?year=2021&quarter=2&close=1", "/reminders?as_of=2021-03-30"]
 
 
 def _pages_of_records(app, agency_id: int) -> list[str]:
@@ -241,7 +244,7 @@ def test_reminders_are_mailed_in_each_recipients_language(seeded, mail_server):
     by_recipient = {m["to"][0]: m for m in mail_server.messages}
     english_mail, vietnamese_mail = by_recipient["khdt@test.vn"], by_recipient["taichinh@test.vn"]
     assert english_mail["subject"] == "[NTM Lạng Sơn] Reminders for 24/03/2021: due soon: 1, overdue: 1"
-    assert english_mail["text"].startswith("Dear ") and "due 31/03/2021 (7 days left)" in english_mail["text"]
+    assert english_mail["text"].startswith("Dear ") and "due 31/03/2021 (days left: 7)" in english_mail["text"]
     assert "This message was sent automatically; please do not reply." in english_mail["text"]
     assert vietnamese_mail["subject"].startswith("[NTM Lạng Sơn] Nhắc việc ngày 24/03/2021: 1 việc sắp đến hạn")
     assert vietnamese_mail["text"].startswith("Kính gửi ") and "hạn 31/03/2021 (còn 7 ngày)" in vietnamese_mail["text"]
@@ -254,3 +257,49 @@ def _agency_id(app, name: str) -> int:
         found = db.session.scalar(sa.select(Agency.id).where(Agency.name == name))
         db.session.remove()
     return found
+
+
+def test_the_browsers_language_holds_until_the_person_picks_one(seeded, client, auth):
+    english = {"Accept-Language": "en-GB,en;q=0.9,vi;q=0.5"}
+    assert '<html lang="en">' in client.get("/login", headers=english).get_data(as_text=True)
+    assert '<html lang="vi">' in client.get("/login", headers={"Accept-Language": "fr, de"}).get_data(as_text=True)
+    assert '<html lang="vi">' in client.get("/login", headers={"Accept-Language": "vi-VN, en;q=0.8"}).get_data(as_text=True)
+    auth.login("khdt@test.vn")  # an account that never chose: its browser decides
+    assert "My work" in client.get("/my", headers=english).get_data(as_text=True)
+    client.post("/language", data={"language": "vi"}, headers=english)  # a choice outlasts the browser's wish
+    assert '<html lang="vi">' in client.get("/my", headers=english).get_data(as_text=True)
+    with seeded.app_context():
+        db.session.execute(sa.update(User).where(User.email == "khdt@test.vn").values(language="en"))
+        db.session.commit()
+    elsewhere = seeded.test_client()  # an account that chose English, in a Vietnamese browser
+    elsewhere.post("/login", data={"email": "khdt@test.vn", "password": "mat-khau-thu-nghiem"})
+    assert '<html lang="en">' in elsewhere.get("/my", headers={"Accept-Language": "vi"}).get_data(as_text=True)
+
+
+def test_reminder_kinds_and_a_rounds_recipient_read_in_english(seeded, office_in_english):
+    page = office_in_english.get("/reminders?as_of=2021-03-30").get_data(as_text=True)
+    assert "<td>Reminder to update progress</td>" in page and "<td>Task due soon</td>" in page
+    assert ": no update since 01/01/2021" in page  # each reminder's words in the reader's language
+    for kind in ("Nhắc cập nhật tiến độ", "Báo cáo quá hạn", "Sắp đến hạn công việc"):
+        assert f"<td>{kind}</td>" not in page, kind
+    with seeded.app_context():
+        round_id = db.session.scalar(sa.text("SELECT min(id) FROM reporting_round WHERE note LIKE 'Gửi %'"))
+        db.session.remove()
+    page = office_in_english.get(f"/rounds/{round_id}").get_data(as_text=True)
+    assert "To be sent to " in page and "Gửi " not in page
+
+
+def test_a_choice_of_vietnamese_follows_the_person_to_another_browser(seeded, client, auth):
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    auth.login("khdt@test.vn")
+    client.post("/language", data={"language": "vi"}, headers=english)
+    with seeded.app_context():
+        assert db.session.scalar(sa.select(User.language).where(User.email == "khdt@test.vn")) == "vi"
+    elsewhere = seeded.test_client()  # a new device with an English browser
+    elsewhere.post("/login", data={"email": "khdt@test.vn", "password": "mat-khau-thu-nghiem"}, headers=english)
+    assert '<html lang="vi">' in elsewhere.get("/my", headers=english).get_data(as_text=True)
+
+
+def test_a_new_account_has_no_language_until_its_owner_chooses(seeded):
+    with seeded.app_context():
+        assert db.session.scalar(sa.select(User.language).where(User.email == "dinhlap@test.vn")) is None

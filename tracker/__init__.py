@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
@@ -120,6 +120,7 @@ def _register_filters(app: Flask) -> None:
     from . import forms
     from .auth import policy
     from .files.display import file_size
+    from .quarters import roman
     from .text import line_breaks
 
     # Templates ask the same policy as views: they never compare role strings.
@@ -131,10 +132,13 @@ def _register_filters(app: Flask) -> None:
     app.add_template_filter(vn_time, "vntime")
     app.add_template_filter(file_size, "filesize")
     app.add_template_filter(line_breaks, "linebreaks")
+    app.add_template_filter(roman, "roman")  # a quarter's number as "I"–"IV"
     forms.init_app(app)  # the error summary at the top of every page with a form's errors
 
 
 def _register_errors(app: Flask) -> None:
+    from .api import errors as api_errors
+
     @app.errorhandler(IntegrityError)
     def duplicate(error: IntegrityError):
         # Two requests raced to create the same thing (a submission, an assignment, an account): the
@@ -142,7 +146,7 @@ def _register_errors(app: Flask) -> None:
         db.session.rollback()
         message = gettext("Việc này vừa được thực hiện bởi một yêu cầu khác cùng lúc; tải lại trang để xem kết quả.")
         if request.path.startswith("/api/"):
-            return jsonify({"error": "Conflict", "message": message}), 409
+            return api_errors.problem(409, message, type_=api_errors.RACE)
         return render_template("error.html", error=Conflict(message)), 409
 
     @app.errorhandler(OperationalError)
@@ -156,7 +160,7 @@ def _register_errors(app: Flask) -> None:
         message = gettext("Máy chủ tạm thời không lưu được dữ liệu (cơ sở dữ liệu hoặc ổ đĩa); chưa có gì thay đổi. "
                           "Thử lại sau ít phút.")
         if request.path.startswith("/api/"):
-            return jsonify({"error": "Service Unavailable", "message": message}), 503
+            return api_errors.problem(503, message, type_=api_errors.STORAGE)
         return render_template("error.html", error=ServiceUnavailable(message)), 503
 
     @app.errorhandler(HTTPException)
@@ -166,9 +170,11 @@ def _register_errors(app: Flask) -> None:
         if error.description == type(error).description or error.code == 429:
             error.description = HTTP_MESSAGES.get(error.code, error.description)
         if request.path.startswith("/api/"):
-            return jsonify({"error": error.name, "message": error.description}), error.code
+            return api_errors.from_http(error)  # problem details, in the client's language
         if error.code == 400 and "CSRF" in (error.description or ""):
             if request.method == "POST" and request.form:
                 return kept_form_page("csrf")
             error.description = gettext("Biểu mẫu đã hết hạn hoặc không hợp lệ (CSRF). Tải lại trang rồi thử lại.")
-        return render_template("error.html", error=error), error.code
+        # Werkzeug's headers go along (Allow on a 405, Retry-After from the limiter); its HTML type does not.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        return render_template("error.html", error=error), error.code, headers

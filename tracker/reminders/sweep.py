@@ -178,11 +178,16 @@ class Overview:
     emails: dict[int, str] = field(default_factory=dict)  # recipient id -> address, for the due list
 
 
-def overview(as_of: date, recipient_id: int | None = None, limit: int = 500) -> Overview:
-    """The reminders a sweep on as_of would still queue, and those decided on that day."""
+def overview(as_of: date, recipient_id: int | None = None, limit: int = 500, language: str | None = None) -> Overview:
+    """The reminders a sweep on as_of would still queue, and those decided on that day; their words in
+    `language` (the reader's) when given, else each in its recipient's."""
     config = settings()
     calendar = WorkCalendar.parse(config.holidays)
-    stream = due_reminders(as_of, config, calendar, Audience.load())
+    audience = Audience.load()
+    if language is not None:
+        everyone = {u for people in (*audience.staff.values(), *audience.leaders.values()) for u in people}
+        audience.english = everyone if language == "en" else set()
+    stream = due_reminders(as_of, config, calendar, audience)
     due: list[Due] = []
     total = 0
     while chunk := list(islice(stream, CHUNK)):

@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..auth.decorators import office_required
 from ..auth.policy import can_read_message, sees_every_reminder
 from ..extensions import db
+from ..i18n import current_language
 from ..plan.views import as_of_param
 from .forms import PreferencesForm, SettingsForm
 from .models import OUTBOX_STATES, RULE_LABELS, RULES, OutboxMessage, ReminderOptOut
@@ -29,7 +30,7 @@ def _scope() -> int | None:
 def index():
     """What is due to go out on a date and what went out that day."""
     as_of = as_of_param()
-    result = overview(as_of, _scope())
+    result = overview(as_of, _scope(), language=current_language())
     return render_template("reminders/index.html", result=result, rules=RULE_LABELS, as_of=as_of,
                            smtp=smtp_configured())
 
