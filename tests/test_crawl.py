@@ -100,8 +100,9 @@ def shape(target: str) -> str:
     return path + "?" + ",".join(sorted(k for k, _ in parse_qsl(parts.query, keep_blank_values=True)))
 
 
-def crawl(client) -> tuple[dict[str, list[str]], dict[str, int], int]:
-    """Read the site from the landing pages: each page's problems, each error, how many pages were read."""
+def crawl(client, check=None) -> tuple[dict[str, list[str]], dict[str, int], int]:
+    """Read the site from the landing pages: each page's problems, each error, how many pages were read
+    (`check(target, html)` also sees each HTML page as sent: test_hostile looks for unescaped markup)."""
     seen, shapes, paths = set(), {}, {}
     queue, later = deque(LANDINGS), deque()  # a page of a shape not yet read goes before one more of a known shape
     found, errors, read = {}, {}, 0
@@ -124,8 +125,11 @@ def crawl(client) -> tuple[dict[str, list[str]], dict[str, int], int]:
             errors[target] = response.status_code
         if response.mimetype != "text/html":
             continue
+        html = response.get_data(as_text=True)
+        if check:
+            check(target, html)
         page = Readable()
-        page.feed(response.get_data(as_text=True))
+        page.feed(html)
         bad = problems("\n".join(page.text))
         if bad:
             found[target] = sorted(set(bad))

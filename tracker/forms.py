@@ -19,6 +19,7 @@ from wtforms.widgets import TextInput
 
 from .clock import BAD_DATE, parse_date, vn_date
 from .i18n import current_language
+from .i18n import lazy_label
 
 VIETNAMESE = {
     "Field must be equal to %(other_name)s.": "Phải trùng với %(other_name)s.",
@@ -176,4 +177,4 @@ def json_formdata(payload: dict) -> MultiDict:
 
 def choices(any_label: str, labels: dict[str, str]) -> list[SelectChoice]:
     """An "any" choice and one per value of a vocabulary (literal labels only: never data, see test_escaping)."""
-    return [SelectChoice("", any_label), *(SelectChoice(value, lazy_gettext(label)) for value, label in labels.items())]
+    return [SelectChoice("", any_label), *(SelectChoice(value, lazy_label(label)) for value, label in labels.items())]

@@ -6,10 +6,11 @@ else Vietnamese. Dates read dd/mm/yyyy in both (see clock.vn_date).
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, get_locale, gettext
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
+from flask_babel import Babel, LazyString, get_locale, gettext
 from flask_login import current_user
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
@@ -55,7 +56,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=current_language, default_translation_directories="translations")
     app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES,
                                  page_language=lambda: str(get_locale() or DEFAULT), labels_in_language=labels_in_language,
-                                 N_=N_)
+                                 N_=N_, vocab=label)
     app.add_template_filter(number, "num")
 
 
@@ -79,7 +80,7 @@ def labels_in_language() -> Callable[[str], str]:
 
     def translate(label: str) -> str:
         if label not in cache:
-            cache[label] = str(gettext(label))
+            cache[label] = label_text(label)
         return cache[label]
     return translate
 
@@ -87,4 +88,33 @@ def labels_in_language() -> Callable[[str], str]:
 def N_(message: str) -> str:
     """Mark a label for the catalogue without translating it here: vocabularies stay plain Vietnamese
     strings (exports and the API use them as they are); pages translate them as they show them."""
+    _VOCABULARY.add(message)
     return message
+
+
+# Every label marked with N_ (at import, in the vocabularies' dicts): the only texts label() translates.
+_VOCABULARY: set[str] = set()
+_log = logging.getLogger(__name__)
+
+
+def label(text: str, **variables: object) -> str:
+    """The one door to the catalogue for non-literal text: a vocabulary label (marked with N_) in the
+    page's language, as plain text (escaped like any data). Data never reaches gettext: anything else
+    is refused (an error under test or debug, else logged and returned untranslated)."""
+    text = str(text)
+    if text not in _VOCABULARY:
+        if has_app_context() and (current_app.testing or current_app.debug):
+            raise ValueError(f"not a vocabulary label: {text[:60]!r}")
+        _log.warning("label() refused a text that is not a vocabulary label")
+        return text % variables if variables else text
+    return str(gettext(text, **variables))  # the one non-literal gettext (test_hostile's AST check)
+
+
+label_text = label  # labels_in_language names its argument `label`
+
+
+def lazy_label(text: str) -> LazyString:
+    """label() evaluated when shown (form choices built at import); refuses non-labels at once."""
+    if text not in _VOCABULARY:
+        raise ValueError(f"not a vocabulary label: {text[:60]!r}")
+    return LazyString(label, text)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from flask_babel import gettext
 
 from ..progress.categories import CATEGORIES, CATEGORY_LABELS
+from ..i18n import label as vocab
 
 # Geometry in CSS pixels, never scaled: the chart has no viewBox, so its text keeps the size the
 # stylesheet gives it (≥ 11 px on a 390 px phone and in print) while bars are laid out in percent
@@ -52,7 +52,7 @@ def stacked_rows(rows: list[tuple[str, dict[str, int]]], title: str) -> Markup:
                 continue
             width = count / largest * 100
             parts.append(f'<rect class="bar-{name}" x="{_pct(x)}" y="{top + LABEL_LINE}" width="{_pct(width)}" '
-                         f'height="{BAR}"><title>{escape(label)}: {escape(gettext(CATEGORY_LABELS[name]))} {count}'
+                         f'height="{BAR}"><title>{escape(label)}: {escape(vocab(CATEGORY_LABELS[name]))} {count}'
                          f"</title></rect>")
             x += width
     parts.append("</svg>")
@@ -74,7 +74,7 @@ def stacked_columns(columns: list[tuple[str, dict[str, int]]], title: str) -> Ma
             h = count * scale
             y -= h
             parts.append(f'<rect class="bar-{name}" x="{_pct(x)}" y="{y:.1f}" width="{_pct(slot * 0.6)}" '
-                         f'height="{h:.1f}"><title>{escape(label)}: {escape(gettext(CATEGORY_LABELS[name]))} {count}'
+                         f'height="{h:.1f}"><title>{escape(label)}: {escape(vocab(CATEGORY_LABELS[name]))} {count}'
                          f"</title></rect>")
         middle = _pct(slot * (index + 0.5))
         parts.append(f'<text class="chart-total" x="{middle}" y="{y - 5:.1f}" text-anchor="middle">'

@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext
 
 from ..i18n import N_
 from ..extensions import db
 from ..plan.models import Plan, Task
 from ..progress.category_sql import line_category, task_deadline
 from ..progress.models import StatusLine
+from ..i18n import label as vocab
 
 SOON_DAYS = 7
 GROUP_LABELS = {
@@ -86,5 +86,5 @@ def my_work(plan: Plan, agency_id: int, as_of: date) -> list[Group]:
                           StatusLine.progress, StatusLine.note, line_category(as_of), Task.needs_date)
                 .join(Task, Task.id == StatusLine.task_id).where(mine, group == key)
                 .order_by(*_ORDER[key]).limit(SHOWN))]
-        groups.append(Group(key, gettext(label, days=SOON_DAYS), totals.get(key, 0), rows))
+        groups.append(Group(key, vocab(label, days=SOON_DAYS), totals.get(key, 0), rows))
     return groups

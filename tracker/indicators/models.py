@@ -17,6 +17,7 @@ from ..clock import utcnow
 from ..extensions import db, enum_column, vocabulary
 from ..i18n import N_
 from ..plan.models import Agency, Plan, Task
+from ..i18n import label as vocab
 
 GROUP_LABELS = {
     "headline": N_("Mục tiêu chung"),
@@ -43,9 +44,7 @@ UNIT_LABELS = {unit: unit for unit in (
 
 def unit_label(unit: str) -> str:
     """A unit in the reader's language (a unit the plan does not use is shown as written)."""
-    from flask_babel import gettext
-
-    return str(gettext(unit)) if unit in UNIT_LABELS and unit not in ("km", "ha", "%") else unit
+    return vocab(unit) if unit in UNIT_LABELS and unit not in ("km", "ha", "%") else unit
 
 
 COMPUTED = ("criterion", "standard", "average", "border_average", "band", "sum")

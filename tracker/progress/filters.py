@@ -8,6 +8,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from ..extensions import db
 from ..forms import ApiForm, VietnameseDateField, WholeNumberField
 from ..forms import choices as _choices
+from ..i18n import lazy_label
 from ..plan.models import ROLE_LABELS, Agency, Plan
 from ..plan.services import TaskFilter, find_agency
 from ..plan.timeline import KIND_LABELS
@@ -35,7 +36,7 @@ class TaskFilterForm(ApiForm):
     category = SelectField(_l("Tình hình"), choices=_choices(_l("Mọi tình hình"), CATEGORY_LABELS), validators=[Optional()],
                            filters=[_strip])
     as_of = VietnameseDateField(_l("Tính đến ngày"), validators=[Optional()])
-    sort = SelectField(_l("Sắp xếp"), choices=[SelectChoice(k, _l(v)) for k, v in SORT_LABELS.items()], default="section",
+    sort = SelectField(_l("Sắp xếp"), choices=[SelectChoice(k, lazy_label(v)) for k, v in SORT_LABELS.items()], default="section",
                        validators=[Optional()], filters=[_strip])
     page = WholeNumberField("Trang", default=1, validators=[Optional(), NumberRange(1, 100_000, _l("Trang từ 1 đến 100000."))])
 

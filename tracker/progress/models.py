@@ -15,6 +15,7 @@ from ..auth.models import User
 from ..clock import to_local, utcnow, vn_date
 from ..extensions import db, enum_column, vocabulary
 from ..plan.models import ROLE_LABELS, Agency, Task
+from ..i18n import label as vocab
 
 STATUS_LABELS = {
     "not_started": N_("Chưa thực hiện"),
@@ -120,14 +121,14 @@ class TaskEvent(db.Model):
         if value is None or value == "":
             return "—"
         if self.kind == "status":
-            return gettext(STATUS_LABELS[value]) if value in STATUS_LABELS else value
+            return vocab(STATUS_LABELS[value]) if value in STATUS_LABELS else value
         if self.kind == "progress":
             return f"{value}%"
         if self.kind in ("deadline", "completed_on"):
             return vn_date(date.fromisoformat(str(value)))
         if isinstance(value, dict):
             role = value.get("role")
-            return f"{value.get('agency')} ({gettext(ROLE_LABELS[role]) if role in ROLE_LABELS else role})"
+            return f"{value.get('agency')} ({vocab(ROLE_LABELS[role]) if role in ROLE_LABELS else role})"
         return str(value)
 
     @property

@@ -18,6 +18,7 @@ from ..text import nfc, nfc_lines
 from .categories import NO_DEADLINE_KINDS
 from .category_sql import line_category, task_category
 from .models import Comment, StatusLine, TaskEvent
+from ..i18n import label as vocab
 
 
 class ConflictError(Exception):
@@ -150,7 +151,7 @@ def change_deadline(task: Task, user, due: date, reason: str) -> None:
     if task.schedule_kind in NO_DEADLINE_KINDS:
         raise DeadlineError(gettext("Việc «%(timeline)s» không có một hạn cố định nên không đặt hạn được: tình hình "
                                     "của việc này được theo dõi qua các lần cập nhật.",
-                                    timeline=task.timeline or gettext(task.kind_label)))
+                                    timeline=task.timeline or vocab(task.kind_label)))
     if task.due_on == due:
         return
     record(task, "deadline", task.due_on, due, user, reason=nfc(reason))

@@ -11,6 +11,7 @@ from flask_babel import force_locale, gettext
 from ..clock import vn_date
 
 from .models import RULE_LABELS, RULES
+from ..i18n import label as vocab
 
 # A digest lists this many items a rule, then says how many more there are and links to the list.
 MAX_LISTED = 50
@@ -74,7 +75,7 @@ def render_digest(digest: Digest, user, today: date) -> tuple[str, str, str]:
 def _render_digest(digest: Digest, user, today: date) -> tuple[str, str, str]:
     base = current_app.config["BASE_URL"].rstrip("/")
     sections = [
-        {"rule": rule, "label": gettext(RULE_LABELS[rule]), "count": digest.counts[rule],
+        {"rule": rule, "label": vocab(RULE_LABELS[rule]), "count": digest.counts[rule],
          "entries": [(summary, base + path) for summary, path in digest.items[rule]],
          "more": digest.counts[rule] - len(digest.items[rule]), "more_link": base + MORE_LINKS[rule]}
         for rule in RULES if digest.counts.get(rule)

@@ -17,6 +17,7 @@ from ..clock import utcnow
 from .outbox import send_again, smtp_configured
 from .planner import choose_reminders, forced_rules, save_settings, settings
 from .sweep import overview
+from ..i18n import label as vocab
 
 bp = Blueprint("reminders", __name__)
 
@@ -65,7 +66,7 @@ def send_message_again(message_id: int):
     message = db.get_or_404(OutboxMessage, message_id)
     if message.status not in ("unconfirmed", "failed"):
         abort(409, _("Chỉ gửi lại được thư «Chưa rõ đã gửi» hoặc «Lỗi»; thư này đang ở trạng thái «%(state)s».",
-                     state=_(message.status_label)))
+                     state=vocab(message.status_label)))
     send_again(message, utcnow())
     db.session.commit()
     flash(_("Thư sẽ được gửi lại trong lần gửi tới, với cùng Message-ID."), "success")
