@@ -14,6 +14,7 @@ from tracker.auth.services import create_user
 from tracker.extensions import db
 
 from databases import copy_into, drop_all_test_databases, fresh_database
+from openapi_check import CheckedClient
 
 # Derandomised under CI (the same examples every run, so a red build is reproducible); random
 # exploration on a developer's machine; HYPOTHESIS_PROFILE=thorough for many more examples.
@@ -48,6 +49,7 @@ def make_app(tmp_path, create_schema: bool = True, **config):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **config,
     })
+    app.test_client_class = CheckedClient  # every API answer checked against the OpenAPI document
     if create_schema:
         with app.app_context():
             db.create_all()
@@ -56,9 +58,14 @@ def make_app(tmp_path, create_schema: bool = True, **config):
 
 def another_app(app, **config):
     """A second application on the same database, standing for another worker or scheduler process."""
-    return create_app({**{k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE_URL", "WTF_CSRF_ENABLED",
+    return _checked(create_app({**{k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE_URL", "WTF_CSRF_ENABLED",
                                                      "SESSION_COOKIE_SECURE", "UPLOAD_FOLDER", "PASSWORD_HASH_METHOD")},
-                       **config})
+                       **config}))
+
+
+def _checked(app):
+    app.test_client_class = CheckedClient
+    return app
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -23,6 +23,7 @@ from helpers import issue_token
 from route_context import DISTRICT, LEADER, OFFICE, OTHER, OWN, TODAY, Context, build_context, changed_tables, snapshot
 
 ROLES = ("anonymous", "own", "other", "leader", "office")
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
 LOGIN = "login"  # sent to sign in: 302 to /login, or 401 with the typed form shown back and the way to sign in
 ALL = (200,) * 4  # every signed-in role
 
@@ -55,7 +56,7 @@ class Row:
         if self.writes is not None:
             return role in self.writes
         status = self.expected(role)
-        return self.method == "POST" and role != "anonymous" and isinstance(status, int) and status < 400
+        return self.method in WRITES and role != "anonymous" and isinstance(status, int) and status < 400
 
 
 def nothing(x: Context) -> dict:
@@ -196,6 +197,24 @@ TABLE = [
     Row("api.indicators", "GET", (401, *ALL)),
     Row("api.quarterly_report", "GET", (401, *ALL), lambda x: {"fmt": "csv", "year": 2021, "quarter": 1}),
     Row("api.post_update", "POST", (401, 201, 403, 403, 201), lambda x: {"code": "II.1"}, json=lambda x: UPDATE),
+    Row("api.put_line", "PUT", (401, 201, 403, 403, 201), lambda x: {"line_id": x.line},
+        json=lambda x: {k: v for k, v in UPDATE.items() if k != "agency"}),
+    Row("api.openapi", "GET", (200, *ALL)),
+    Row("api.history", "GET", (401, *ALL), lambda x: {"code": "II.1"}),
+    Row("api.comments", "GET", (401, *ALL), lambda x: {"code": "II.1"}),
+    Row("api.post_comment", "POST", (401, 201, 403, 403, 201), lambda x: {"code": "II.1"},
+        json=lambda x: {"body": "Ý kiến về tiến độ"}),
+    Row("api.attachments", "GET", (401, *ALL), lambda x: {"code": "II.1"}),
+    Row("api.attachment_file", "GET", (401, *ALL), lambda x: {"attachment_id": x.attachment}),
+    Row("api.post_attachments", "POST", (401, 201, 403, 403, 201), lambda x: {"line_id": x.line},
+        data=lambda x: {"attachments": (io.BytesIO(b"%PDF-1.4 bien ban"), "biên bản.pdf")}),
+    Row("api.put_deadline", "PUT", (401, 403, 403, 403, 200), lambda x: {"code": "II.1"},
+        json=lambda x: {"due_on": "2021-05-31", "reason": "Lùi hạn theo chỉ đạo"}),
+    Row("api.assignments", "GET", (401, *ALL), lambda x: {"code": "II.1"}),
+    Row("api.post_assignment", "POST", (401, 403, 403, 403, 201), lambda x: {"code": "II.1"},
+        json=lambda x: {"agency": "Sở Nội vụ", "role": "executing"}),
+    Row("api.delete_assignment", "DELETE", (401, 403, 403, 403, 204),
+        lambda x: {"code": "II.1", "assignment_id": x.assignment}),
 ]
 ROWS = {row.key: row for row in TABLE}
 IGNORED = {"static"}  # files, the same for everyone
@@ -255,7 +274,8 @@ def allowed_role(row: Row) -> str:
     return next(role for role in ("office", "own", "other", "leader", "anonymous") if row.changes(role))
 
 
-EMPTY_ROWS = [row for row in TABLE if row.method == "POST" and row.data is not nothing and row.empty is not None]
+EMPTY_ROWS = [row for row in TABLE if row.method in WRITES and (row.data or row.json) and row.data is not nothing
+              and row.empty is not None]
 
 
 @pytest.mark.parametrize("row", EMPTY_ROWS, ids=[f"{row.method} {row.endpoint}" for row in EMPTY_ROWS])

@@ -136,8 +136,27 @@ def _register_filters(app: Flask) -> None:
     forms.init_app(app)  # the error summary at the top of every page with a form's errors
 
 
+def _http_error(error) -> HTTPException:
+    """A domain refusal as the HTTP error the error page shows: its status, its message or the status's own."""
+    from werkzeug.exceptions import default_exceptions
+
+    shown = default_exceptions[error.status]()
+    shown.description = error.message or HTTP_MESSAGES.get(error.status, shown.description)
+    return shown
+
+
 def _register_errors(app: Flask) -> None:
     from .api import errors as api_errors
+    from .operations import DomainError
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError):
+        # An operation's refusal that its view did not turn into a form's messages: the HTTP answer it names,
+        # with its own words (a page), or as problem details (the API).
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            return api_errors.from_domain(error)
+        return render_template("error.html", error=_http_error(error)), error.status
 
     @app.errorhandler(IntegrityError)
     def duplicate(error: IntegrityError):

@@ -159,20 +159,34 @@ class VietnameseDateField(DateField):
             raise StopValidation()
 
 
-def json_formdata(payload: dict) -> MultiDict:
+def json_formdata(payload: dict, lists: tuple[str, ...] = ()) -> MultiDict:
     """A JSON object as form data, so one form checks a page's post and the API's body alike.
 
     Text and whole numbers become their text; anything else (true, 4.5, a list) becomes text the
-    form refuses in its own words; null and absent keys are both "not given".
+    form refuses in its own words; null and absent keys are both "not given". The keys in `lists`
+    take an array, each item one value (the ticks of a multiple choice).
     """
     data = MultiDict()
     for key, value in payload.items():
         if value is None:
             continue
+        if key in lists and isinstance(value, list):
+            for item in value:
+                data.add(key, str(item) if isinstance(item, (str, int)) and not isinstance(item, bool) else repr(item))
+            continue
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             value = repr(value)
         data.add(key, str(value))
     return data
+
+
+def show_errors(form, errors: dict[str, list[str]]) -> None:
+    """An operation's per-field messages on the form's fields (the error summary lists them); a message for a
+    field the form does not show goes on its first field, so none is lost."""
+    for name, messages in errors.items():
+        field = getattr(form, name, None) if name in form._fields else None
+        field = field or next(f for f in form if f.type not in ("CSRFTokenField", "HiddenField"))
+        field.errors = [*(field.errors or []), *messages]
 
 
 def choices(any_label: str, labels: dict[str, str]) -> list[SelectChoice]:

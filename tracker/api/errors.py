@@ -100,6 +100,20 @@ def from_http(error: HTTPException) -> Response:
     return problem(status, detail, type_=type_, headers=headers)
 
 
+# Each kind of refusal an operation raises, as the problem type a client branches on.
+_DOMAIN_TYPES = {400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: STALE_VERSION}
+
+
+def from_domain(error) -> Response:
+    """An operation's refusal (tracker.operations.DomainError) as problem details."""
+    errors = getattr(error, "errors", None)
+    if errors is not None:
+        return invalid(errors).response()
+    detail = error.message or HTTP_MESSAGES.get(error.status)
+    return problem(error.status, detail, type_=_DOMAIN_TYPES.get(error.status, "about:blank"),
+                   headers=error.extra.pop("headers", None), **error.extra)
+
+
 def _language() -> str:
     from ..i18n import current_language
 

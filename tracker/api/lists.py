@@ -12,14 +12,43 @@ from ..reminders.models import SentReminder
 from ..reporting.models import ReportingRound
 from ..reporting.services import body_state
 from .paging import paginate
-from .views import api_user, as_of_or_400, bp
+from .spec import component, documented, nullable, paged
+from .views import _AS_OF, _YEAR, api_user, as_of_or_400, bp, iso as _iso
 
-
-def _iso(moment) -> str | None:
-    return moment.isoformat() + "Z" if moment else None
+_DATE = {"type": "string", "format": "date"}
+AGENCY = component("Agency", {
+    "type": "object", "required": ["id", "name", "level", "is_group", "aliases", "members"],
+    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "level": {"type": "string"},
+                   "is_group": {"type": "boolean"}, "aliases": {"type": "array", "items": {"type": "string"}},
+                   "members": {"type": "array", "items": {"type": "string"}}}})
+SUBMISSION = {"type": "object", "required": ["status", "submitted_on", "body", "return_reason"],
+              "properties": {"status": {"type": "string"}, "submitted_on": _DATE, "body": {"type": "string"},
+                             "return_reason": nullable({"type": "string"})}}
+ROUND = component("Round", {
+    "type": "object", "required": ["id", "kind", "title", "period_start", "period_end", "cutoff_on", "due_on", "bodies"],
+    "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}, "title": {"type": "string"},
+                   "period_start": _DATE, "period_end": _DATE, "cutoff_on": _DATE, "due_on": _DATE,
+                   "bodies": {"type": "array", "items": {
+                       "type": "object", "required": ["agency", "state", "submission"],
+                       "properties": {"agency": {"type": "string"},
+                                      "state": {"type": "string",
+                                                "enum": ["on_time", "late", "returned", "missing", "overdue"]},
+                                      "submission": nullable(SUBMISSION)}}}}})
+REMINDER = component("Reminder", {
+    "type": "object",
+    "required": ["id", "rule", "recipient", "subject_type", "subject_id", "occurrence", "send_on", "decided_on",
+                 "summary", "message"],
+    "properties": {"id": {"type": "integer"}, "rule": {"type": "string"}, "recipient": {"type": "string"},
+                   "subject_type": {"type": "string"}, "subject_id": nullable({"type": "integer"}),
+                   "occurrence": {"type": "string"}, "send_on": _DATE, "decided_on": _DATE, "summary": {"type": "string"},
+                   "message": nullable({"type": "object", "required": ["status", "subject", "sent_at"], "properties": {
+                       "status": {"type": "string"}, "subject": {"type": "string"},
+                       "sent_at": nullable({"type": "string", "format": "date-time"})}})}})
 
 
 @bp.get("/agencies")
+@documented("The agency directory", tag="Agencies", is_paged=True,
+            responses={200: {"description": "Every agency and group.", "schema": paged(AGENCY)}})
 def agencies():
     """Every agency and group with its level, aliases and members, in the directory's order."""
     query = (sa.select(Agency).options(selectinload(Agency.aliases), selectinload(Agency.members))
@@ -31,6 +60,8 @@ def agencies():
 
 
 @bp.get("/rounds")
+@documented("The plan's reporting rounds", tag="Rounds", is_paged=True, query=[_YEAR],
+            responses={200: {"description": "By due date.", "schema": paged(ROUND)}})
 def rounds():
     """The plan's reporting rounds, by due date, with each body's submission and state."""
     plan = plan_or_404()
@@ -60,6 +91,9 @@ def rounds():
 
 
 @bp.get("/reminders")
+@documented("Reminders decided on a day", tag="Reminders", is_paged=True, query=[_AS_OF],
+            responses={200: {"description": "What the sweep recorded.", "schema": {"allOf": [paged(REMINDER), {
+                "type": "object", "required": ["as_of"], "properties": {"as_of": _DATE}}]}}})
 def reminders():
     """The reminders the sweep recorded on ?as_of= (today by default) and the message carrying each.
 

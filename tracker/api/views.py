@@ -6,34 +6,66 @@ from datetime import date
 from flask_babel import gettext as _
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
-from ..auth.policy import can_update_line
 from ..dashboard.cache import figures
 from ..dashboard.views import plan_and_day
 from ..exports.views import quarterly_download
-from ..auth.services import user_for_token
+from ..auth.operations import authenticate_token
+from ..operations import perform
 from ..clock import BAD_DATE, local_today, parse_date
 from ..extensions import csrf, db
-from ..forms import json_formdata
 from ..indicators import counts as indicator_counts, figures as indicator_figures
 from ..indicators.figures import IndicatorRow
 from ..web import int_arg
 from ..progress.filters import TaskFilterForm
 from ..plan.models import ROLES, Task
-from ..plan.services import find_agency
 from ..plan.views import plan_or_404
 from ..progress.views import task_or_404
 from ..progress.models import StatusLine
-from ..progress.listing import TaskRow, directory, task_page, task_rows
-from ..progress.forms import LineUpdateApiForm
-from ..progress.services import ConflictError, line_by_agency, line_categories, update_line, validate_change
+from ..progress.listing import SORT_LABELS, TaskRow, directory, task_page, task_rows
+from ..progress.services import line_categories
 from . import errors
 from .errors import Problem, invalid
 from .paging import page_args, page_errors, page_response
+from .spec import component, documented, nullable, paged, query_param, ref, build_document
+from ..plan.timeline import KIND_LABELS
+from ..progress.categories import CATEGORIES
+from ..progress.models import STATUSES
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # the API authenticates each request by token, not by cookie
+PUBLIC = {"api.openapi"}  # the document describes the API to anyone; every answer in it needs a token
+
+_DATE = {"type": "string", "format": "date"}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+LINE = component("Line", {
+    "type": "object",
+    "required": ["id", "agency", "status", "progress", "note", "paused_reason", "completed_on", "version", "updated_at",
+                 "category"],
+    "properties": {"id": {"type": "integer"}, "agency": {"type": "string"},
+                   "status": {"type": "string", "enum": list(STATUSES)},
+                   "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "note": {"type": "string"},
+                   "paused_reason": nullable({"type": "string"}), "completed_on": nullable(_DATE),
+                   "version": {"type": "integer"}, "updated_at": nullable({"type": "string", "format": "date-time"}),
+                   "category": {"type": "string", "enum": list(CATEGORIES)}},
+    "description": "One executing body's own line on a task; `category` is judged on the request's date."})
+TASK = component("Task", {
+    "type": "object",
+    "required": ["code", "section", "section_title", "title", "timeline", "schedule", "needs_date", "flag_note",
+                 "category", *ROLES, *(f"{role}_text" for role in ROLES), "executing_bodies"],
+    "properties": {
+        "code": {"type": "string", "examples": ["IV.4"]}, "section": {"type": "string"},
+        "section_title": {"type": "string"}, "title": {"type": "string"}, "timeline": {"type": "string"},
+        "schedule": {"type": "object", "required": ["kind", "start", "due", "recurrence"],
+                     "properties": {"kind": {"type": "string", "enum": list(KIND_LABELS)}, "start": nullable(_DATE),
+                                    "due": nullable(_DATE), "recurrence": nullable({"type": "string"})}},
+        "needs_date": {"type": "boolean"}, "flag_note": nullable({"type": "string"}),
+        "category": {"type": "string", "enum": list(CATEGORIES)},
+        **{role: _STRINGS for role in ROLES}, **{f"{role}_text": {"type": "string"} for role in ROLES},
+        "executing_bodies": _STRINGS}})
+component("TaskWithLines", {"allOf": [TASK, {"type": "object", "required": ["lines"],
+                                             "properties": {"lines": {"type": "array", "items": LINE}}}]})
+_AS_OF = query_param("as_of", {"type": "string", "format": "date"}, "The day categories are judged on (today by default).")
 
 
 @bp.errorhandler(Problem)
@@ -49,11 +81,13 @@ def authenticate():
     g.api_user = None
     if header:
         scheme, _space, secret = header.partition(" ")
-        g.api_user = user_for_token(secret.strip()) if scheme.lower() == "bearer" and secret.strip() else None
+        g.api_user = (perform(authenticate_token, secret.strip())  # keeps last_used_at
+                      if scheme.lower() == "bearer" and secret.strip() else None)
         if g.api_user is None:
             raise Problem(401, _("Token không hợp lệ hoặc đã bị thu hồi."), type_=errors.TOKEN_NEEDED,
                           headers={"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'})
-        db.session.commit()  # keeps last_used_at
+    elif request.endpoint in PUBLIC:
+        return
     elif request.method != "GET" or not current_user.is_authenticated:
         raise Problem(401, _("Gửi tiêu đề «Authorization: Bearer TOKEN»; tạo token trên trang hồ sơ của bạn."),
                       type_=errors.TOKEN_NEEDED)
@@ -83,7 +117,13 @@ def etag(line: StatusLine) -> str:
     return f'"line-{line.id}-v{line.version}"'
 
 
-def _line_response(line: StatusLine, today: date, status: int = 200):
+def iso(moment) -> str | None:
+    """A stored UTC moment as ISO 8601 with its Z."""
+    return moment.isoformat() + "Z" if moment else None
+
+
+def line_response(line: StatusLine, today: date, status: int = 200):
+    """The line as JSON with its ETag and address."""
     response = jsonify(line_json(line, line_categories(line.task, today)[line.id]))
     response.status_code = status
     response.headers["ETag"] = etag(line)
@@ -139,7 +179,23 @@ def with_lines(task: Task, as_of: date) -> dict:
     return {**task_json(row), "lines": [line_json(line, categories[line.id]) for line in task.lines]}
 
 
+_YEAR = query_param("year", {"type": "integer"}, "The plan's year (the latest plan by default).")
+_TASK_FILTERS = [
+    _YEAR, query_param("q", {"type": "string", "maxLength": 200}, "Words of the title or a body's name, diacritics optional."),
+    query_param("section", {"type": "string"}, "A section's numeral (I–XII)."),
+    query_param("agency", {"type": "string", "maxLength": 200}, "An agency's id, name or short name."),
+    query_param("role", {"type": "string", "enum": ["", *ROLES]}, "The agency's role on the task."),
+    query_param("kind", {"type": "string", "enum": ["", *KIND_LABELS, "needs_date"]}, "The kind of timeline."),
+    query_param("category", {"type": "string", "enum": ["", *CATEGORIES]}, "The category on `as_of`."),
+    query_param("sort", {"type": "string", "enum": ["", *SORT_LABELS]}, "The order (the appendix's by default)."),
+    _AS_OF]
+
+
 @bp.get("/tasks")
+@documented("List the plan's tasks", tag="Tasks", query=_TASK_FILTERS, is_paged=True,
+            responses={200: {"description": "A page of tasks, each with its category on `as_of`.",
+                             "schema": {"allOf": [paged(TASK), {"type": "object", "required": ["as_of"],
+                                                                "properties": {"as_of": _DATE}}]}}})
 def tasks():
     """The plan's tasks filtered like the plan page (category as of a date too), sorted and paginated."""
     plan = plan_or_404()
@@ -159,81 +215,43 @@ def tasks():
 
 
 @bp.get("/tasks/<code>")
+@documented("One task with every body's line", tag="Tasks", query=[_YEAR, _AS_OF],
+            responses={200: {"description": "The task.", "schema": ref("TaskWithLines")}})
 def task(code: str):
     """One task by its code, such as IV.4, with its category and every body's line."""
     return jsonify(with_lines(task_or_404(code), as_of_or_400()))
 
 
 @bp.get("/lines/<int:line_id>")
+@documented("One body's line", tag="Progress",
+            responses={200: {"description": "The line, with its ETag.", "schema": LINE,
+                             "headers": {"ETag": {"schema": {"type": "string"}}}}})
 def status_line(line_id: int):
     """One body's line on a task, with its ETag (the version to send back in If-Match)."""
     line = db.session.get(StatusLine, line_id)
     if line is None:
         raise Problem(404, _("Không có dòng trạng thái này."), type_=errors.NOT_FOUND)
-    return _line_response(line, local_today())
-
-
-def _check_if_match(line: StatusLine) -> None:
-    """If-Match (RFC 9110 §13.1.1): the write goes ahead only on the tag the client last saw (or `*`)."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return
-    tags = [tag.strip() for tag in header.split(",")]
-    if "*" in tags or etag(line) in tags:
-        return
-    raise Problem(412, _("Dòng đã được thay đổi sau phiên bản bạn đọc (If-Match); đây là trạng thái mới hơn."),
-                  type_=errors.STALE_ETAG, headers={"ETag": etag(line)},
-                  line=line_json(line, line_categories(line.task, local_today())[line.id]))
-
-
-@bp.post("/tasks/<code>/updates")
-def post_update(code: str):
-    """Update one body's line: JSON {agency, status, progress, note, paused_reason, completed_on, version}.
-
-    The body is checked by the page's own form (LineUpdateApiForm) and the same service rules, so a bad
-    value gets the same message here as on the task page. A stale `version` is a 409, a stale If-Match a
-    412; both answer with the newer line.
-    """
-    task = task_or_404(code)
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        raise invalid({"body": [_("Gửi một đối tượng JSON.")]})
-    form = LineUpdateApiForm(formdata=json_formdata(payload), meta={"csrf": False})
-    if not form.validate():
-        raise invalid(form.errors)
-    agency = find_agency(form.agency.data)
-    if agency is None:
-        raise invalid({"agency": [_("Không có cơ quan «%(agency)s».", agency=form.agency.data)]})
-    line = line_by_agency(task, agency)
-    if line is None:
-        raise Problem(404, _("%(agency)s không có dòng trên công việc %(code)s.", agency=agency.name, code=task.code),
-                      type_=errors.NOT_FOUND)
-    user = api_user()
-    if not can_update_line(user, line):
-        raise Problem(403, _("Bạn chỉ được cập nhật dòng của cơ quan mình."), type_=errors.FORBIDDEN)
-    _check_if_match(line)
-    today = local_today()
-    change = form.change()
-    problems = validate_change(change, today, line)
-    if problems:
-        raise invalid({k: [v] for k, v in problems.items()})
-    try:
-        update_line(line, change, user, form.expected_version(), today)
-        db.session.commit()
-    except (ConflictError, StaleDataError):
-        db.session.rollback()
-        db.session.refresh(line)
-        raise Problem(409, _("Dòng đã được thay đổi sau phiên bản bạn gửi; đây là trạng thái mới hơn."),
-                      type_=errors.STALE_VERSION, headers={"ETag": etag(line)},
-                      line=line_json(line, line_categories(line.task, today)[line.id])) from None
-    return _line_response(line, today, 201)
+    return line_response(line, local_today())
 
 
 def _counts_json(row) -> dict:
     return {"key": row.key, "label": row.label, "counts": row.counts, "total": row.total}
 
 
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+_ROW = {"type": "object", "required": ["key", "label", "counts", "total"],
+        "properties": {"key": {"type": "string"}, "label": {"type": "string"}, "counts": _COUNTS,
+                       "total": {"type": "integer"}}}
+
+
 @bp.get("/dashboard")
+@documented("The dashboard's counts", tag="Reports", query=[_YEAR, _AS_OF], responses={200: {
+    "description": "Counts by category: overall, per section, per agency.",
+    "schema": {"type": "object", "required": ["plan", "as_of", "overall", "since", "sections", "agencies"],
+               "properties": {"plan": {"type": "integer"}, "as_of": _DATE, "overall": _COUNTS,
+                              "since": {"type": "object"}, "sections": {"type": "array", "items": _ROW},
+                              "agencies": {"type": "array", "items": {"allOf": [_ROW, {
+                                  "type": "object", "properties": {"id": {"type": "integer"}}}]}}}}}})
 def dashboard():
     """The dashboard's counts on ?as_of=: overall, per section, per agency (each by its own lines)."""
     as_of_or_400()
@@ -248,7 +266,17 @@ def dashboard():
     })
 
 
+_FILE = {"contentMediaType": "application/octet-stream"}  # any bytes (OpenAPI 3.1 leaves binary bodies unschemed)
+
+
 @bp.get("/reports/quarterly.<fmt>")
+@documented("The quarterly report file", tag="Reports", query=[
+    _YEAR, query_param("quarter", {"type": "integer", "minimum": 1, "maximum": 4}, "The quarter (1–4)."), _AS_OF,
+    query_param("rows", {"type": "string", "enum": ["", "tasks", "lines"]}, "CSV only: a row per task or per line.")],
+    responses={200: {"description": "The report: `fmt` is xlsx, docx or csv.", "content": {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": _FILE},
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {"schema": _FILE},
+        "text/csv": {"schema": _FILE}}}})
 def quarterly_report(fmt: str):
     """The quarterly report file (xlsx, docx, csv): ?year=&quarter= or ?as_of=, as on the pages."""
     return quarterly_download(fmt)
@@ -271,6 +299,16 @@ def _indicator_json(row: IndicatorRow) -> dict:
 
 
 @bp.get("/indicators")
+@documented("The plan's numbers in a quarter", tag="Indicators", query=[
+    _YEAR, query_param("quarter", {"type": "integer", "minimum": 1, "maximum": 4}, "The quarter (the current one by default).")],
+    responses={200: {"description": "Communes at the standard, each indicator's actual against its target, "
+                                    "each district.", "schema": {
+        "type": "object", "required": ["plan", "quarter", "as_of", "communes", "indicators", "districts", "closest"],
+        "properties": {"plan": {"type": "integer"}, "quarter": {"type": "integer"}, "as_of": _DATE,
+                       "sample_communes": {"type": "boolean"}, "communes": {"type": "object"},
+                       "indicators": {"type": "array", "items": {"type": "object", "required": ["id", "key", "name"]}},
+                       "districts": {"type": "array", "items": {"type": "object"}},
+                       "closest": {"type": "array", "items": {"type": "object"}}}}}})
 def indicators():
     """The plan's numbers at the end of ?quarter= (1–4; the current one by default) of ?year=."""
     plan = plan_or_404()
@@ -301,4 +339,14 @@ def indicators():
     })
 
 
-from . import lists  # noqa: E402,F401  (the collections register on the same blueprint)
+@bp.get("/openapi.json")
+@documented("This document", tag="Reference", public=True,
+            responses={200: {"description": "The OpenAPI 3.1 document.", "schema": {"type": "object"}}})
+def openapi():
+    """The OpenAPI 3.1 document of this API, generated from the forms that validate its requests."""
+    response = jsonify(build_document())
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+from . import lists, progress  # noqa: E402,F401  (the collections and changes register on the same blueprint)

@@ -25,6 +25,9 @@ class LineUpdateForm(Form):
     completed_on = VietnameseDateField(_l("Ngày hoàn thành"), validators=[Optional()])
     version = HiddenField(validators=[InputRequired(_l("Thiếu phiên bản của dòng; tải lại trang."))])
     attachments = MultipleFileField(_l("Tệp đính kèm (PDF, DOCX, XLSX, ảnh)"))
+    # In the API the version is the number GET /lines/{id} gave (the page carries it as hidden text).
+    api_types = {"version": {"type": "integer", "minimum": 0, "maximum": 999_999_999,
+                             "description": "The line's version as last read."}}
 
     def validate_version(self, field) -> None:
         if self.expected_version() is None:
@@ -46,6 +49,13 @@ class LineUpdateApiForm(LineUpdateForm):
 
     agency = StringField(_l("Cơ quan"), validators=[InputRequired(_l("Nhập tên cơ quan (hoặc tên viết tắt).")),
                                                 Length(max=200)])
+
+
+class AttachmentsForm(Form):
+    """Files added to a line on their own (the API's multipart upload)."""
+
+    attachments = MultipleFileField(_l("Tệp đính kèm (PDF, DOCX, XLSX, ảnh)"),
+                                    validators=[InputRequired(_l("Chọn ít nhất một tệp."))])
 
 
 class CommentForm(Form):

@@ -6,25 +6,24 @@ from flask_babel import gettext as _
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.decorators import office_required
 from ..auth.policy import can_comment, can_download, can_update_line, is_office
 from ..clock import local_today
 from ..extensions import db
 from ..plan.models import ROLE_LABELS, ROLES, Agency, Assignment, Task
-from ..plan.services import find_agency
 from ..plan.views import agency_links, as_of_param, plan_or_404, plan_years
 from .filters import TaskFilterForm
 from .listing import agency_sheet, directory, task_page
 from .categories import CATEGORY_LABELS
 from .forms import AssignmentForm, CommentForm, ConfirmForm, DeadlineForm, LineUpdateForm
 from ..files.models import Attachment
-from ..files.services import UploadError, check_upload
 from ..files.storage import storage
+from ..forms import show_errors
+from ..operations import Conflict, Invalid, perform
+from . import operations as ops
 from .models import Comment, StatusLine, TaskEvent
-from .services import (ConflictError, DeadlineError, add_assignment, lines_lost_by_removing, add_comment, attach_to_line, category_of_task,
-                       change_deadline, line_categories, remove_assignment, update_line, validate_change)
+from .services import category_of_task, line_categories, lines_lost_by_removing
 
 bp = Blueprint("progress", __name__)
 
@@ -119,60 +118,53 @@ def task_detail(code: str):
     return render_task(task_or_404(code))
 
 
+def line_of(task: Task, line_id: int) -> StatusLine:
+    """The task's line with this id, or a 404."""
+    line = db.session.get(StatusLine, line_id)
+    if line is None or line.task_id != task.id:
+        abort(404, description=_("Không có dòng này trên công việc %(code)s.", code=task.code))
+    return line
+
+
 @bp.post("/tasks/<code>/lines/<int:line_id>")
 def update_line_view(code: str, line_id: int):
     """An executing body updates its own line; a stale form gets the newer state, not an overwrite."""
     task = task_or_404(code)
-    line = db.session.get(StatusLine, line_id)
-    if line is None or line.task_id != task.id:
-        abort(404)
+    line = line_of(task, line_id)
     if not can_update_line(current_user, line):
         abort(403, description=_("Chỉ cơ quan thực hiện được cập nhật dòng của mình."))
     form = LineUpdateForm(prefix=f"line{line.id}")
-    today = local_today()
-    if form.validate_on_submit():
-        errors = validate_change(form.change(), today, line)
-        checked = []
-        for upload in form.attachments.data or []:
-            if upload and upload.filename:
-                try:
-                    checked.append(check_upload(upload))
-                except UploadError as exc:
-                    errors.setdefault("attachments", str(exc))
-        if not errors:
-            try:
-                changed = update_line(line, form.change(), current_user, form.expected_version(), today)
-                attach_to_line(checked, current_user, line)
-                db.session.commit()
-            except (ConflictError, StaleDataError):
-                db.session.rollback()
-                db.session.refresh(line)
-                # Nothing typed is lost: the form comes back with the user's own values, beside the
-                # newer saved state in the line's row, and carries the new version for the next save.
-                flash(_("Dòng này vừa được người khác cập nhật: hàng trên là trạng thái mới nhất đã lưu, "
-                        "biểu mẫu vẫn giữ những gì bạn đã nhập. Xem lại rồi bấm Lưu (chọn lại tệp đính kèm).")
-                      if checked else
-                      _("Dòng này vừa được người khác cập nhật: hàng trên là trạng thái mới nhất đã lưu, "
-                        "biểu mẫu vẫn giữ những gì bạn đã nhập. Xem lại rồi bấm Lưu."), "error")
-                return render_task(task, 409, forms={line.id: form}, conflict_line=line.id)
-            flash(_("Đã lưu cập nhật.") if changed or checked else _("Không có thay đổi."), "success")
-            return redirect(url_for("progress.task_detail", code=task.code, _anchor=f"line-{line.id}"))
-        for name, message in errors.items():
-            getattr(form, name).errors = [message]
-    return render_task(task, 400, forms={line.id: form})
+    if not form.validate_on_submit():
+        return render_task(task, 400, forms={line.id: form})
+    files = [f for f in form.attachments.data or [] if f and f.filename]
+    try:
+        changed = perform(ops.update_line, current_user, line, form.change(), form.expected_version(), local_today(),
+                          files)
+    except Invalid as refused:
+        show_errors(form, refused.errors)
+        return render_task(task, 400, forms={line.id: form})
+    except Conflict:
+        db.session.refresh(line)
+        # Nothing typed is lost: the form comes back with the user's own values, beside the
+        # newer saved state in the line's row, and carries the new version for the next save.
+        flash(_("Dòng này vừa được người khác cập nhật: hàng trên là trạng thái mới nhất đã lưu, "
+                "biểu mẫu vẫn giữ những gì bạn đã nhập. Xem lại rồi bấm Lưu (chọn lại tệp đính kèm).")
+              if files else
+              _("Dòng này vừa được người khác cập nhật: hàng trên là trạng thái mới nhất đã lưu, "
+                "biểu mẫu vẫn giữ những gì bạn đã nhập. Xem lại rồi bấm Lưu."), "error")
+        return render_task(task, 409, forms={line.id: form}, conflict_line=line.id)
+    flash(_("Đã lưu cập nhật.") if changed else _("Không có thay đổi."), "success")
+    return redirect(url_for("progress.task_detail", code=task.code, _anchor=f"line-{line.id}"))
 
 
 @bp.post("/tasks/<code>/comments")
 def comment_view(code: str):
     """Any body named on the task, coordinating bodies included, may comment."""
     task = task_or_404(code)
-    if not can_comment(current_user, task):
-        abort(403, description=_("Chỉ cơ quan có tên trong công việc được góp ý."))
     form = CommentForm()
-    if not form.validate_on_submit():
+    if can_comment(current_user, task) and not form.validate_on_submit():
         return render_task(task, 400, forms={"comment": form})
-    add_comment(task, current_user, form.body.data)
-    db.session.commit()
+    perform(ops.comment, current_user, task, form.body.data)
     flash(_("Đã gửi ý kiến."), "success")
     return redirect(url_for("progress.task_detail", code=task.code, _anchor="comments"))
 
@@ -186,11 +178,10 @@ def deadline_view(code: str):
     if not form.validate_on_submit():
         return render_task(task, 400, forms={"deadline": form})
     try:
-        change_deadline(task, current_user, form.due_on.data, form.reason.data)
-    except DeadlineError as exc:
-        form.due_on.errors = [str(exc)]
+        perform(ops.move_deadline, current_user, task, form.due_on.data, form.reason.data)
+    except Invalid as refused:
+        show_errors(form, refused.errors)
         return render_task(task, 400, forms={"deadline": form})
-    db.session.commit()
     flash(_("Đã đổi hạn."), "success")
     return redirect(url_for("progress.task_detail", code=task.code))
 
@@ -201,14 +192,15 @@ def add_assignment_view(code: str):
     """The office names an agency or group on the task."""
     task = task_or_404(code)
     form = AssignmentForm()
-    agency = find_agency(form.agency.data or "") if form.validate_on_submit() else None
-    if agency is None:
-        if form.agency.data and not form.agency.errors:
-            form.agency.errors = [_("Không có cơ quan «%(agency)s».", agency=form.agency.data)]
+    if not form.validate_on_submit():
         return render_task(task, 400, forms={"assignment": form})
-    if add_assignment(task, agency, form.role.data, current_user) is None:
-        flash(_("«%(name)s» đã có trong vai trò này.", name=agency.name), "success")
-    db.session.commit()
+    try:
+        added = perform(ops.assign, current_user, task, form.agency.data, form.role.data)
+    except Invalid as refused:
+        show_errors(form, refused.errors)
+        return render_task(task, 400, forms={"assignment": form})
+    if added is None:
+        flash(_("«%(name)s» đã có trong vai trò này.", name=form.agency.data), "success")
     return redirect(url_for("progress.task_detail", code=task.code))
 
 
@@ -227,8 +219,7 @@ def remove_assignment_view(code: str, assignment_id: int):
     if not form.validate_on_submit():
         abort(400, description=_("Biểu mẫu đã hết hạn; tải lại trang."))
     name = assignment.agency.name
-    remove_assignment(task, assignment, current_user)
-    db.session.commit()
+    perform(ops.unassign, current_user, task, assignment.id)
     flash(_("Đã bỏ «%(name)s» khỏi công việc %(code)s; lịch sử vẫn giữ các cập nhật trước đây.", name=name, code=task.code), "success")
     return redirect(url_for("progress.task_detail", code=task.code))
 

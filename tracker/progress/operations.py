@@ -1,0 +1,119 @@
+"""Every change to a task's progress: a body's line, comments, files, the deadline, who is named on it.
+
+Each takes the acting user and shaped input, asks the policy, flushes and raises a DomainError; never commits
+(tracker/operations.py).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import FileStorage
+
+from ..auth.policy import can_comment, can_update_line, is_office
+from ..extensions import db
+from ..files.models import Attachment
+from ..files.services import UploadError, check_upload
+from ..operations import Conflict, Invalid, NotAllowed, NotFound, operation
+from ..plan.models import ROLES, Assignment, Task
+from ..plan.services import find_agency
+from . import services
+from .models import Comment, StatusLine
+
+
+def _office(actor) -> None:
+    if not is_office(actor):
+        raise NotAllowed(_("Chỉ Văn phòng Điều phối được làm việc này."))
+
+
+def _checked_files(files: list[FileStorage] | None) -> list[tuple[str, str, bytes]]:
+    """Each posted file's name, type and bytes; Invalid naming the first refused one."""
+    checked = []
+    for upload in files or []:
+        if upload and upload.filename:
+            try:
+                checked.append(check_upload(upload))
+            except UploadError as exc:
+                raise Invalid({"attachments": str(exc)}) from None
+    return checked
+
+
+@operation
+def update_line(actor, line: StatusLine, change: services.LineChange, expected_version: int | None, today: date,
+                files: list[FileStorage] | None = None) -> list[str]:
+    """A body's update of its own line (the office may post for one), with files; the fields that changed."""
+    if not can_update_line(actor, line):
+        raise NotAllowed(_("Chỉ cơ quan thực hiện được cập nhật dòng của mình."))
+    errors = services.validate_change(change, today, line)
+    try:
+        checked = _checked_files(files)
+    except Invalid as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        raise Invalid(errors)
+    try:
+        changed = services.update_line(line, change, actor, expected_version, today)
+    except (services.ConflictError, StaleDataError):
+        raise Conflict(_("Dòng đã được thay đổi sau phiên bản bạn gửi; đây là trạng thái mới hơn."),
+                       current=line) from None
+    attachments = services.attach_to_line(checked, actor, line)
+    return changed + (["attachments"] if attachments else [])
+
+
+@operation
+def attach(actor, line: StatusLine, files: list[FileStorage]) -> list[Attachment]:
+    """Files added to a body's line without changing its status."""
+    if not can_update_line(actor, line):
+        raise NotAllowed(_("Chỉ cơ quan thực hiện được cập nhật dòng của mình."))
+    checked = _checked_files(files)
+    if not checked:
+        raise Invalid({"attachments": _("Chọn ít nhất một tệp.")})
+    return services.attach_to_line(checked, actor, line)
+
+
+@operation
+def comment(actor, task: Task, body: str) -> Comment:
+    """A comment by the office or any body named on the task."""
+    if not can_comment(actor, task):
+        raise NotAllowed(_("Chỉ cơ quan có tên trong công việc được góp ý."))
+    if not (body or "").strip():
+        raise Invalid({"body": _("Nhập nội dung ý kiến.")})
+    return services.add_comment(task, actor, body)
+
+
+@operation
+def move_deadline(actor, task: Task, due: date, reason: str) -> bool:
+    """The office moves a task's deadline, with its reason; False when the date was already the deadline."""
+    _office(actor)
+    if not (reason or "").strip():
+        raise Invalid({"reason": _("Đổi hạn cần nêu lý do.")})
+    before = task.due_on
+    try:
+        services.change_deadline(task, actor, due, reason)
+    except services.DeadlineError as exc:
+        raise Invalid({"due_on": str(exc)}) from None
+    return before != task.due_on
+
+
+@operation
+def assign(actor, task: Task, agency_name: str, role: str) -> Assignment | None:
+    """The office names an agency or group on the task in a role; None when it already is."""
+    _office(actor)
+    if role not in ROLES:
+        raise Invalid({"role": _("Chọn một vai trò trong danh sách.")})
+    agency = find_agency(agency_name or "")
+    if agency is None:
+        raise Invalid({"agency": _("Không có cơ quan «%(agency)s».", agency=agency_name)})
+    return services.add_assignment(task, agency, role, actor)
+
+
+@operation
+def unassign(actor, task: Task, assignment_id: int) -> Assignment:
+    """The office takes an agency off a task; its line stops counting, its history stays."""
+    _office(actor)
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.task_id != task.id:
+        raise NotFound(_("Không có phân công này trên công việc %(code)s.", code=task.code))
+    services.remove_assignment(task, assignment, actor)
+    return assignment
