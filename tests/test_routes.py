@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import request_finished
 
 import tracker
+from tracker.operations import operations_run
 
 from conftest import PASSWORD
 from helpers import issue_token
@@ -200,6 +202,7 @@ TABLE = [
     Row("api.put_line", "PUT", (401, 201, 403, 403, 201), lambda x: {"line_id": x.line},
         json=lambda x: {k: v for k, v in UPDATE.items() if k != "agency"}),
     Row("api.openapi", "GET", (200, *ALL)),
+    Row("api_docs.reference", "GET", (200, *ALL)),
     Row("api.history", "GET", (401, *ALL), lambda x: {"code": "II.1"}),
     Row("api.comments", "GET", (401, *ALL), lambda x: {"code": "II.1"}),
     Row("api.post_comment", "POST", (401, 201, 403, 403, 201), lambda x: {"code": "II.1"},
@@ -252,8 +255,14 @@ def test_route(seeded, client, travel, row: Row, role: str):
     sign_in(client, seeded, row, role)
     before = snapshot(seeded)
     url = context.url(row.endpoint, **row.values(context))
-    response = client.open(url, method=row.method, data=row.data(context) if row.data else None,
-                           json=row.json(context) if row.json else None)
+    ran: list[str] = []
+
+    def note_operations(sender, response, **extra):
+        ran.extend(operations_run())
+
+    with request_finished.connected_to(note_operations, seeded):
+        response = client.open(url, method=row.method, data=row.data(context) if row.data else None,
+                               json=row.json(context) if row.json else None)
     response.close()  # a file sent by send_file stays open until then
     expected = row.expected(role)
     shown = f"{row.method} {url} as {role}: {response.status_code} {response.headers.get('Location', '')}"
@@ -265,6 +274,8 @@ def test_route(seeded, client, travel, row: Row, role: str):
     changed = changed_tables(before, snapshot(seeded))
     if row.changes(role):
         assert changed, f"{shown}: allowed, yet nothing changed"
+        # One door: every change a page or endpoint makes goes through an operation (tracker/operations.py).
+        assert ran, f"{shown}: changed {', '.join(changed)} without an operation"
     else:
         assert not changed, f"{shown}: a read or a refusal, yet {', '.join(changed)} changed"
 

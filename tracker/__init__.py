@@ -39,7 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import backup, commands
     from . import models  # noqa: F401  (every model registered before migrations compare)
-    from .api.views import bp as api_bp
+    from .api.views import bp as api_bp, reference_bp
     from .auth import cli as auth_cli
     from .files import cli as files_cli
     from .auth.views import bp as auth_bp
@@ -57,7 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .health import bp as health_bp
 
     for blueprint in (health_bp, auth_bp, plan_bp, progress_bp, reporting_bp, indicators_bp, reminders_bp,
-                      dashboard_bp, exports_bp, api_bp):
+                      dashboard_bp, exports_bp, api_bp, reference_bp):
         app.register_blueprint(blueprint)
     plan_cli.init_app(app)
     commands.init_app(app)
@@ -76,7 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 # Pages anyone may open; everything else needs an account (the API checks its own tokens).
 # The calendar feed authenticates by the secret in its address: calendar apps carry no session.
-PUBLIC_ENDPOINTS = {"auth.login", "auth.language", "auth.invitation", "static", "exports.calendar", "health.healthz"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.language", "auth.invitation", "static", "exports.calendar", "health.healthz",
+                    "api_docs.reference"}
 
 
 def _register_login(app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from ..dashboard.cache import figures
@@ -350,3 +350,19 @@ def openapi():
 
 
 from . import lists, progress  # noqa: E402,F401  (the collections and changes register on the same blueprint)
+
+
+# The readable reference: Redoc (vendored in static/vendor/redoc) renders the document above.
+reference_bp = Blueprint("api_docs", __name__)
+# Redoc styles itself with inline <style> and parses the document in a blob: worker; the page has no data of ours.
+REFERENCE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                    "font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+                    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+@reference_bp.get("/api/docs")
+def reference():
+    """The API's reference page, for people: every endpoint, its parameters, answers and errors."""
+    response = make_response(render_template("api/docs.html"))
+    response.headers["Content-Security-Policy"] = REFERENCE_POLICY
+    return response
