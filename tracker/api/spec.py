@@ -63,6 +63,7 @@ class Doc:
     is_paged: bool = False
     example: dict | None = None
     public: bool = False
+    path: dict[str, dict] = field(default_factory=dict)  # a path argument's schema beyond its converter's
 
 
 def documented(summary: str, *, tag: str, **kwargs) -> Callable:
@@ -73,6 +74,9 @@ def documented(summary: str, *, tag: str, **kwargs) -> Callable:
         return view
 
     return mark
+
+
+DATE_PARAMETER = {"type": "string", "pattern": rf"^({DATE_PATTERN})$", "examples": ["2021-03-31"]}
 
 
 def query_param(name: str, schema: dict, description: str, required: bool = False) -> dict:
@@ -203,10 +207,46 @@ def _message(error: jsonschema.ValidationError) -> str:
     if error.validator == "maxLength":
         return _("Không dài quá %(max)d ký tự.", max=error.validator_value)
     if error.validator in ("minimum", "maximum"):
+        low, high = error.schema.get("minimum"), error.schema.get("maximum")
+        if low is not None and high is not None:
+            return _("Số phải từ %(min)s đến %(max)s.", min=low, max=high)
         return _("Số ngoài khoảng cho phép.")
-    if error.validator == "pattern":
+    if error.validator == "pattern" and "{" not in str(error.validator_value):
         return _("Ngày không hợp lệ: nhập dd/mm/yyyy hoặc YYYY-MM-DD.")
     return _("Giá trị không hợp lệ.")
+
+
+def query_parameters(doc: Doc) -> list[dict]:
+    """The query parameters an endpoint declares, its paging ones included."""
+    return doc.query + (_PAGING if doc.is_paged else [])
+
+
+_WHOLE = re.compile(r"-?[0-9]{1,18}")
+
+
+def check_query(doc: Doc) -> None:
+    """The query string against the endpoint's declared parameters (each given once, of its type, in its range or
+    choices); a 400 problem naming each bad one. Parameters the endpoint does not declare are ignored."""
+    errors: dict[str, list[str]] = {}
+    for parameter in doc.query:  # page and per_page: paging.page_args checks them, in words of its own
+        name, schema = parameter["name"], parameter["schema"]
+        values = request.args.getlist(name)
+        if not values:
+            continue
+        if len(values) > 1:
+            errors[name] = [_("Chỉ gửi «%(name)s» một lần.", name=name)]
+            continue
+        value: object = values[0]
+        if schema.get("type") == "integer":
+            if not _WHOLE.fullmatch(values[0]):
+                errors[name] = [_type_message("integer")]
+                continue
+            value = int(values[0])
+        problems = [_message(e) for e in jsonschema.Draft202012Validator(schema).iter_errors(value)]
+        if problems:
+            errors[name] = problems
+    if errors:
+        raise invalid(errors)
 
 
 # --- the document ----------------------------------------------------------------------------------------------
@@ -235,9 +275,10 @@ _LINK = {"Link": {"schema": {"type": "string"}, "description": "RFC 8288 links: 
 
 def _operation(endpoint: str, method: str, view: Callable, doc: Doc, path_args: list[tuple[str, str]]) -> dict:
     parameters = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "integer", "minimum": 0} if conv == "int" else {"type": "string", "minLength": 1}}
+                   "schema": doc.path.get(name) or ({"type": "integer", "minimum": 0} if conv == "int"
+                                                    else {"type": "string", "minLength": 1})}
                   for conv, name in path_args]
-    parameters += doc.query + (_PAGING if doc.is_paged else [])
+    parameters += query_parameters(doc)
     op: dict = {"operationId": endpoint.removeprefix("api.") + ("" if method in ("get",) else f"_{method}"),
                 "summary": doc.summary, "tags": [doc.tag]}
     description = (view.__doc__ or "").strip()
@@ -269,7 +310,7 @@ def _operation(endpoint: str, method: str, view: Callable, doc: Doc, path_args: 
         statuses |= {401, 429}
     if doc.body is not None or doc.query or doc.is_paged:
         statuses.add(400)
-    if path_args:
+    if path_args or any(q["name"] == "year" for q in doc.query):
         statuses.add(404)
     if doc.body is not None:
         statuses.add(413)

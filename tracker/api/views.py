@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from flask import Blueprint, g, jsonify, make_response, render_template, request, url_for
+from flask import Blueprint, current_app, g, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from ..dashboard.cache import figures
@@ -27,7 +27,7 @@ from ..progress.services import line_categories
 from . import errors
 from .errors import Problem, invalid
 from .paging import page_args, page_errors, page_response
-from .spec import component, documented, nullable, paged, query_param, ref, build_document
+from .spec import DATE_PARAMETER, build_document, check_query, component, documented, nullable, paged, query_param, ref
 from ..plan.timeline import KIND_LABELS
 from ..progress.categories import CATEGORIES
 from ..progress.models import STATUSES
@@ -65,7 +65,7 @@ TASK = component("Task", {
         "executing_bodies": _STRINGS}})
 component("TaskWithLines", {"allOf": [TASK, {"type": "object", "required": ["lines"],
                                              "properties": {"lines": {"type": "array", "items": LINE}}}]})
-_AS_OF = query_param("as_of", {"type": "string", "format": "date"}, "The day categories are judged on (today by default).")
+_AS_OF = query_param("as_of", DATE_PARAMETER, "The day categories are judged on (today by default).")
 
 
 @bp.errorhandler(Problem)
@@ -91,6 +91,9 @@ def authenticate():
     elif request.method != "GET" or not current_user.is_authenticated:
         raise Problem(401, _("Gửi tiêu đề «Authorization: Bearer TOKEN»; tạo token trên trang hồ sơ của bạn."),
                       type_=errors.TOKEN_NEEDED)
+    doc = getattr(current_app.view_functions.get(request.endpoint), "openapi", None)
+    if doc is not None:
+        check_query(doc)  # the declared parameters, checked as the document states them
 
 
 def api_user():
@@ -179,7 +182,8 @@ def with_lines(task: Task, as_of: date) -> dict:
     return {**task_json(row), "lines": [line_json(line, categories[line.id]) for line in task.lines]}
 
 
-_YEAR = query_param("year", {"type": "integer"}, "The plan's year (the latest plan by default).")
+_YEAR = query_param("year", {"type": "integer", "minimum": 2000, "maximum": 2100},
+                    "The plan's year (the latest plan by default); 404 when there is no plan of that year.")
 _TASK_FILTERS = [
     _YEAR, query_param("q", {"type": "string", "maxLength": 200}, "Words of the title or a body's name, diacritics optional."),
     query_param("section", {"type": "string"}, "A section's numeral (I–XII)."),
@@ -270,7 +274,8 @@ _FILE = {"contentMediaType": "application/octet-stream"}  # any bytes (OpenAPI 3
 
 
 @bp.get("/reports/quarterly.<fmt>")
-@documented("The quarterly report file", tag="Reports", query=[
+@documented("The quarterly report file", tag="Reports", path={"fmt": {"type": "string", "enum": ["xlsx", "docx", "csv"]}},
+            query=[
     _YEAR, query_param("quarter", {"type": "integer", "minimum": 1, "maximum": 4}, "The quarter (1–4)."), _AS_OF,
     query_param("rows", {"type": "string", "enum": ["", "tasks", "lines"]}, "CSV only: a row per task or per line.")],
     responses={200: {"description": "The report: `fmt` is xlsx, docx or csv.", "content": {

@@ -1,0 +1,51 @@
+"""Schemathesis against the running app, as the office and as an officer: it generates requests from the OpenAPI
+document (valid ones, and invalid ones that must be refused) and fails on a server error, an answer outside the
+document, or invalid input accepted. It runs on both databases in CI, like the rest of the suite."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import another_app
+from helpers import issue_token
+
+CHECKS = ",".join(["not_a_server_error", "status_code_conformance", "content_type_conformance",
+                   "response_headers_conformance", "response_schema_conformance", "negative_data_rejection"])
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+EXAMPLES = os.environ.get("TRACKER_SCHEMATHESIS_EXAMPLES", "15")
+
+
+@pytest.fixture
+def served(seeded):
+    """The seeded app over HTTP, its rate limits off (the run sends thousands of requests on purpose)."""
+    from werkzeug.serving import make_server
+
+    app = another_app(seeded, RATELIMIT_ENABLED=False)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("email", ["vpdp@test.vn", "khdt@test.vn"], ids=["office", "officer"])
+def test_schemathesis_finds_nothing(served, email, tmp_path, travel):
+    if not SCHEMATHESIS.exists():
+        pytest.fail("schemathesis is a test dependency (requirements/test.txt)")
+    app, base = served
+    token = issue_token(app, email)
+    result = subprocess.run(
+        [str(SCHEMATHESIS), "--no-color", "run", f"{base}/api/v1/openapi.json", "--url", base,
+         "-H", f"Authorization: Bearer {token}", "--checks", CHECKS, "--max-examples", EXAMPLES,
+         "--seed", "2021", "--generation-deterministic", "--workers", "1", "--request-timeout", "60",
+         "--report", "junit", "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=1800, env={**os.environ, "SCHEMATHESIS_HOOKS": ""})
+    summary = result.stdout[-6000:]
+    assert result.returncode == 0, f"schemathesis as {email}:\n{summary}\n{result.stderr[-2000:]}"
