@@ -19,6 +19,7 @@ from wtforms import Field, validators as v
 
 from ..forms import DATE_PATTERN, json_formdata
 from .errors import invalid
+from .paging import page_errors
 
 SCHEMAS: dict[str, dict] = {}
 TITLE = "Tracker API"
@@ -246,7 +247,7 @@ def check_query(doc: Doc) -> None:
         if problems:
             errors[name] = problems
     if errors:
-        raise invalid(errors)
+        raise invalid({**(page_errors() if doc.is_paged else {}), **errors})
 
 
 # --- the document ----------------------------------------------------------------------------------------------
