@@ -156,14 +156,16 @@ def form_schema(form_class: type, lists: tuple[str, ...] = (), multipart: bool =
     return schema
 
 
-_KIND_WORDS = {"string": "chuỗi ký tự", "integer": "số nguyên", "array": "danh sách", "boolean": "true hoặc false",
-               "object": "đối tượng JSON"}
+def _kind_words() -> dict[str, str]:
+    # Built per call: each word in the request's language.
+    return {"string": _("chuỗi ký tự"), "integer": _("số nguyên"), "array": _("danh sách"),
+            "boolean": _("true hoặc false"), "object": _("đối tượng JSON")}
 
 
 def _type_message(kind) -> str:
     kinds = kind if isinstance(kind, list) else [kind]
-    words = [_KIND_WORDS.get(k) for k in kinds if k != "null"]
-    return _("Phải là %(kind)s.", kind=", ".join(_(w) for w in words if w))
+    words = _kind_words()
+    return _("Phải là %(kind)s.", kind=", ".join(words[k] for k in kinds if k in words))
 
 
 def read_json(form_class: type, lists: tuple[str, ...] = (), **form_kwargs):
