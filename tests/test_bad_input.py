@@ -59,13 +59,13 @@ def test_a_storage_fault_answers_503_in_vietnamese_and_the_next_request_works(se
     import sqlalchemy as sa
 
     from helpers import line_id, post_line
-    from tracker.progress import views
+    from tracker.progress import services
 
     def locked(*args, **kwargs):
         raise sa.exc.OperationalError("UPDATE status_line …", {}, Exception("database is locked"))
 
     auth.login("khdt@test.vn")
-    monkeypatch.setattr(views, "update_line", locked)
+    monkeypatch.setattr(services, "update_line", locked)
     lid = line_id(seeded, "II.1", "Sở Kế hoạch và Đầu tư")
     response = post_line(client, "II.1", lid, status="in_progress", progress="40")
     assert response.status_code == 503 and "chưa có gì thay đổi" in response.get_data(as_text=True)
@@ -77,13 +77,13 @@ def test_a_storage_fault_answers_503_in_vietnamese_and_the_next_request_works(se
 def test_a_lost_race_on_a_unique_key_answers_409(seeded, client, auth, monkeypatch):
     import sqlalchemy as sa
 
-    from tracker.progress import views
+    from tracker.progress import services
 
     def raced(*args, **kwargs):
         raise sa.exc.IntegrityError("INSERT INTO assignment …", {}, Exception("UNIQUE constraint failed"))
 
     auth.login("vpdp@test.vn")
-    monkeypatch.setattr(views, "add_assignment", raced)
+    monkeypatch.setattr(services, "add_assignment", raced)
     response = client.post("/tasks/II.1/assignments", data={"agency": "Sở Nội vụ", "role": "coordinating"})
     assert response.status_code == 409 and "cùng lúc" in response.get_data(as_text=True)
     monkeypatch.undo()

@@ -239,7 +239,8 @@ def check_query(doc: Doc) -> None:
         if len(values) > 1:
             errors[name] = [_("Chỉ gửi «%(name)s» một lần.", name=name)]
             continue
-        value: object = values[0]
+        # Blanks around a choice are forgiven, as the forms' filters do (" overdue " is "overdue").
+        value: object = values[0].strip() if "enum" in schema else values[0]
         if schema.get("type") == "integer":
             if not _WHOLE.fullmatch(values[0]):
                 errors[name] = [_type_message("integer")]
