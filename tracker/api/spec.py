@@ -263,7 +263,7 @@ def _problem_response(description: str) -> dict:
 
 
 _ERROR_TEXT = {
-    400: "Bad input: `errors` names each field.", 401: "No valid bearer token (`WWW-Authenticate: Bearer`).",
+    400: "Bad input: `errors` names each field (or the request itself is malformed, e.g. carries a NUL character).", 401: "No valid bearer token (`WWW-Authenticate: Bearer`).",
     403: "The token's account may not do this.", 404: "Not found.", 409: "Stale version or a concurrent change.",
     412: "If-Match does not match the current ETag.", 413: "The body is too large.",
     429: "Too many requests (`Retry-After`).", 500: "An error of the server's, logged with the request's id.", 503: "Storage temporarily unavailable; nothing was saved.",
@@ -312,8 +312,8 @@ def _operation(endpoint: str, method: str, view: Callable, doc: Doc, path_args: 
     statuses = set(doc.errors) | {500, 503}
     if not doc.public:
         statuses |= {401, 429}
-    if doc.body is not None or doc.query or doc.is_paged:
-        statuses.add(400)
+    # Any request can be malformed (a NUL character anywhere is refused before routing): 400 everywhere.
+    statuses.add(400)
     if path_args or any(q["name"] == "year" for q in doc.query):
         statuses.add(404)
     if doc.body is not None:
