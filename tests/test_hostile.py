@@ -8,6 +8,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from conftest import PASSWORD
+
 from test_crawl import under_way  # noqa: F401 (the fixture: a plan under way)
 from tracker import i18n
 
@@ -83,7 +85,17 @@ FIELDS = {
     "indicators.models": {"IndicatorEntry": ["note"], "CommuneCriterion": ["note"], "Commune": ["name"]},
     "files.models": {"Attachment": ["original_name"]},
     "auth.models": {"User": ["name"], "ApiToken": ["name"]},
+    "exports.letterhead": {"LetterheadSettings": ["parent_body", "issuing_body", "symbol", "place", "recipients",
+                                                  "filing", "authority", "signer_title", "signer_name"]},
+    # A line the calendar cannot read is ignored by the planner; the settings page shows it back as typed.
+    "reminders.models": {"ReminderSettings": ["holidays"]},
 }
+SINGLE_ROWS = {"/reports/letterhead": {
+    "parent_body": "UBND tỉnh Lạng Sơn", "issuing_body": "Ban Chỉ đạo các Chương trình MTQG tỉnh",
+    "symbol": "BC-BCĐ", "place": "Lạng Sơn", "recipients": "UBND tỉnh (b/c)", "filing": "Lưu: VT, VPĐP.",
+    "authority": "TM. Ban Chỉ đạo", "signer_title": "Phó Trưởng ban", "signer_name": "Nguyễn Văn Bình"},
+    "/reminders/settings": {"before_days": "5", "digest_weekday": "1", "nudge_days": "10", "catch_up_days": "3",
+                            "holidays": "09-03"}}
 RAW = ('<script>alert("', "<img src=x onerror")  # the payload's markup, unescaped
 
 
@@ -97,6 +109,10 @@ def poison(app) -> dict[str, str]:
 
     from tracker.extensions import db
 
+    office = app.test_client()
+    office.post("/login", data={"email": "vpdp@test.vn", "password": PASSWORD})
+    for path, form in SINGLE_ROWS.items():  # the office's settings exist as the office saves them
+        assert office.post(path, data=form).status_code == 302, path
     markers = {}
     with app.app_context():
         for module, models in FIELDS.items():
@@ -116,13 +132,15 @@ def poison(app) -> dict[str, str]:
     return markers
 
 
-@pytest.mark.parametrize("role", ["anonymous", "office", "department", "leader"])
+@pytest.mark.parametrize("role", ["anonymous", "office", "department", "district", "leader", "office in English"])
 def test_hostile_data_is_shown_escaped_on_every_page(under_way, client, auth, role):
     from test_crawl import ROLES, crawl
 
     markers = poison(under_way)
-    if ROLES[role]:
-        assert auth.login(ROLES[role]).status_code == 302
+    if role in ROLES and ROLES[role] or role == "office in English":
+        assert auth.login(ROLES.get(role) or ROLES["office"]).status_code == 302
+    if role.endswith("in English"):
+        assert client.post("/language", data={"language": "en", "next": "/"}).status_code == 302
     unescaped, shown = {}, set()
 
     def check(target: str, html: str) -> None:
@@ -140,8 +158,11 @@ def test_hostile_data_is_shown_escaped_on_every_page(under_way, client, auth, ro
     if role != "anonymous":
         # The data is there, as text: the section title, agency names, notes, comments, rounds, communes.
         names = {markers[m] for m in shown}
-        for field in ("Section.title", "Agency.name", "StatusLine.note", "Comment.body", "ReportingRound.title",
-                      "Task.title"):
+        expected = ["Section.title", "Agency.name", "StatusLine.note", "Comment.body", "ReportingRound.title",
+                    "Task.title", "User.name"]
+        if role.startswith("office"):
+            expected += ["LetterheadSettings.signer_name", "ReminderSettings.holidays", "Commune.name"]
+        for field in expected:
             assert field in names, (field, sorted(names))
 
 
@@ -169,6 +190,8 @@ def test_hostile_data_is_plain_text_in_exports_and_the_api(under_way, client, au
         cell.text for table in document.tables for row in table.rows for cell in row.cells)
     plan = next(m for m, field in markers.items() if field == "Plan.title")
     assert f'<script>alert("{plan}")</script>' in words  # the report names the plan; XML escaping is the library's
+    signer = next(m for m, field in markers.items() if field == "LetterheadSettings.signer_name")
+    assert f'<script>alert("{signer}")</script>' in words  # the letterhead's signature block, as typed
     response = client.get("/api/v1/tasks/II.1")
     assert response.mimetype == "application/json"
     assert response.get_json()["title"].startswith(text)
@@ -210,3 +233,23 @@ def test_hostile_data_is_escaped_in_the_calendar_feed(under_way, client, auth):
     title = next(m for m, field in markers.items() if field == "Task.title")
     assert any(f'<script>alert("{title}")</script>' in text for text in summaries)
     assert b"&\\;\\," in feed.data.replace(b"\r\n ", b"")  # RFC 5545 §3.3.11 TEXT escaping
+
+
+def test_hostile_data_is_escaped_in_the_invitation_mail(under_way, client, auth):
+    """An invitation names the person and their agency: both reach the mail as text."""
+    from tracker.auth.models import User
+    from tracker.extensions import db
+    from tracker.reminders.models import OutboxMessage
+
+    markers = poison(under_way)
+    with under_way.app_context():
+        user_id = db.session.scalar(sa.select(User.id).where(User.email == "taichinh@test.vn"))
+        before = db.session.scalar(sa.select(sa.func.max(OutboxMessage.id))) or 0
+    auth.login()
+    assert client.post(f"/admin/users/{user_id}/invitation").status_code == 302
+    with under_way.app_context():
+        mail = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id > before)).one()
+    name = next(m for m, field in markers.items() if field == "User.name")
+    assert not [raw for raw in RAW if raw in mail.html_body]
+    assert f"&lt;script&gt;alert(&#34;{name}&#34;)" in mail.html_body or f"&lt;script&gt;alert(&quot;{name}&quot;)" in mail.html_body
+    assert f'<script>alert("{name}")</script>' in mail.text_body  # plain text is text
