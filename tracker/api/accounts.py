@@ -96,7 +96,7 @@ def me():
 
 
 @bp.put("/me")
-@documented("Change my language", tag="Accounts", body=ProfileApiForm, example={"language": "en"},
+@documented("Change my language", tag="Accounts", errors=(403,), body=ProfileApiForm, example={"language": "en"},
             responses={200: {"description": "My account as changed.", "schema": ME}})
 def put_me():
     """My interface and mail language (`vi` or `en`), as the switch in every page's header sets it. Names,
@@ -116,7 +116,7 @@ def my_tokens():
 
 
 @bp.post("/me/tokens")
-@documented("Create an API token", tag="Accounts", body=TokenForm, example={"name": "phần mềm báo cáo"},
+@documented("Create an API token", tag="Accounts", errors=(403,), body=TokenForm, example={"name": "phần mềm báo cáo"},
             responses={201: {"description": "The token, with its secret shown this once.", "schema": NEW_TOKEN}})
 def post_token():
     """A new token of my own (the name is optional); keep the `secret`: it is never shown again."""
@@ -126,7 +126,7 @@ def post_token():
 
 
 @bp.delete("/me/tokens/<int:token_id>")
-@documented("Revoke one of my tokens", tag="Accounts",
+@documented("Revoke one of my tokens", tag="Accounts", errors=(403,),
             responses={204: {"description": "Revoked (or already was); another's token is a 404."}})
 def delete_token(token_id: int):
     """The token stops working at once, the one making this call included."""
@@ -135,7 +135,7 @@ def delete_token(token_id: int):
 
 
 @bp.post("/me/calendar")
-@documented("Create my calendar address", tag="Accounts",
+@documented("Create my calendar address", tag="Accounts", errors=(403,),
             responses={201: {"description": "The new addresses, shown this once; an earlier one stops working.",
                              "schema": CALENDAR}})
 def post_calendar():
@@ -147,7 +147,7 @@ def post_calendar():
 
 
 @bp.delete("/me/calendar")
-@documented("Revoke my calendar address", tag="Accounts",
+@documented("Revoke my calendar address", tag="Accounts", errors=(403,),
             responses={204: {"description": "The address stops working (if there was one)."}})
 def delete_calendar():
     """My calendar address stops working; calendars subscribed to it stop updating."""
