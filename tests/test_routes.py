@@ -218,6 +218,25 @@ TABLE = [
         json=lambda x: {"agency": "Sở Nội vụ", "role": "executing"}),
     Row("api.delete_assignment", "DELETE", (401, 403, 403, 403, 204),
         lambda x: {"code": "II.1", "assignment_id": x.assignment}),
+    # --- API: accounts (one's own account for everyone; the accounts for the office) ---------------------------
+    Row("api.me", "GET", (401, *ALL)),
+    Row("api.put_me", "PUT", (401, 200, 200, 200, 200), json=lambda x: {"language": "en"}),
+    Row("api.my_tokens", "GET", (401, *ALL)),
+    Row("api.post_token", "POST", (401, 201, 201, 201, 201), json=lambda x: {"name": "báo cáo"},
+        empty=None),  # a token's name is optional
+    # One's own token only: another's is as if it did not exist.
+    Row("api.delete_token", "DELETE", (401, 204, 404, 404, 404), lambda x: {"token_id": x.token}),
+    Row("api.post_calendar", "POST", (401, 201, 201, 201, 201)),
+    # Each revokes its own address; only the "own" officer has one to revoke.
+    Row("api.delete_calendar", "DELETE", (401, 204, 204, 204, 204), writes=("own",)),
+    Row("api.users", "GET", (401, 403, 403, 403, 200)),
+    Row("api.post_user", "POST", (401, 403, 403, 403, 201), json=lambda x: {
+        "email": "moi@test.vn", "agency": "Sở Y tế", "role": "officer", "password": "mat-khau-dai-du", "active": True}),
+    Row("api.user", "GET", (401, 403, 403, 403, 200), lambda x: {"user_id": x.user}),
+    Row("api.put_user", "PUT", (401, 403, 403, 403, 200), lambda x: {"user_id": x.user},
+        json=lambda x: {**USER_FORM, "active": True}),
+    # Queued in the outbox, mailed after the call commits: 202.
+    Row("api.post_invitation", "POST", (401, 403, 403, 403, 202), lambda x: {"user_id": x.user}),
 ]
 ROWS = {row.key: row for row in TABLE}
 IGNORED = {"static"}  # files, the same for everyone

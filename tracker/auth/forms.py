@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..forms import Form
 from ..forms import choices as _choices
+from ..i18n import LANGUAGES
 from .models import ROLE_LABELS
 
 MIN_PASSWORD = 10
@@ -64,3 +65,40 @@ class SetPasswordForm(Form):
     new = PasswordField(_l("Mật khẩu mới"), validators=[
         DataRequired(), Length(MIN_PASSWORD, 200, _l("Mật khẩu mới cần ít nhất %(min)d ký tự."))])
     confirm = PasswordField(_l("Nhập lại"), validators=[EqualTo("new", _l("Hai lần nhập không khớp."))])
+
+
+class LanguageForm(Form):
+    """The interface's language (the switch in every page's header), and the page to go back to."""
+
+    language = SelectField(_l("Ngôn ngữ"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()], validators=[DataRequired()])
+    next = HiddenField()
+
+
+class ProfileApiForm(LanguageForm):
+    """What PUT /api/v1/me changes, as the pages do: one's language (no password, no name: those are the office's
+    or the profile page's own)."""
+
+    next = None  # a page's way back: no meaning in the API
+
+
+class JsonBoolean(BooleanField):
+    """A tick given as JSON true/false; left out, the field keeps its default (or the value it was given)."""
+
+    false_values = ("false", "False", "")
+    api_schema = {"type": "boolean"}
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = valuelist[0] not in self.false_values
+
+
+class UserApiForm(UserForm):
+    """An account as PUT /api/v1/users/{id} takes it: `active` a JSON boolean, unchanged when left out."""
+
+    active = JsonBoolean(_l("Đang hoạt động"), default=True)
+
+
+class NewUserApiForm(NewUserForm):
+    """A new account as POST /api/v1/users takes it: `active` a JSON boolean, true when left out."""
+
+    active = JsonBoolean(_l("Đang hoạt động"), default=True)

@@ -1,13 +1,192 @@
-"""Every change to accounts: signing in with a token, … Each asks the policy, flushes, raises a DomainError;
-never commits (tracker/operations.py)."""
+"""Every change to accounts: signing in and out, one's password, API tokens, calendar address and language, and
+the office's accounts and invitations. Each asks the policy, flushes, raises a DomainError; never commits
+(tracker/operations.py)."""
 from __future__ import annotations
 
-from ..operations import operation
-from .models import User
-from .services import user_for_token
+from datetime import datetime, timezone
+
+from flask_babel import gettext as _
+
+from ..clock import to_local, utcnow
+from ..extensions import db
+from ..i18n import LANGUAGES
+from ..operations import Conflict, DomainError, Invalid, NotAllowed, NotFound, operation
+from . import services
+from .forms import MIN_PASSWORD
+from .invitations import invited_user, send_invitation
+from .models import ApiToken, User
+from .policy import is_signed_in, manages_accounts
+from .services import AccountError, user_for_token
+
+
+class Throttled(DomainError):
+    """Too many failed sign-ins for the account or the address; `retry_at` (epoch seconds) is when to retry."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_at: float):
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+def _signed_in(actor) -> None:
+    if not is_signed_in(actor):
+        raise NotAllowed(_("Cần đăng nhập bằng một tài khoản đang hoạt động."))
+
+
+def _office(actor) -> None:
+    if not manages_accounts(actor):
+        raise NotAllowed(_("Chỉ Văn phòng Điều phối thực hiện việc này."))
+
+
+def _password_rule(field: str, password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise Invalid({field: _("Mật khẩu cần ít nhất %(min)d ký tự.", min=MIN_PASSWORD)})
 
 
 @operation
 def authenticate_token(secret: str) -> User | None:
     """The active user a bearer token belongs to (None for an unknown or revoked one); notes its last use."""
     return user_for_token(secret)
+
+
+@operation
+def sign_in(email: str, password: str, address: str) -> User:
+    """The account a password opens, within the failed-attempt budgets (a success gives back what it took)."""
+    outcome = services.authenticate(email or "", password or "", address or "")
+    if outcome.retry_at:
+        until = to_local(datetime.fromtimestamp(outcome.retry_at, timezone.utc)).strftime("%H:%M")
+        raise Throttled(_("Đã thử đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(until)s.", until=until),
+                        outcome.retry_at)
+    if outcome.user is None:
+        raise Invalid({"password": _("Thư điện tử hoặc mật khẩu không đúng.")})
+    return outcome.user
+
+
+@operation
+def sign_out(actor: User) -> None:
+    """Every session cookie of the account stops working."""
+    _signed_in(actor)
+    actor.end_sessions()
+    db.session.flush()
+
+
+@operation
+def change_password(actor: User, current: str, new: str, revoke_tokens: bool = False) -> int:
+    """One's own new password, given the current one (other sessions end); how many tokens it also revoked."""
+    _signed_in(actor)
+    if not actor.check_password(current or ""):
+        raise Invalid({"current": _("Mật khẩu hiện tại không đúng.")})
+    _password_rule("new", new)
+    actor.set_password(new)  # ends the account's other sessions
+    revoked = services.revoke_tokens(actor) if revoke_tokens else 0
+    db.session.flush()
+    return revoked
+
+
+@operation
+def create_token(actor: User, name: str = "") -> tuple[ApiToken, str]:
+    """A new API token of one's own, and its secret (shown once, never stored)."""
+    _signed_in(actor)
+    token, secret = ApiToken.issue(actor, (name or "").strip())
+    db.session.flush()
+    return token, secret
+
+
+@operation
+def revoke_token(actor: User, token_id: int) -> ApiToken:
+    """One of one's own tokens stops working (another's is as if it did not exist)."""
+    _signed_in(actor)
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != actor.id:
+        raise NotFound(_("Không có token này."))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.flush()
+    return token
+
+
+@operation
+def create_calendar(actor: User) -> str:
+    """A new secret calendar address of one's own (an earlier one stops working); its secret, shown once."""
+    _signed_in(actor)
+    secret = actor.issue_calendar_token()
+    db.session.flush()
+    return secret
+
+
+@operation
+def revoke_calendar(actor: User) -> bool:
+    """One's calendar address stops working; False when there was none."""
+    _signed_in(actor)
+    had = actor.calendar_token_hash is not None
+    actor.revoke_calendar_token()
+    db.session.flush()
+    return had
+
+
+@operation
+def set_language(actor: User, language: str) -> bool:
+    """One's own interface (and mail) language; False when it already was."""
+    _signed_in(actor)
+    if language not in LANGUAGES:
+        raise Invalid({"language": _("Ngôn ngữ không có trong hệ thống.")})
+    changed = actor.language != language
+    actor.language = language
+    db.session.flush()
+    return changed
+
+
+@operation
+def create_user(actor: User, *, email: str, agency: str, role: str, password: str = "", name: str = "",
+                active: bool = True) -> User:
+    """The office opens an account; without a password the person is sent an invitation (queued with it)."""
+    _office(actor)
+    if not password and not active:
+        # A locked account could not use an invitation: its link would only say it no longer works.
+        raise Invalid({"password": _("Tài khoản tạo ở trạng thái khóa cần mật khẩu; hoặc chọn «Đang hoạt động» để "
+                                     "gửi thư mời.")})
+    if password:
+        _password_rule("password", password)
+    try:
+        user = services.create_user(email or "", agency or "", role or "", password or "", name or "", active=active)
+    except AccountError as exc:
+        raise Invalid({exc.field: str(exc)}) from None
+    if not password:
+        send_invitation(user)  # queued in this transaction: no account without its mail, nor the reverse
+    return user
+
+
+@operation
+def update_user(actor: User, user: User, *, email: str, agency: str, role: str, active: bool, name: str = "",
+                password: str = "") -> User:
+    """The office changes an account (a blank password keeps it); nobody takes the office's rights from themself."""
+    _office(actor)
+    if password:
+        _password_rule("password", password)
+    try:
+        return services.update_user(user, actor, email=email or "", name=name or "", agency_name=agency or "",
+                                    role=role or "", active=active, password=password or "")
+    except AccountError as exc:
+        raise Invalid({exc.field: str(exc)}) from None
+
+
+@operation
+def invite(actor: User, user: User) -> None:
+    """The office sends an active account a new invitation to set its password (queued; sent after commit)."""
+    _office(actor)
+    if not user.active:
+        raise Conflict(_("Tài khoản %(email)s đang bị khóa; mở lại tài khoản trước khi gửi thư mời.", email=user.email))
+    send_invitation(user)
+
+
+@operation
+def accept_invitation(token: str, new: str) -> User:
+    """An invited person sets their own password through the link (which dies with it); the account."""
+    user = invited_user(token) if len(token or "") < 500 else None
+    if user is None:
+        raise NotFound(_("Liên kết đặt mật khẩu này đã hết hạn, đã được dùng, hoặc không đầy đủ."))
+    _password_rule("new", new)
+    user.set_password(new)  # the link dies with the hash it was made with
+    db.session.flush()
+    return user

@@ -20,6 +20,16 @@ def does_agency_work(role: str) -> bool:
     return role in (OFFICE, OFFICER)
 
 
+def is_signed_in(user) -> bool:
+    """A signed-in, active account: it may look after its own password, tokens, calendar and language."""
+    return bool(getattr(user, "is_authenticated", False)) and bool(user.active)
+
+
+def manages_accounts(user) -> bool:
+    """The coordination office creates, edits and invites accounts."""
+    return is_office(user)
+
+
 def is_office(user) -> bool:
     """The coordination office manages the plan: deadlines, assignments, users."""
     return bool(getattr(user, "is_authenticated", False)) and manages_plan(user.role) and user.active
