@@ -19,6 +19,7 @@ class Tick(BooleanField):
     """A checkbox: ticked ("y") or not; a JSON body's true or false alike."""
 
     false_values = (False, "false", "False", "")
+    api_schema = {"type": "boolean"}  # the API's JSON Schema of it (tracker/api/spec.py)
 
 
 class SettingsForm(Form):
