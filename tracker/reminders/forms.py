@@ -72,3 +72,4 @@ class PreferencesForm(Form):
 
 for _rule, _text in RULE_LABELS.items():
     setattr(PreferencesForm, _rule, Tick(lazy_label(_text)))
+del _rule, _text
