@@ -237,6 +237,30 @@ TABLE = [
         json=lambda x: {**USER_FORM, "active": True}),
     # Queued in the outbox, mailed after the call commits: 202.
     Row("api.post_invitation", "POST", (401, 403, 403, 403, 202), lambda x: {"user_id": x.user}),
+    # --- API: reporting rounds, reminders, the letterhead
+    Row("api.reporting_round", "GET", (401, *ALL), lambda x: {"round_id": x.q1}),
+    Row("api.round_submissions", "GET", (401, *ALL), lambda x: {"round_id": x.q1}),
+    Row("api.post_round", "POST", (401, 403, 403, 403, 201),
+        json=lambda x: {"title": "Đột xuất", "due_on": "2021-06-30", "bodies": "Sở Y tế"}),
+    # Only a body that owes the round submits (multipart: the text and its files); the office sends back.
+    Row("api.post_submission", "POST", (401, 201, 403, 403, 403), lambda x: {"round_id": x.adhoc},
+        data=lambda x: {"body": "Báo cáo về vốn", "attachments": (io.BytesIO(b"%PDF-1.4 bao cao"), "báo cáo.pdf")}),
+    Row("api.return_submission", "POST", (401, 403, 403, 403, 200), lambda x: {"submission_id": x.submission},
+        json=lambda x: {"reason": "Thiếu số liệu"}),
+    Row("api.reporting_policy", "GET", (401, 403, 403, 403, 200)),
+    Row("api.put_reporting_policy", "PUT", (401, 403, 403, 403, 200),
+        json=lambda x: {"cutoff_day": 5, "due_day": 10, "levels": "department"}),
+    Row("api.messages", "GET", (401, 403, 403, 403, 200)),
+    Row("api.send_message_again", "POST", (401, 403, 403, 403, 200), lambda x: {"message_id": x.message}),
+    Row("api.reminder_settings", "GET", (401, 403, 403, 403, 200)),
+    Row("api.put_reminder_settings", "PUT", (401, 403, 403, 403, 200),
+        json=lambda x: {**SETTINGS, "digest_weekday": 1, "nudge_days": 10, "catch_up_days": 3}),
+    Row("api.reminder_preferences", "GET", (401, *ALL)),
+    # Nothing given is a choice too: no reminder but those the office cannot turn off.
+    Row("api.put_reminder_preferences", "PUT", (401, 200, 200, 200, 200), json=lambda x: {"nudge": True},
+        empty=None),
+    Row("api.letterhead", "GET", (401, 403, 403, 403, 200)),
+    Row("api.put_letterhead", "PUT", (401, 403, 403, 403, 200), json=lambda x: LETTERHEAD),
 ]
 ROWS = {row.key: row for row in TABLE}
 IGNORED = {"static"}  # files, the same for everyone

@@ -354,7 +354,7 @@ def openapi():
     return response
 
 
-from . import accounts, lists, progress  # noqa: E402,F401  (the collections and changes register on the same blueprint)
+from . import accounts, lists, progress, reporting  # noqa: E402,F401  (the collections and changes register on the same blueprint)
 
 
 # The readable reference: Redoc (vendored in static/vendor/redoc) renders the document above.

@@ -60,6 +60,11 @@ def sees_every_reminder(user) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.role in (OFFICE, LEADER)
 
 
+def chooses_own_reminders(user) -> bool:
+    """Anyone signed in chooses which reminders they get (the office's overdue digest stays on)."""
+    return bool(getattr(user, "is_authenticated", False)) and user.active
+
+
 def can_read_message(user, message) -> bool:
     """A queued or sent e-mail is read by its recipient and by the office."""
     return is_office(user) or (bool(getattr(user, "is_authenticated", False)) and message.recipient_id == user.id)

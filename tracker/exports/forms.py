@@ -9,7 +9,7 @@ from wtforms import StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import Form
-from .letterhead import LENGTHS
+from .letterhead import DEFAULTS, LENGTHS
 
 # A report's symbol: "BC-" then the issuing body's abbreviation, without spaces or a slash ("BC-VPĐP").
 SYMBOL = re.compile(r"BC-[^\s/]+")
@@ -52,6 +52,10 @@ class LetterheadForm(Form):
     signer_name = StringField(_l("Họ và tên người ký"), filters=[_nfc],
                               validators=[*_required(_l("Nhập họ và tên người ký.")),
                                           Length(max=LENGTHS["signer_name"])])
+
+    def values(self) -> dict[str, str]:
+        """The letterhead's fields as the operation takes them."""
+        return {name: self[name].data or "" for name in DEFAULTS}
 
     def validate_symbol(self, field) -> None:
         if not SYMBOL.fullmatch(field.data.strip()):

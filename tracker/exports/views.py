@@ -5,6 +5,8 @@ from flask_babel import gettext as _
 from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, send_file,
                    stream_with_context, url_for)
 
+from flask_login import current_user
+
 from ..auth.decorators import office_required
 from ..auth.services import user_for_calendar
 from ..changes import data_version
@@ -13,9 +15,12 @@ from ..extensions import db
 from ..plan.models import Agency, Plan
 from ..plan.views import plan_or_404
 from ..quarters import Quarter
+from ..forms import show_errors
+from ..operations import Invalid, perform
+from . import operations as ops
 from .calendar import calendar_feed
 from .forms import LetterheadForm
-from .letterhead import DEFAULTS, printed, save_letterhead, settings_or_defaults
+from .letterhead import printed, settings_or_defaults
 from ..web import int_arg
 from .quarterly import Period, quarterly_report
 from .spreadsheet import csv_rows, write_xlsx
@@ -81,10 +86,12 @@ def letterhead():
     current = settings_or_defaults()
     form = LetterheadForm(obj=current)
     if form.validate_on_submit():
-        save_letterhead({name: getattr(form, name).data or "" for name in DEFAULTS})
-        db.session.commit()
-        flash(_("Đã lưu thể thức báo cáo quý."), "success")
-        return redirect(url_for("exports.letterhead"))
+        try:
+            perform(ops.set_letterhead, current_user, form.values())
+            flash(_("Đã lưu thể thức báo cáo quý."), "success")
+            return redirect(url_for("exports.letterhead"))
+        except Invalid as refused:
+            show_errors(form, refused.errors)
     today = local_today()
     return render_template("exports/letterhead.html", form=form, head=printed(current), today=today,
                            quarter=Quarter.of(today).number), 400 if form.errors else 200

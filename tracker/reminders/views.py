@@ -11,13 +11,15 @@ from ..auth.policy import can_read_message, sees_every_reminder
 from ..extensions import db
 from ..i18n import current_language
 from ..plan.views import as_of_param
+from ..forms import show_errors
+from ..operations import Invalid, perform
+from . import operations as ops
 from .forms import PreferencesForm, SettingsForm
-from .models import OUTBOX_STATES, RULE_LABELS, RULES, OutboxMessage, ReminderOptOut
-from ..clock import utcnow
-from .outbox import send_again, smtp_configured
-from .planner import choose_reminders, forced_rules, save_settings, settings
+from .models import OUTBOX_STATES, RULE_LABELS, OutboxMessage, ReminderOptOut
+from ..clock import local_today, utcnow
+from .outbox import smtp_configured
+from .planner import forced_rules, settings
 from .sweep import overview
-from ..i18n import label as vocab
 
 bp = Blueprint("reminders", __name__)
 
@@ -62,13 +64,9 @@ def outbox_message(message_id: int):
 @bp.post("/outbox/<int:message_id>/send-again")
 @office_required
 def send_message_again(message_id: int):
-    """The office sends again a message whose delivery is unconfirmed or failed."""
+    """The office sends again a message whose delivery is unconfirmed or failed (409 for any other)."""
     message = db.get_or_404(OutboxMessage, message_id)
-    if message.status not in ("unconfirmed", "failed"):
-        abort(409, _("Chỉ gửi lại được thư «Chưa rõ đã gửi» hoặc «Lỗi»; thư này đang ở trạng thái «%(state)s».",
-                     state=vocab(message.status_label)))
-    send_again(message, utcnow())
-    db.session.commit()
+    perform(ops.send_again, current_user, message, utcnow())
     flash(_("Thư sẽ được gửi lại trong lần gửi tới, với cùng Message-ID."), "success")
     return redirect(url_for("reminders.outbox_message", message_id=message.id))
 
@@ -82,12 +80,12 @@ def edit_settings():
     if request.method == "GET":
         form.digest_weekday.data = str(current.digest_weekday)
     if form.validate_on_submit():
-        save_settings(current, before_days=form.before_days.data, overdue_notice=form.overdue_notice.data,
-                      digest_weekday=int(form.digest_weekday.data), nudge_days=form.nudge_days.data,
-                      catch_up_days=form.catch_up_days.data, holidays=form.holidays.data)
-        db.session.commit()
-        flash(_("Đã lưu cài đặt nhắc việc."), "success")
-        return redirect(url_for("reminders.edit_settings"))
+        try:
+            perform(ops.save_settings, current_user, **form.values(), today=local_today())
+            flash(_("Đã lưu cài đặt nhắc việc."), "success")
+            return redirect(url_for("reminders.edit_settings"))
+        except Invalid as refused:
+            show_errors(form, refused.errors)
     return render_template("reminders/settings.html", form=form), 400 if form.errors else 200
 
 
@@ -95,13 +93,13 @@ def edit_settings():
 def preferences():
     """Each user chooses the reminders they get; the office's overdue digest stays on."""
     forced = forced_rules(current_user)
-    opted = set(db.session.scalars(sa.select(ReminderOptOut.rule).where(ReminderOptOut.user_id == current_user.id)))
     if request.method == "POST":
-        if not PreferencesForm().validate_on_submit():
+        form = PreferencesForm()
+        if not form.validate_on_submit():
             abort(400, description=_("Biểu mẫu đã hết hạn; tải lại trang."))
-        choose_reminders(current_user, {rule for rule in RULES if request.form.get(rule) == "y"})
-        db.session.commit()
+        perform(ops.choose_reminders, current_user, form.wanted())
         flash(_("Đã lưu lựa chọn nhắc việc."), "success")
         return redirect(url_for("reminders.preferences"))
+    opted = set(db.session.scalars(sa.select(ReminderOptOut.rule).where(ReminderOptOut.user_id == current_user.id)))
     return render_template("reminders/preferences.html", rules=RULE_LABELS, opted=opted, forced=forced,
-                           form=PreferencesForm())
+                           form=PreferencesForm(formdata=None))

@@ -11,14 +11,15 @@ from ..auth.policy import can_submit_report, is_office
 from ..clock import local_today
 from ..extensions import db
 from ..files.models import Attachment
-from ..files.services import UploadError, check_upload, store_uploads
+from ..forms import show_errors
 from ..indicators.figures import figures_owed, round_quarter
 from ..plan.models import Agency
 from ..plan.views import plan_or_404
+from ..operations import Invalid, perform
+from . import operations as ops
 from .forms import AdhocRoundForm, PolicyForm, ReturnForm, SubmitForm
 from .models import ReportingRound, Submission
-from .services import (BODY_STATE_LABELS, ReportError, body_state, open_adhoc_round, policy_of, resolve_bodies,
-                       return_submission, round_summaries, set_policy, submit_report)
+from .services import BODY_STATE_LABELS, body_state, policy_of, round_summaries
 
 bp = Blueprint("reporting", __name__, url_prefix="/rounds")
 
@@ -76,18 +77,23 @@ def submit(round_id: int):
     if not can_submit_report(current_user, round_):
         abort(403, description=_("Chỉ cơ quan phải nộp mới nộp được báo cáo kỳ này."))
     form = SubmitForm()
-    if form.validate_on_submit():
-        try:
-            checked = [check_upload(f) for f in form.attachments.data or [] if f and f.filename]
-            submission = submit_report(round_, current_user.agency, current_user, form.body.data, local_today())
-            store_uploads(checked, current_user, submission=submission)
-            db.session.commit()
-            flash(_("Đã nộp báo cáo."), "success")
-            return redirect(url_for("reporting.round_detail", round_id=round_.id))
-        except (ReportError, UploadError) as exc:
-            db.session.rollback()
-            form.body.errors = [*form.body.errors, str(exc)]
-    return render_round(round_, 400, submit_form=form)
+    if not form.validate_on_submit():
+        return render_round(round_, 400, submit_form=form)
+    try:
+        perform(ops.submit, current_user, round_, form.body.data, local_today(), form.attachments.data)
+    except Invalid as refused:
+        show_errors(form, refused.errors)
+        return render_round(round_, 400, submit_form=form)
+    flash(_("Đã nộp báo cáo."), "success")
+    return redirect(url_for("reporting.round_detail", round_id=round_.id))
+
+
+def submission_of(round_: ReportingRound, submission_id: int) -> Submission:
+    """The round's submission with this id, or a 404."""
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.round_id != round_.id:
+        abort(404, description=_("Không có báo cáo này trong kỳ."))
+    return submission
 
 
 @bp.post("/<int:round_id>/submissions/<int:submission_id>/return")
@@ -95,18 +101,15 @@ def submit(round_id: int):
 def send_back(round_id: int, submission_id: int):
     """The office sends a report back with a reason."""
     round_ = round_or_404(round_id)
-    submission = db.session.get(Submission, submission_id)
-    if submission is None or submission.round_id != round_.id:
-        abort(404)
+    submission = submission_of(round_, submission_id)
     form = ReturnForm(prefix=f"s{submission.id}")
     if form.validate_on_submit():
         try:
-            return_submission(submission, current_user, form.reason.data)
-            db.session.commit()
+            perform(ops.send_back, current_user, submission, form.reason.data)
             flash(_("Đã trả lại báo cáo của %(name)s.", name=submission.agency.name), "success")
             return redirect(url_for("reporting.round_detail", round_id=round_.id))
-        except ReportError as exc:
-            form.reason.errors = [str(exc)]
+        except Invalid as refused:
+            show_errors(form, refused.errors)
     forms = {s.id: ReturnForm(prefix=f"s{s.id}") for s in round_.submissions}
     forms[submission.id] = form
     return render_round(round_, 400, return_forms=forms)
@@ -120,14 +123,12 @@ def new_round():
     form = AdhocRoundForm()
     if form.validate_on_submit():
         try:
-            round_ = open_adhoc_round(plan, form.title.data, form.due_on.data, resolve_bodies(form.bodies.data),
-                                      current_user, local_today(), form.note.data or "")
-            db.session.commit()
+            round_ = perform(ops.open_round, current_user, plan, form.title.data, form.due_on.data, form.bodies.data,
+                             local_today(), form.note.data or "")
             flash(_("Đã mở kỳ báo cáo đột xuất."), "success")
             return redirect(url_for("reporting.round_detail", round_id=round_.id))
-        except ReportError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors = [str(exc)]
+        except Invalid as refused:
+            show_errors(form, refused.errors)
     return render_template("reporting/new.html", form=form, plan=plan), 400 if form.errors else 200
 
 
@@ -139,11 +140,10 @@ def policy():
     form = PolicyForm(obj=policy_of(plan))
     if form.validate_on_submit():
         try:
-            set_policy(plan, form.cutoff_day.data, form.due_day.data, form.levels.data, local_today())
-            db.session.commit()
+            perform(ops.set_policy, current_user, plan, form.cutoff_day.data, form.due_day.data, form.levels.data,
+                    local_today())
             flash(_("Đã lưu lịch báo cáo quý."), "success")
             return redirect(url_for("reporting.rounds"))
-        except ReportError as exc:
-            db.session.rollback()
-            getattr(form, exc.field).errors = [str(exc)]
+        except Invalid as refused:
+            show_errors(form, refused.errors)
     return render_template("reporting/policy.html", form=form, plan=plan), 400 if form.errors else 200
