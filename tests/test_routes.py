@@ -141,8 +141,8 @@ TABLE = [
         data=lambda x: {"agency": str(x.district)}, empty=None),  # none chosen: the indicator is given to no body
     Row("indicators.commune_update", "POST", (LOGIN, 302, 403, 403, 302), lambda x: {"commune_id": x.commune},
         data=lambda x: {"since": "08/05/2021", "met": ["1", "2"], "note": "Quyết định công nhận"}, own=DISTRICT),
-    # No file: back to the communes page with the reason.
-    Row("indicators.communes_import", "POST", (*OFFICE_ONLY, 302), data=communes_csv, empty=302),
+    # No file: the communes page again (400), the reason on the file field.
+    Row("indicators.communes_import", "POST", (*OFFICE_ONLY, 302), data=communes_csv),
     # --- reminders and mail ------------------------------------------------------------------------------------
     Row("reminders.index", "GET", (LOGIN, *ALL)),
     Row("reminders.outbox", "GET", (*OFFICE_ONLY, 200)),
