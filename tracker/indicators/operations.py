@@ -25,9 +25,22 @@ from .models import Commune, Indicator, IndicatorEntry
 IMPORT_SUFFIXES = (".csv", ".xlsx")
 
 
-def _office(actor) -> None:
+def check_office(actor) -> None:
+    """NotAllowed unless the actor is the office (an API endpoint asks before reading the body, too)."""
     if not is_office(actor):
         raise NotAllowed(_("Chỉ Văn phòng Điều phối được làm việc này."))
+
+
+def check_may_enter(actor, indicator: Indicator) -> None:
+    """NotAllowed unless the actor may enter the indicator's figures."""
+    if not can_enter_figure(actor, indicator):
+        raise NotAllowed(_("Chỉ cơ quan được giao báo cáo chỉ tiêu này (hoặc Văn phòng Điều phối) nhập số liệu."))
+
+
+def check_may_edit(actor, commune: Commune) -> None:
+    """NotAllowed unless the actor may record the commune's criteria."""
+    if not can_edit_commune(actor, commune):
+        raise NotAllowed(_("Chỉ huyện của xã (hoặc Văn phòng Điều phối) cập nhật tiêu chí của xã."))
 
 
 def _checked_files(files: list[FileStorage] | None) -> list[tuple[str, str, bytes]]:
@@ -53,8 +66,7 @@ def figure_district(actor, indicator: Indicator, district_id: int | None) -> Age
 def enter_figure(actor, indicator: Indicator, quarter: int, value: str, note: str, today: date,
                  district_id: int | None = None, files: list[FileStorage] | None = None) -> IndicatorEntry:
     """The responsible body (a district its own, or the office) enters a quarter's figure, with evidence."""
-    if not can_enter_figure(actor, indicator):
-        raise NotAllowed(_("Chỉ cơ quan được giao báo cáo chỉ tiêu này (hoặc Văn phòng Điều phối) nhập số liệu."))
+    check_may_enter(actor, indicator)
     checked = _checked_files(files)
     try:
         entry = services.enter_value(indicator, indicator.plan.year, quarter, value, note, actor, today,
@@ -68,7 +80,7 @@ def enter_figure(actor, indicator: Indicator, quarter: int, value: str, note: st
 @operation
 def set_responsible(actor, indicator: Indicator, agency_id: int | None) -> Agency | None:
     """The office names the body (never a group) that reports an indicator, or none; the body named."""
-    _office(actor)
+    check_office(actor)
     agency = db.session.get(Agency, agency_id) if agency_id else None
     if agency_id and (agency is None or agency.level == "group"):
         raise Invalid({"agency": _("Chọn một cơ quan trong danh sách.")})
@@ -79,8 +91,7 @@ def set_responsible(actor, indicator: Indicator, agency_id: int | None) -> Agenc
 @operation
 def update_commune(actor, commune: Commune, since: date, met: set[int], note: str, today: date) -> int:
     """The commune's district (or the office) records what it meets from a date on; how many criteria changed."""
-    if not can_edit_commune(actor, commune):
-        raise NotAllowed(_("Chỉ huyện của xã (hoặc Văn phòng Điều phối) cập nhật tiêu chí của xã."))
+    check_may_edit(actor, commune)
     try:
         return services.set_criteria(commune, since, set(met), note, actor, today)
     except services.FigureError as exc:
@@ -90,7 +101,7 @@ def update_commune(actor, commune: Commune, since: date, met: set[int], note: st
 @operation
 def import_communes(actor, upload: FileStorage | None, today: date) -> services.ImportSummary:
     """The office takes the districts' communes file (CSV or XLSX): all of it, or Invalid naming each bad line."""
-    _office(actor)
+    check_office(actor)
     if upload is None or not upload.filename:
         raise Invalid({"file": _("Chọn tệp CSV hoặc XLSX.")})
     suffix = os.path.splitext(upload.filename)[1].lower()
