@@ -102,7 +102,7 @@ def update_commune(actor, commune: Commune, since: date, met: set[int], note: st
 def import_communes(actor, upload: FileStorage | None, today: date) -> services.ImportSummary:
     """The office takes the districts' communes file (CSV or XLSX): all of it, or Invalid naming each bad line."""
     check_office(actor)
-    if upload is None or not upload.filename:
+    if not isinstance(upload, FileStorage) or not upload.filename:
         raise Invalid({"file": _("Chọn tệp CSV hoặc XLSX.")})
     suffix = os.path.splitext(upload.filename)[1].lower()
     if suffix not in IMPORT_SUFFIXES:
