@@ -427,6 +427,20 @@ def test_the_office_imports_through_the_page(seeded, client, auth, tmp_path):
                        content_type="multipart/form-data").status_code == 403
 
 
+def test_a_bad_file_on_the_page_comes_back_with_each_line_named_and_nothing_taken(seeded, client, auth, tmp_path):
+    path = communes_file(tmp_path, [row("Huyện Không Có", "Xã A", "31/12/2020", range(1, 3))])
+    auth.login("vpdp@test.vn")
+    response = client.post("/indicators/communes/import", data={"file": (open(path, "rb"), "xa.csv")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Dòng 2: huyện «Huyện Không Có» không có trong danh sách cơ quan." in page and 'class="field-error"' in page
+    none = client.post("/indicators/communes/import", data={}, content_type="multipart/form-data")
+    assert none.status_code == 400 and "Chọn tệp CSV hoặc XLSX." in none.get_data(as_text=True)
+    with seeded.app_context():
+        assert counts.has_sample() and db.session.scalar(sa.select(sa.func.count()).select_from(Commune)) == 181
+
+
 def test_a_change_recorded_between_two_others_holds_only_until_the_next(seeded):
     from helpers import user_of
     from tracker.indicators.services import set_criteria

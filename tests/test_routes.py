@@ -141,8 +141,8 @@ TABLE = [
         data=lambda x: {"agency": str(x.district)}, empty=None),  # none chosen: the indicator is given to no body
     Row("indicators.commune_update", "POST", (LOGIN, 302, 403, 403, 302), lambda x: {"commune_id": x.commune},
         data=lambda x: {"since": "08/05/2021", "met": ["1", "2"], "note": "Quyết định công nhận"}, own=DISTRICT),
-    # No file: back to the communes page with the reason.
-    Row("indicators.communes_import", "POST", (*OFFICE_ONLY, 302), data=communes_csv, empty=302),
+    # No file: the communes page again (400), the reason on the file field.
+    Row("indicators.communes_import", "POST", (*OFFICE_ONLY, 302), data=communes_csv),
     # --- reminders and mail ------------------------------------------------------------------------------------
     Row("reminders.index", "GET", (LOGIN, *ALL)),
     Row("reminders.outbox", "GET", (*OFFICE_ONLY, 200)),
@@ -197,6 +197,18 @@ TABLE = [
     Row("api.reminders", "GET", (401, *ALL)),
     Row("api.dashboard", "GET", (401, *ALL)),
     Row("api.indicators", "GET", (401, *ALL)),
+    # --- API: indicators and communes (the same answers per role as their pages)
+    Row("api.indicator", "GET", (401, *ALL), lambda x: {"indicator_id": x.indicator}),
+    Row("api.indicator_entries", "GET", (401, *ALL), lambda x: {"indicator_id": x.indicator}),
+    Row("api.post_indicator_entry", "POST", (401, 201, 403, 403, 201), lambda x: {"indicator_id": x.indicator},
+        json=lambda x: {"quarter": 1, "value": "1200", "note": "Số liệu quý I"}),
+    Row("api.put_responsible", "PUT", (401, 403, 403, 403, 200), lambda x: {"indicator_id": x.indicator},
+        json=lambda x: {"agency": x.district}, empty=None),  # none chosen: the indicator is given to no body
+    Row("api.communes", "GET", (401, *ALL)),
+    Row("api.commune", "GET", (401, *ALL), lambda x: {"commune_id": x.commune}),
+    Row("api.patch_commune", "PATCH", (401, 200, 403, 403, 200), lambda x: {"commune_id": x.commune},
+        json=lambda x: {"since": "2021-05-08", "met": [1, 2], "note": "Quyết định công nhận"}, own=DISTRICT),
+    Row("api.import_communes", "POST", (401, 403, 403, 403, 200), data=communes_csv),
     Row("api.quarterly_report", "GET", (401, *ALL), lambda x: {"fmt": "csv", "year": 2021, "quarter": 1}),
     Row("api.post_update", "POST", (401, 201, 403, 403, 201), lambda x: {"code": "II.1"}, json=lambda x: UPDATE),
     Row("api.put_line", "PUT", (401, 201, 403, 403, 201), lambda x: {"line_id": x.line},

@@ -311,7 +311,7 @@ def _indicator_json(row: IndicatorRow) -> dict:
         "type": "object", "required": ["plan", "quarter", "as_of", "communes", "indicators", "districts", "closest"],
         "properties": {"plan": {"type": "integer"}, "quarter": {"type": "integer"}, "as_of": _DATE,
                        "sample_communes": {"type": "boolean"}, "communes": {"type": "object"},
-                       "indicators": {"type": "array", "items": {"type": "object", "required": ["id", "key", "name"]}},
+                       "indicators": {"type": "array", "items": ref("IndicatorFigure")},
                        "districts": {"type": "array", "items": {"type": "object"}},
                        "closest": {"type": "array", "items": {"type": "object"}}}}}})
 def indicators():
@@ -354,7 +354,7 @@ def openapi():
     return response
 
 
-from . import accounts, lists, progress, reporting  # noqa: E402,F401  (the collections and changes register on the same blueprint)
+from . import accounts, indicators as _indicators, lists, progress, reporting  # noqa: E402,F401  (the collections and changes register on the same blueprint)
 
 
 # The readable reference: Redoc (vendored in static/vendor/redoc) renders the document above.

@@ -42,3 +42,32 @@ class CommunesFileForm(Form):
     """A communes file (CSV or XLSX) from the districts' spreadsheets."""
 
     file = FileField(_l("Tệp danh sách xã (CSV hoặc XLSX)"))
+
+
+MAX_ID = 999_999_999  # an id the API takes: nine digits, as the pages read one
+
+
+class FigureApiForm(FigureForm):
+    """The figure as the API takes it: `district` by id, `value` as text ("35.500", "90,6") or a JSON number."""
+
+    api_types = {
+        "district": {"type": "integer", "minimum": 1, "maximum": MAX_ID,
+                     "description": "The district's id, for an aim set per district (a district's officer: its own)."},
+        "value": {"anyOf": [{"type": "string", "maxLength": 40}, {"type": "number"}],
+                  "description": "Cumulative to the quarter's end, in the indicator's unit: 35.500, \"90,6\" or 90.6."},
+    }
+
+
+class ResponsibleApiForm(ResponsibleForm):
+    """The body that reports an indicator, by id; null or absent gives it to no body."""
+
+    agency = SelectField(_l("Cơ quan báo cáo"), coerce=str, validate_choice=False, validators=[Optional()])
+    api_types = {"agency": {"type": "integer", "minimum": 1, "maximum": MAX_ID,
+                            "description": "The agency's id (a single body, never a group), or null for none."}}
+
+
+class CriteriaApiForm(CriteriaForm):
+    """A commune's criteria as the API takes them: `met` a list of numbers 1–19."""
+
+    api_types = {"met": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 19},
+                         "description": "Every criterion the commune meets from `since` on (the others: not met)."}}

@@ -2,10 +2,6 @@
 a quarter's figure, a commune's criteria, a communes file."""
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -18,15 +14,16 @@ from ..auth.policy import can_edit_commune, can_enter_figure, is_office, own_dis
 from ..clock import local_today
 from ..extensions import db
 from ..files.models import Attachment
-from ..files.services import UploadError, check_upload, store_uploads
+from ..forms import show_errors
+from ..operations import Invalid, perform
 from ..plan.models import Agency, Plan
 from ..plan.views import plan_or_404
 from ..quarters import Quarter
 from ..web import int_arg
-from . import counts, figures
+from . import counts, figures, operations as ops
 from .forms import CommunesFileForm, CriteriaForm, FigureForm, ResponsibleForm
 from .models import GROUP_LABELS, MEASURE_LABELS, Commune, Indicator, IndicatorEntry, unit_label
-from .services import FigureError, criterion_history, enter_value, import_file, set_criteria, set_responsible
+from .services import criterion_history
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 bp.add_app_template_global(unit_label, "unit_label")
@@ -84,6 +81,11 @@ def districts():
 @bp.get("/communes")
 def communes():
     """The communes of a district (or all), with the criteria each meets at the quarter's end."""
+    return render_communes()
+
+
+def render_communes(form: CommunesFileForm | None = None, status: int = 200):
+    """The communes page, with the office's file form (carrying its errors after a refused file)."""
     plan = plan_or_404()
     quarter = quarter_param(plan)
     this = Quarter(plan.year, quarter)
@@ -99,15 +101,17 @@ def communes():
     if only_close:
         query = query.where(counts.close_to_standard(per.c.n))
     rows = db.session.execute(query).all()
-    districts_ = db.session.scalars(sa.select(Agency).where(Agency.level == "district").order_by(Agency.sort_key)).all()
     near = {n.commune.id: n.missing for n in counts.closest_communes(day, district_id or None)}
+    if form is None and is_office(current_user):
+        form = CommunesFileForm()
     return render_template("indicators/communes.html", plan=plan, quarter=quarter, day=day, rows=rows,
                            running=not this.ended_by(day),
-                           districts=districts_, district_id=district_id, only_close=only_close, near=near,
-                           sample=counts.has_sample(), form=CommunesFileForm() if is_office(current_user) else None)
+                           districts=all_districts(), district_id=district_id, only_close=only_close, near=near,
+                           sample=counts.has_sample(), form=form), status
 
 
-def render_indicator(indicator: Indicator, form: FigureForm | None = None, status: int = 200):
+def render_indicator(indicator: Indicator, form: FigureForm | None = None, status: int = 200,
+                     responsible_form: ResponsibleForm | None = None):
     """An indicator's page: target, each quarter, the entries' history and evidence, and the forms."""
     plan = indicator.plan
     quarter = quarter_param(plan)
@@ -126,9 +130,9 @@ def render_indicator(indicator: Indicator, form: FigureForm | None = None, statu
         form = FigureForm(quarter=quarter)
     if form is not None and indicator.per_district:
         form.district.choices = district_choices(current_user, indicator)
-    responsible_form = None
-    if is_office(current_user):
+    if responsible_form is None and is_office(current_user):
         responsible_form = ResponsibleForm(agency=str(indicator.responsible_id or ""))
+    if responsible_form is not None:
         responsible_form.agency.choices = responsible_choices()
     return render_template(
         "indicators/indicator.html", plan=plan, indicator=indicator, quarter=quarter, rows=rows, history=history,
@@ -158,40 +162,30 @@ def indicator_detail(indicator_id: int):
 def enter(indicator_id: int):
     """The responsible body (or the office) enters a quarter's figure, with a note and evidence."""
     indicator = indicator_or_404(indicator_id)
-    if not can_enter_figure(current_user, indicator):
-        abort(403, description=_("Chỉ cơ quan được giao báo cáo chỉ tiêu này (hoặc Văn phòng Điều phối) nhập số liệu."))
     form = FigureForm()
-    if form.validate_on_submit():
-        try:
-            checked = [check_upload(f) for f in form.attachments.data or [] if f and f.filename]
-            entry = enter_value(indicator, indicator.plan.year, form.quarter.data, form.value.data, form.note.data,
-                                current_user, local_today(), district=chosen_district(form, indicator))
-            store_uploads(checked, current_user, entry=entry)
-            db.session.commit()
-            flash(_("Đã ghi số liệu quý %(quarter)s.", quarter=entry.quarter), "success")
-            return redirect(url_for("indicators.indicator_detail", indicator_id=indicator.id,
-                                    year=indicator.plan.year, quarter=entry.quarter))
-        except UploadError as exc:
-            db.session.rollback()
-            form.attachments.errors = [str(exc)]
-        except FigureError as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.value).errors = [str(exc)]
-    return render_indicator(indicator, form, 400)
+    if can_enter_figure(current_user, indicator) and not form.validate_on_submit():
+        return render_indicator(indicator, form, 400)
+    try:
+        entry = perform(ops.enter_figure, current_user, indicator, form.quarter.data, form.value.data, form.note.data,
+                        local_today(), whole_id(form.district.data), form.attachments.data)
+    except Invalid as refused:
+        show_errors(form, refused.errors)
+        return render_indicator(indicator, form, 400)
+    flash(_("Đã ghi số liệu quý %(quarter)s.", quarter=entry.quarter), "success")
+    return redirect(url_for("indicators.indicator_detail", indicator_id=indicator.id,
+                            year=indicator.plan.year, quarter=entry.quarter))
+
+
+def whole_id(raw: str | None) -> int | None:
+    """An id typed in a form's choice ("12"), or None for none or anything else."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 def responsible_choices() -> list[SelectChoice]:
     """Every single body (never a group), and "none"."""
     return [SelectChoice("", _("— chưa giao —"))] + [SelectChoice(str(a.id), a.name) for a in db.session.scalars(
         sa.select(Agency).where(Agency.level != "group").order_by(Agency.level, Agency.sort_key))]
-
-
-def chosen_district(form: FigureForm, indicator: Indicator) -> Agency | None:
-    """The district a figure is for: a district's own officer always enters its own."""
-    if own_district_only(current_user, indicator):
-        return current_user.agency
-    raw = form.district.data or ""
-    return db.session.get(Agency, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
 @bp.post("/<int:indicator_id>/responsible")
@@ -202,10 +196,12 @@ def responsible(indicator_id: int):
     form = ResponsibleForm()
     form.agency.choices = responsible_choices()
     if not form.validate_on_submit():
-        abort(400, description=_("Chọn một cơ quan trong danh sách."))
-    agency = db.session.get(Agency, int(form.agency.data)) if form.agency.data else None
-    set_responsible(indicator, agency)
-    db.session.commit()
+        return render_indicator(indicator, status=400, responsible_form=form)
+    try:
+        agency = perform(ops.set_responsible, current_user, indicator, whole_id(form.agency.data))
+    except Invalid as refused:
+        show_errors(form, refused.errors)
+        return render_indicator(indicator, status=400, responsible_form=form)
     flash(_("Đã giao chỉ tiêu cho %(name)s.", name=agency.name) if agency else _("Chỉ tiêu chưa giao cho cơ quan nào."),
           "success")
     return redirect(url_for("indicators.indicator_detail", indicator_id=indicator.id, year=indicator.plan.year))
@@ -244,21 +240,23 @@ def commune_detail(commune_id: int):
 def commune_update(commune_id: int):
     """The commune's district (or the office) records what it meets from a date on."""
     commune = commune_or_404(commune_id)
-    if not can_edit_commune(current_user, commune):
-        abort(403, description=_("Chỉ huyện của xã (hoặc Văn phòng Điều phối) cập nhật tiêu chí của xã."))
     form = CriteriaForm()
-    if form.validate_on_submit():
-        try:
-            changed = set_criteria(commune, form.since.data, {int(k) for k in form.met.data or []}, form.note.data,
-                                   current_user, local_today())
-            db.session.commit()
-            flash(_("Đã ghi %(n)s thay đổi tiêu chí.", n=changed) if changed else _("Không có tiêu chí nào thay đổi."),
-                  "success")
-            return redirect(url_for("indicators.commune_detail", commune_id=commune.id))
-        except FigureError as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.since).errors = [str(exc)]
-    return render_commune(commune, form, 400)
+    if can_edit_commune(current_user, commune) and not form.validate_on_submit():
+        return render_commune(commune, form, 400)
+    try:
+        changed = perform(ops.update_commune, current_user, commune, form.since.data, met_of(form), form.note.data,
+                          local_today())
+    except Invalid as refused:
+        show_errors(form, refused.errors)
+        return render_commune(commune, form, 400)
+    flash(_("Đã ghi %(n)s thay đổi tiêu chí.", n=changed) if changed else _("Không có tiêu chí nào thay đổi."),
+          "success")
+    return redirect(url_for("indicators.commune_detail", commune_id=commune.id))
+
+
+def met_of(form: CriteriaForm) -> set[int]:
+    """The criteria ticked (the form has checked each is one of 1–19)."""
+    return {int(k) for k in form.met.data or [] if k.isascii() and k.isdigit() and len(k) < 3}
 
 
 @bp.post("/communes/import")
@@ -266,25 +264,13 @@ def commune_update(commune_id: int):
 def communes_import():
     """The office uploads the districts' communes file (CSV or XLSX): all of it is taken, or nothing."""
     form = CommunesFileForm()
-    upload = form.file.data
-    if not form.validate_on_submit() or not upload or not upload.filename:
-        flash(_("Chọn tệp CSV hoặc XLSX."), "error")
-        return redirect(url_for("indicators.communes"))
-    suffix = os.path.splitext(upload.filename)[1].lower()
-    if suffix not in (".csv", ".xlsx"):
-        flash(_("Chỉ nhận tệp .csv hoặc .xlsx."), "error")
-        return redirect(url_for("indicators.communes"))
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"communes{suffix}"
-        upload.save(path)
-        try:
-            summary = import_file(path, current_user, local_today())
-            db.session.commit()
-        except FigureError as exc:
-            db.session.rollback()
-            for line in str(exc).splitlines()[:20]:
-                flash(line, "error")
-            return redirect(url_for("indicators.communes"))
+    if not form.validate_on_submit():
+        return render_communes(form, 400)
+    try:
+        summary = perform(ops.import_communes, current_user, form.file.data, local_today())
+    except Invalid as refused:
+        show_errors(form, refused.errors)
+        return render_communes(form, 400)
     flash(_("Đã nhập %(communes)s xã (%(created)s xã mới), %(changes)s thay đổi tiêu chí.", communes=summary.communes,
             created=summary.created, changes=summary.changes), "success")
     return redirect(url_for("indicators.communes"))
