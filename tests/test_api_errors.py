@@ -147,3 +147,17 @@ def test_etag_and_if_match_guard_the_line(seeded, client):
 
 def test_unknown_line_is_a_404_problem(reader):
     problem_of(reader.get("/api/v1/lines/999999"), 404)
+
+
+def test_a_json_false_unticks_a_checkbox(app):
+    """A checkbox reads a JSON body's false as unticked and true as ticked, as a page's form does."""
+    from wtforms import BooleanField, Form
+
+    from tracker.forms import json_formdata
+
+    class Choice(Form):
+        nudge = BooleanField()
+
+    assert Choice(json_formdata({"nudge": False})).nudge.data is False
+    assert Choice(json_formdata({"nudge": True})).nudge.data is True
+    assert Choice(json_formdata({})).nudge.data is False

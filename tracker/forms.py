@@ -162,7 +162,8 @@ class VietnameseDateField(DateField):
 def json_formdata(payload: dict, lists: tuple[str, ...] = ()) -> MultiDict:
     """A JSON object as form data, so one form checks a page's post and the API's body alike.
 
-    Text and whole numbers become their text; anything else (true, 4.5, a list) becomes text the
+    Text and whole numbers become their text; true and false become the words a checkbox reads
+    ("true", "false"; a text field's schema refuses them); anything else (4.5, a list) becomes text the
     form refuses in its own words; null and absent keys are both "not given". The keys in `lists`
     take an array, each item one value (the ticks of a multiple choice).
     """
@@ -174,7 +175,9 @@ def json_formdata(payload: dict, lists: tuple[str, ...] = ()) -> MultiDict:
             for item in value:
                 data.add(key, str(item) if isinstance(item, (str, int)) and not isinstance(item, bool) else repr(item))
             continue
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
+        if isinstance(value, bool):
+            value = "true" if value else "false"  # BooleanField's false_values hold "false", not Python's "False"
+        elif not isinstance(value, (str, int)):
             value = repr(value)
         data.add(key, str(value))
     return data
