@@ -59,6 +59,20 @@ def agencies():
         for a in found])
 
 
+def round_summary_json(round_: ReportingRound, today) -> dict:
+    """A round as the list shows it: its dates and each body's state and submission on `today`."""
+    bodies = []
+    for body in round_.bodies:
+        submission = round_.submission_of(body.id)
+        bodies.append({"agency": body.name, "state": body_state(round_, body.id, today),
+                       "submission": {"status": submission.status, "submitted_on": submission.submitted_on.isoformat(),
+                                      "body": submission.body, "return_reason": submission.return_reason or None}
+                       if submission else None})
+    return {"id": round_.id, "kind": round_.kind, "title": round_.title,
+            "period_start": round_.period_start.isoformat(), "period_end": round_.period_end.isoformat(),
+            "cutoff_on": round_.cutoff_on.isoformat(), "due_on": round_.due_on.isoformat(), "bodies": bodies}
+
+
 @bp.get("/rounds")
 @documented("The plan's reporting rounds", tag="Rounds", is_paged=True, query=[_YEAR],
             responses={200: {"description": "By due date.", "schema": paged(ROUND)}})
@@ -70,24 +84,7 @@ def rounds():
              .options(selectinload(ReportingRound.bodies), selectinload(ReportingRound.submissions))
              .order_by(ReportingRound.due_on, ReportingRound.id))
 
-    def render(found) -> list[dict]:
-        items = []
-        for round_ in found:
-            bodies = []
-            for body in round_.bodies:
-                submission = round_.submission_of(body.id)
-                bodies.append({"agency": body.name, "state": body_state(round_, body.id, today),
-                               "submission": {"status": submission.status,
-                                              "submitted_on": submission.submitted_on.isoformat(),
-                                              "body": submission.body, "return_reason": submission.return_reason or None}
-                               if submission else None})
-            items.append({"id": round_.id, "kind": round_.kind, "title": round_.title,
-                          "period_start": round_.period_start.isoformat(), "period_end": round_.period_end.isoformat(),
-                          "cutoff_on": round_.cutoff_on.isoformat(), "due_on": round_.due_on.isoformat(),
-                          "bodies": bodies})
-        return items
-
-    return paginate(query, render)
+    return paginate(query, lambda found: [round_summary_json(round_, today) for round_ in found])
 
 
 @bp.get("/reminders")

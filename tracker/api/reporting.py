@@ -28,7 +28,7 @@ from ..reporting import operations as ops
 from ..reporting.forms import AdhocRoundForm, PolicyForm, ReturnForm, SubmitForm
 from ..reporting.models import ReportingRound, Submission
 from ..reporting.services import body_state, policy_of
-from .lists import ROUND
+from .lists import ROUND, round_summary_json
 from .paging import paginate
 from .progress import ATTACHMENT, attachment_json
 from .spec import component, documented, nullable, paged, query_param, read_json, read_multipart
@@ -123,17 +123,8 @@ def round_json(round_: ReportingRound) -> dict:
     """A round with each body's state and every submission in full."""
     today = local_today()
     files = _files([s.id for s in round_.submissions])
-    bodies = []
-    for body in round_.bodies:
-        submission = round_.submission_of(body.id)
-        bodies.append({"agency": body.name, "state": body_state(round_, body.id, today),
-                       "submission": {"status": submission.status, "submitted_on": submission.submitted_on.isoformat(),
-                                      "body": submission.body, "return_reason": submission.return_reason or None}
-                       if submission else None})
-    return {"id": round_.id, "kind": round_.kind, "title": round_.title,
-            "period_start": round_.period_start.isoformat(), "period_end": round_.period_end.isoformat(),
-            "cutoff_on": round_.cutoff_on.isoformat(), "due_on": round_.due_on.isoformat(), "note": round_.note or "",
-            "bodies": bodies, "submissions": [submission_json(s, files[s.id], today) for s in round_.submissions]}
+    return {**round_summary_json(round_, today), "note": round_.note or "",
+            "submissions": [submission_json(s, files[s.id], today) for s in round_.submissions]}
 
 
 def _round_response(round_: ReportingRound, status: int = 200):
