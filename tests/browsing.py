@@ -7,13 +7,13 @@ module is skipped, except under CI, which must install it (see .ci/run).
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from conftest import PASSWORD, another_app
+from helpers import serving
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(os.environ.get("TRACKER_ARTIFACTS", Path(__file__).parents[1] / "build" / "screenshots"))
@@ -34,15 +34,8 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 @pytest.fixture
 def live_server(seeded):
     """The seeded app, with CSRF on as in production, served over HTTP by a thread."""
-    from werkzeug.serving import make_server
-
-    app = another_app(seeded, WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(another_app(seeded, WTF_CSRF_ENABLED=True)) as base:
+        yield base
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -78,3 +79,18 @@ def in_each_app_at_once(apps, work: Callable[[], object], timeout: float = 60) -
     if errors:
         raise errors[0]
     return results
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """The app over real HTTP on a free port, served by a thread; its base address."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

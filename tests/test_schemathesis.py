@@ -4,16 +4,14 @@ document, or invalid input accepted. It runs on both databases in CI, like the r
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 from conftest import another_app
-from helpers import issue_token
+from helpers import issue_token, serving
 
 CHECKS = ",".join(["not_a_server_error", "status_code_conformance", "content_type_conformance",
                    "response_headers_conformance", "response_schema_conformance", "negative_data_rejection"])
@@ -24,15 +22,9 @@ EXAMPLES = os.environ.get("TRACKER_SCHEMATHESIS_EXAMPLES", "15")
 @pytest.fixture
 def served(seeded):
     """The seeded app over HTTP, its rate limits off (the run sends thousands of requests on purpose)."""
-    from werkzeug.serving import make_server
-
     app = another_app(seeded, RATELIMIT_ENABLED=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(app) as base:
+        yield app, base
 
 
 @pytest.mark.parametrize("email", ["vpdp@test.vn", "khdt@test.vn"], ids=["office", "officer"])

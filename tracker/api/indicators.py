@@ -9,7 +9,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..auth.policy import can_edit_commune, can_enter_figure
+from ..auth.policy import can_edit_commune, can_enter_figure, require_office
 from ..clock import local_today
 from ..extensions import db
 from ..files.models import Attachment
@@ -234,7 +234,7 @@ def put_responsible(indicator_id: int):
     """The office names the body that reports the indicator and enters its figures (`agency`: a single body's id
     from GET /agencies, never a group's), or null for none."""
     found = _indicator(indicator_id)
-    ops.check_office(api_user())
+    require_office(api_user())
     form = read_json(ResponsibleApiForm)
     perform(ops.set_responsible, api_user(), found, _whole(form.agency.data))
     return jsonify(indicator_detail_json(found, _quarter_arg(found.plan)))
@@ -347,7 +347,7 @@ def import_communes():
     columns Huyện, Xã, Biên giới, Ngày, TC1 … TC19, Ghi chú). All of it is taken, or nothing: a bad file is a 400
     whose `errors.file` names each bad line. A real list replaces the shipped sample; the same file again changes
     nothing."""
-    ops.check_office(api_user())
+    require_office(api_user())
     form = read_multipart(CommunesFileForm)
     summary = perform(ops.import_communes, api_user(), form.file.data, local_today())
     return jsonify({"communes": summary.communes, "created": summary.created, "changes": summary.changes,

@@ -11,7 +11,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..auth.policy import can_submit_report, is_office
+from ..auth.policy import can_submit_report, require_office
 from ..clock import local_today, utcnow
 from ..exports import operations as export_ops
 from ..exports.forms import LetterheadForm
@@ -82,12 +82,6 @@ LETTERHEAD = component("Letterhead", {
     "description": "What the quarterly report prints at its head and foot (Decree 30/2020/NĐ-CP, Appendix I)."})
 
 _OFFICE_ONLY = (403,)
-
-
-def _office() -> None:
-    """A read only the office's pages show."""
-    if not is_office(api_user()):
-        raise NotAllowed(_("Chỉ Văn phòng Điều phối thực hiện việc này."))
 
 
 # --- rounds and submissions ------------------------------------------------------------------------------------
@@ -174,8 +168,7 @@ def post_round():
     """The office opens an ad-hoc round of the plan (?year=, the latest by default): `bodies` names each body or
     group one a line (or separated by «;»), by name or short name; a group owes through its members."""
     plan = plan_or_404()
-    if not is_office(api_user()):
-        raise NotAllowed(_("Chỉ Văn phòng Điều phối thực hiện việc này."))
+    require_office(api_user())
     form = read_json(AdhocRoundForm)
     round_ = perform(ops.open_round, api_user(), plan, form.title.data, form.due_on.data, form.bodies.data,
                      local_today(), form.note.data or "")
@@ -214,8 +207,7 @@ def return_submission(submission_id: int):
     submission = db.session.get(Submission, submission_id)
     if submission is None:
         raise NotFound(_("Không có báo cáo này."))
-    if not is_office(api_user()):
-        raise NotAllowed(_("Chỉ Văn phòng Điều phối thực hiện việc này."))
+    require_office(api_user())
     form = read_json(ReturnForm)
     perform(ops.send_back, api_user(), submission, form.reason.data)
     return jsonify(submission_json(submission, _files([submission.id])[submission.id], local_today()))
@@ -237,7 +229,7 @@ def reporting_policy():
     """When the plan's quarterly reports are counted and due (days of the quarter's last month) and which levels
     owe them."""
     plan = plan_or_404()
-    _office()
+    require_office(api_user())
     return jsonify(_policy_json(plan))
 
 
@@ -249,7 +241,7 @@ def put_reporting_policy():
     """The office sets the cut-off and due days and the levels (`department`, `district`, `province`, separated by
     commas); the quarterly rounds not yet due follow, those past their due date keep their dates."""
     plan = plan_or_404()
-    _office()
+    require_office(api_user())
     form = read_json(PolicyForm)
     perform(ops.set_policy, api_user(), plan, form.cutoff_day.data, form.due_day.data, form.levels.data, local_today())
     return jsonify(_policy_json(plan))
@@ -275,7 +267,7 @@ _STATUS = query_param("status", {"type": "string", "enum": ["", *OUTBOX_STATES]}
 def messages():
     """Every queued or sent e-mail, newest first; ?status= for one state (`unconfirmed` and `failed` may be sent
     again)."""
-    _office()
+    require_office(api_user())
     status = request.args.get("status", "").strip()
     query = sa.select(OutboxMessage).options(selectinload(OutboxMessage.recipient)).order_by(OutboxMessage.id.desc())
     if status:
@@ -311,7 +303,7 @@ def _settings_json() -> dict:
 def reminder_settings():
     """Days before a deadline to remind, the overdue notice, the weekly digest's weekday (0 Monday), the nudge after
     days without an update, the catch-up window, and the office's own days off (one a line)."""
-    _office()
+    require_office(api_user())
     return jsonify(_settings_json())  # a first read adds the row of defaults, never committed by a read
 
 
@@ -324,7 +316,7 @@ def reminder_settings():
 def put_reminder_settings():
     """The office's settings, whole: `holidays` one a line, MM-DD every year, YYYY-MM-DD once, +YYYY-MM-DD a
     working day; a list that leaves no working day is refused."""
-    _office()
+    require_office(api_user())
     form = read_json(SettingsApiForm)
     perform(reminder_ops.save_settings, api_user(), **form.values(), today=local_today())
     return jsonify(_settings_json())
@@ -370,7 +362,7 @@ def _letterhead_json() -> dict:
                              "schema": LETTERHEAD}}, errors=_OFFICE_ONLY)
 def letterhead():
     """Who issues the quarterly report, its symbol and place, recipients (one a line), filing line and signatory."""
-    _office()
+    require_office(api_user())
     return jsonify(_letterhead_json())
 
 
@@ -384,7 +376,7 @@ def letterhead():
 def put_letterhead():
     """The office's letterhead, whole, checked as on its page (a symbol «BC-…», a filing line «Lưu: …», an authority
     TM./KT./TL./TUQ./Q. or blank); every quarterly report prints it from then on."""
-    _office()
+    require_office(api_user())
     form = read_json(LetterheadForm)
     perform(export_ops.set_letterhead, api_user(), form.values())
     return jsonify(_letterhead_json())

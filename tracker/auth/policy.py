@@ -3,6 +3,9 @@ globals); nothing compares role strings elsewhere (tests/test_routes.py checks),
 id from a form."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
+from ..operations import NotAllowed
 from ..plan.models import Task
 from .models import User
 
@@ -28,6 +31,12 @@ def is_signed_in(user) -> bool:
 def manages_accounts(user) -> bool:
     """The coordination office creates, edits and invites accounts."""
     return is_office(user)
+
+
+def require_office(actor) -> None:
+    """NotAllowed unless the actor is the coordination office: the first check of an office-only change."""
+    if not is_office(actor):
+        raise NotAllowed(_("Chỉ Văn phòng Điều phối được làm việc này."))
 
 
 def is_office(user) -> bool:

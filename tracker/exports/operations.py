@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ..auth.policy import is_office
-from ..operations import Invalid, NotAllowed, operation
+from ..auth.policy import require_office
+from ..operations import Invalid, operation
 from .letterhead import DEFAULTS, LENGTHS, LetterheadSettings, save_letterhead
 
 # The fields a letterhead cannot print without (the others may stay blank).
@@ -18,8 +18,7 @@ REQUIRED = ("issuing_body", "symbol", "place", "recipients", "filing", "signer_t
 @operation
 def set_letterhead(actor, values: dict[str, str]) -> LetterheadSettings:
     """The office sets who issues the quarterly report, its symbol and place, recipients, filing line and signatory."""
-    if not is_office(actor):
-        raise NotAllowed(_("Chỉ Văn phòng Điều phối được làm việc này."))
+    require_office(actor)
     values = {name: (values.get(name) or "").strip() for name in DEFAULTS}
     errors = {name: _("Mục này bắt buộc.") for name in REQUIRED if not values[name]}
     errors.update({name: _("Không dài quá %(max)d ký tự.", max=LENGTHS[name])

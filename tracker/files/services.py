@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
+from ..operations import Invalid
 from ..plan.models import Task
 from ..text import nfc
 from .models import Attachment
@@ -54,6 +55,18 @@ def clean_name(raw: str | None) -> str:
     if len(name) > MAX_NAME:
         name = stem[:MAX_NAME - len(extension[:10])].rstrip() + extension[:10]
     return name
+
+
+def checked_uploads(files: list[FileStorage] | None, field: str = "attachments") -> list[tuple[str, str, bytes]]:
+    """Each posted file's name, type and bytes (blank file inputs skipped); Invalid naming the first refused one."""
+    checked = []
+    for upload in files or []:
+        if upload and upload.filename:
+            try:
+                checked.append(check_upload(upload))
+            except UploadError as exc:
+                raise Invalid({field: str(exc)}) from None
+    return checked
 
 
 def check_upload(upload: FileStorage) -> tuple[str, str, bytes]:

@@ -14,21 +14,15 @@ from pathlib import Path
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
-from ..auth.policy import can_edit_commune, can_enter_figure, is_office, own_district_only
+from ..auth.policy import can_edit_commune, can_enter_figure, own_district_only, require_office
 from ..extensions import db
-from ..files.services import UploadError, check_upload, store_uploads
+from ..files.services import checked_uploads, store_uploads
 from ..operations import Invalid, NotAllowed, operation
 from ..plan.models import Agency
 from . import services
 from .models import Commune, Indicator, IndicatorEntry
 
 IMPORT_SUFFIXES = (".csv", ".xlsx")
-
-
-def check_office(actor) -> None:
-    """NotAllowed unless the actor is the office (an API endpoint asks before reading the body, too)."""
-    if not is_office(actor):
-        raise NotAllowed(_("Chỉ Văn phòng Điều phối được làm việc này."))
 
 
 def check_may_enter(actor, indicator: Indicator) -> None:
@@ -43,17 +37,6 @@ def check_may_edit(actor, commune: Commune) -> None:
         raise NotAllowed(_("Chỉ huyện của xã (hoặc Văn phòng Điều phối) cập nhật tiêu chí của xã."))
 
 
-def _checked_files(files: list[FileStorage] | None) -> list[tuple[str, str, bytes]]:
-    """Each posted file's name, type and bytes; Invalid naming the first refused one."""
-    checked = []
-    for upload in files or []:
-        if upload and upload.filename:
-            try:
-                checked.append(check_upload(upload))
-            except UploadError as exc:
-                raise Invalid({"attachments": str(exc)}) from None
-    return checked
-
 
 def figure_district(actor, indicator: Indicator, district_id: int | None) -> Agency | None:
     """The district a figure is for: a district's own officer always enters its own, whatever it chose."""
@@ -67,7 +50,7 @@ def enter_figure(actor, indicator: Indicator, quarter: int, value: str, note: st
                  district_id: int | None = None, files: list[FileStorage] | None = None) -> IndicatorEntry:
     """The responsible body (a district its own, or the office) enters a quarter's figure, with evidence."""
     check_may_enter(actor, indicator)
-    checked = _checked_files(files)
+    checked = checked_uploads(files)
     try:
         entry = services.enter_value(indicator, indicator.plan.year, quarter, value, note, actor, today,
                                      district=figure_district(actor, indicator, district_id))
@@ -80,7 +63,7 @@ def enter_figure(actor, indicator: Indicator, quarter: int, value: str, note: st
 @operation
 def set_responsible(actor, indicator: Indicator, agency_id: int | None) -> Agency | None:
     """The office names the body (never a group) that reports an indicator, or none; the body named."""
-    check_office(actor)
+    require_office(actor)
     agency = db.session.get(Agency, agency_id) if agency_id else None
     if agency_id and (agency is None or agency.level == "group"):
         raise Invalid({"agency": _("Chọn một cơ quan trong danh sách.")})
@@ -101,7 +84,7 @@ def update_commune(actor, commune: Commune, since: date, met: set[int], note: st
 @operation
 def import_communes(actor, upload: FileStorage | None, today: date) -> services.ImportSummary:
     """The office takes the districts' communes file (CSV or XLSX): all of it, or Invalid naming each bad line."""
-    check_office(actor)
+    require_office(actor)
     if not isinstance(upload, FileStorage) or not upload.filename:
         raise Invalid({"file": _("Chọn tệp CSV hoặc XLSX.")})
     suffix = os.path.splitext(upload.filename)[1].lower()

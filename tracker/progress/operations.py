@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
-from ..auth.policy import can_comment, can_update_line, is_office
+from ..auth.policy import can_comment, can_update_line, require_office
 from ..extensions import db
 from ..files.models import Attachment
-from ..files.services import UploadError, check_upload
+from ..files.services import checked_uploads
 from ..operations import Conflict, Invalid, NotAllowed, NotFound, operation
 from ..plan.models import ROLES, Assignment, Task
 from ..plan.services import find_agency
@@ -22,21 +22,6 @@ from . import services
 from .models import Comment, StatusLine
 
 
-def _office(actor) -> None:
-    if not is_office(actor):
-        raise NotAllowed(_("Chỉ Văn phòng Điều phối được làm việc này."))
-
-
-def _checked_files(files: list[FileStorage] | None) -> list[tuple[str, str, bytes]]:
-    """Each posted file's name, type and bytes; Invalid naming the first refused one."""
-    checked = []
-    for upload in files or []:
-        if upload and upload.filename:
-            try:
-                checked.append(check_upload(upload))
-            except UploadError as exc:
-                raise Invalid({"attachments": str(exc)}) from None
-    return checked
 
 
 @operation
@@ -47,7 +32,7 @@ def update_line(actor, line: StatusLine, change: services.LineChange, expected_v
         raise NotAllowed(_("Chỉ cơ quan thực hiện được cập nhật dòng của mình."))
     errors = services.validate_change(change, today, line)
     try:
-        checked = _checked_files(files)
+        checked = checked_uploads(files)
     except Invalid as exc:
         errors = {**exc.errors, **errors}
     if errors:
@@ -66,7 +51,7 @@ def attach(actor, line: StatusLine, files: list[FileStorage]) -> list[Attachment
     """Files added to a body's line without changing its status."""
     if not can_update_line(actor, line):
         raise NotAllowed(_("Chỉ cơ quan thực hiện được cập nhật dòng của mình."))
-    checked = _checked_files(files)
+    checked = checked_uploads(files)
     if not checked:
         raise Invalid({"attachments": _("Chọn ít nhất một tệp.")})
     return services.attach_to_line(checked, actor, line)
@@ -85,7 +70,7 @@ def comment(actor, task: Task, body: str) -> Comment:
 @operation
 def move_deadline(actor, task: Task, due: date, reason: str) -> bool:
     """The office moves a task's deadline, with its reason; False when the date was already the deadline."""
-    _office(actor)
+    require_office(actor)
     if not (reason or "").strip():
         raise Invalid({"reason": _("Đổi hạn cần nêu lý do.")})
     before = task.due_on
@@ -99,7 +84,7 @@ def move_deadline(actor, task: Task, due: date, reason: str) -> bool:
 @operation
 def assign(actor, task: Task, agency_name: str, role: str) -> Assignment | None:
     """The office names an agency or group on the task in a role; None when it already is."""
-    _office(actor)
+    require_office(actor)
     if role not in ROLES:
         raise Invalid({"role": _("Chọn một vai trò trong danh sách.")})
     agency = find_agency(agency_name or "")
@@ -111,7 +96,7 @@ def assign(actor, task: Task, agency_name: str, role: str) -> Assignment | None:
 @operation
 def unassign(actor, task: Task, assignment_id: int) -> Assignment:
     """The office takes an agency off a task; its line stops counting, its history stays."""
-    _office(actor)
+    require_office(actor)
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or assignment.task_id != task.id:
         raise NotFound(_("Không có phân công này trên công việc %(code)s.", code=task.code))

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from ..auth.policy import chooses_own_reminders, is_office
+from ..auth.policy import chooses_own_reminders, require_office
 from ..i18n import label as vocab
 from ..operations import Conflict, Invalid, NotAllowed, operation
 from . import outbox, planner
@@ -21,15 +21,11 @@ from .models import RULES, OutboxMessage, ReminderSettings
 SENDABLE_AGAIN = ("unconfirmed", "failed")
 
 
-def _office(actor) -> None:
-    if not is_office(actor):
-        raise NotAllowed(_("Chỉ Văn phòng Điều phối được làm việc này."))
-
 
 @operation
 def send_again(actor, message: OutboxMessage, now: datetime) -> OutboxMessage:
     """The office sends again an unconfirmed or failed message, with the same Message-ID."""
-    _office(actor)
+    require_office(actor)
     if message.status not in SENDABLE_AGAIN:
         raise Conflict(_("Chỉ gửi lại được thư «Chưa rõ đã gửi» hoặc «Lỗi»; thư này đang ở trạng thái «%(state)s».",
                          state=vocab(message.status_label)))
@@ -41,7 +37,7 @@ def send_again(actor, message: OutboxMessage, now: datetime) -> OutboxMessage:
 def save_settings(actor, *, before_days: str, overdue_notice: bool, digest_weekday: int, nudge_days: int,
                   catch_up_days: int, holidays: str, today) -> ReminderSettings:
     """The office sets the days before deadlines, the overdue notice, the digest's weekday, nudges and holidays."""
-    _office(actor)
+    require_office(actor)
     errors = {}
     parts = [p.strip() for p in (before_days or "").split(",") if p.strip()]
     if not parts or not all(p.isdigit() and 0 < int(p) <= 90 for p in parts):

@@ -11,29 +11,14 @@ from datetime import date
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
-from ..auth.policy import can_submit_report, is_office
-from ..files.services import UploadError, check_upload, store_uploads
+from ..auth.policy import can_submit_report, require_office
+from ..files.services import checked_uploads, store_uploads
 from ..operations import Invalid, NotAllowed, operation
 from ..plan.models import Plan
 from . import services
 from .models import ReportingPolicy, ReportingRound, Submission
 
 
-def _office(actor) -> None:
-    if not is_office(actor):
-        raise NotAllowed(_("Chỉ Văn phòng Điều phối được làm việc này."))
-
-
-def _checked_files(files: list[FileStorage] | None) -> list[tuple[str, str, bytes]]:
-    """Each posted file's name, type and bytes; Invalid naming the first refused one."""
-    checked = []
-    for upload in files or []:
-        if upload and upload.filename:
-            try:
-                checked.append(check_upload(upload))
-            except UploadError as exc:
-                raise Invalid({"attachments": str(exc)}) from None
-    return checked
 
 
 @operation
@@ -44,7 +29,7 @@ def submit(actor, round_: ReportingRound, body: str, today: date,
         raise NotAllowed(_("Chỉ cơ quan phải nộp mới nộp được báo cáo kỳ này."))
     if not (body or "").strip():
         raise Invalid({"body": _("Nhập nội dung báo cáo.")})
-    checked = _checked_files(files)
+    checked = checked_uploads(files)
     try:
         submission = services.submit_report(round_, actor.agency, actor, body, today)
     except services.ReportError as exc:
@@ -56,7 +41,7 @@ def submit(actor, round_: ReportingRound, body: str, today: date,
 @operation
 def send_back(actor, submission: Submission, reason: str) -> Submission:
     """The office sends a submitted report back with its reason; the body must submit again."""
-    _office(actor)
+    require_office(actor)
     if not (reason or "").strip():
         raise Invalid({"reason": _("Trả lại cần nêu lý do.")})
     try:
@@ -69,7 +54,7 @@ def send_back(actor, submission: Submission, reason: str) -> Submission:
 @operation
 def open_round(actor, plan: Plan, title: str, due_on: date, bodies: str, today: date, note: str = "") -> ReportingRound:
     """The office opens an ad-hoc round: a title, a due date and the bodies (named one a line) that owe it."""
-    _office(actor)
+    require_office(actor)
     errors = {}
     if not (title or "").strip():
         errors["title"] = _("Nhập tên kỳ báo cáo.")
@@ -86,7 +71,7 @@ def open_round(actor, plan: Plan, title: str, due_on: date, bodies: str, today: 
 @operation
 def set_policy(actor, plan: Plan, cutoff_day: int, due_day: int, levels: str, today: date) -> ReportingPolicy:
     """The office sets the quarterly rounds' cut-off and due days and the levels that owe them; open rounds follow."""
-    _office(actor)
+    require_office(actor)
     errors = {name: _("Số phải từ %(min)s đến %(max)s.", min=1, max=31)
               for name, day in (("cutoff_day", cutoff_day), ("due_day", due_day)) if not 1 <= day <= 31}
     if errors:
