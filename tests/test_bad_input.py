@@ -150,3 +150,11 @@ def test_an_unknown_outbox_state_is_a_clear_400(seeded, client, auth):
 def test_blank_or_padded_choices_are_read_as_meant(reader, query):
     for path in ("/", "/api/v1/tasks"):
         assert reader.get(f"{path}?{query}").status_code == 200, (path, query)
+
+
+def test_an_id_no_column_holds_is_a_404(seeded, client, auth):
+    """An id beyond a 32-bit column (PostgreSQL refuses to compare one) is a page that does not exist."""
+    auth.login()
+    for path in ("/rounds/2147483648", "/indicators/99999999999", "/outbox/15506750780"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/rounds/2147483647").status_code == 404

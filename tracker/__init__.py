@@ -23,7 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=os.path.join(root, "templates"), static_folder=os.path.join(root, "static"))
     load_config(app, test_config)
-    app.url_map.converters["int"] = IdConverter  # an id beyond 64 bits is a 404, not an overflow
+    app.url_map.converters["int"] = IdConverter  # an id no column holds is a 404, not an overflow
     app.json.ensure_ascii = False  # Vietnamese stays readable in API answers
     app.json.sort_keys = False
     os.makedirs(app.instance_path, exist_ok=True)

@@ -4,19 +4,24 @@ from __future__ import annotations
 from flask import Flask, Response, abort, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, ValidationError
 
-# The largest id a 64-bit integer column holds has 19 digits; anything longer cannot name a row.
-MAX_ID_DIGITS = 18
+# Ids are INTEGER columns (PostgreSQL's int4): a larger number cannot name a row, and PostgreSQL refuses
+# to compare it with one ("integer out of range") rather than find nothing.
+MAX_ID = 2**31 - 1
+MAX_ID_DIGITS = len(str(MAX_ID))
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` in a route: ASCII digits only, at most 18 of them; anything else is a 404, not a 500."""
+    """`<int:…>` in a route: ASCII digits naming an id a column can hold; anything else is a 404, not a 500."""
 
     regex = r"\d{1,%d}" % MAX_ID_DIGITS
 
     def to_python(self, value: str) -> int:
-        return int(value)
+        number = int(value)
+        if number > MAX_ID:
+            raise ValidationError()
+        return number
 
 
 def int_arg(name: str, default: int | None = None, digits: int = 9) -> int | None:
