@@ -58,6 +58,10 @@ TARGETS = {  # (name, path); {agency} and {task} are filled in per database
     # The plan's numbers: 181 communes x 19 criteria with 8 quarters of history (bench/communes.py).
     "indicators page": f"/indicators?year={AS_OF.year}&quarter=2",
     "API indicators": f"/api/v1/indicators?year={AS_OF.year}&quarter=2",
+    # Lists the one-door API added: the communes against the standard, a task's history, the rounds.
+    "API communes, 100": f"/api/v1/communes?year={AS_OF.year}&quarter=2&per_page=100",
+    "API task history": "/api/v1/tasks/{task}/history",
+    "API rounds": f"/api/v1/rounds?year={AS_OF.year}",
 }
 EXPORT = f"/reports/quarterly.xlsx?as_of={AS_OF}"
 EXPORT_RUNS = 3

@@ -49,6 +49,11 @@ def issue_token(app, email: str) -> str:
         return secret
 
 
+def bearer(app, email: str) -> dict:
+    """The Authorization header of a new API token for an account."""
+    return {"Authorization": f"Bearer {issue_token(app, email)}"}
+
+
 def post_line(client, code: str, lid: int, version: int = 1, **fields):
     """Post the task page's update form for a line (in progress, 30% unless told otherwise)."""
     data = {f"line{lid}-status": "in_progress", f"line{lid}-progress": "30", f"line{lid}-note": "",

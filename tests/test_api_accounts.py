@@ -5,14 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from conftest import PASSWORD
-from helpers import issue_token, user_of
+from helpers import bearer, user_of
 from tracker.auth.models import ApiToken
 from tracker.extensions import db
 from tracker.reminders.models import OutboxMessage
-
-
-def bearer(app, email: str) -> dict:
-    return {"Authorization": f"Bearer {issue_token(app, email)}"}
 
 
 def test_me_says_who_the_token_acts_for(seeded, client):

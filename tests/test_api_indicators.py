@@ -6,15 +6,11 @@ import io
 
 import sqlalchemy as sa
 
-from helpers import issue_token
+from helpers import bearer
 from test_indicators import HEADER, indicator_id, row
 from tracker.extensions import db
 from tracker.indicators.models import Commune
 from tracker.plan.models import Agency
-
-
-def bearer(app, email: str) -> dict:
-    return {"Authorization": f"Bearer {issue_token(app, email)}"}
 
 
 def agency_id(app, name: str) -> int:

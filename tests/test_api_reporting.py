@@ -6,17 +6,13 @@ import io
 
 import sqlalchemy as sa
 
-from helpers import issue_token, user_of
+from helpers import bearer, user_of
 from tracker.extensions import db
 from tracker.reminders.mail import new_message_id
 from tracker.reminders.models import OutboxMessage, ReminderOptOut
 from tracker.reporting.models import ReportingRound, Submission
 
 Q1 = "Báo cáo quý I năm 2021"
-
-
-def bearer(app, email: str) -> dict:
-    return {"Authorization": f"Bearer {issue_token(app, email)}"}
 
 
 def q1_id(app) -> int:

@@ -59,6 +59,12 @@ class Conflict(DomainError):
         self.current = current
 
 
+class PreconditionFailed(DomainError):
+    """The client's condition on the change (If-Match) no longer holds: the data moved on since it read it."""
+
+    status = 412
+
+
 class Invalid(DomainError):
     """The input breaks a rule: a message (or several) per field."""
 
@@ -93,6 +99,15 @@ def operation(fn: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+def check_before_commit(check: Callable[[], None]) -> None:
+    """Have this request's `perform` run `check` after its operation and before the commit.
+
+    For a condition the request itself sets (an API client's If-Match): the operation's own refusals answer
+    first, and a check that raises a DomainError rolls the change back whole.
+    """
+    g.setdefault("before_commit", []).append(check)
+
+
 def perform(op: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run one operation and commit what it did; on a refusal roll back and re-raise.
 
@@ -104,6 +119,8 @@ def perform(op: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         raise TypeError(f"{getattr(op, '__name__', op)} is not an operation")
     try:
         result = op(*args, **kwargs)
+        for check in g.pop("before_commit", []) if has_app_context() else ():
+            check()
         db.session.commit()
     except DomainError:
         db.session.rollback()

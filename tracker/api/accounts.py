@@ -96,7 +96,7 @@ def me():
 
 
 @bp.put("/me")
-@documented("Change my language", tag="Accounts", errors=(403,), body=ProfileApiForm, example={"language": "en"},
+@documented("Change my language", tag="Accounts", errors=(403,), etag_from="api.me", body=ProfileApiForm, example={"language": "en"},
             responses={200: {"description": "My account as changed.", "schema": ME}})
 def put_me():
     """My interface and mail language (`vi` or `en`), as the switch in every page's header sets it. Names,
@@ -199,7 +199,7 @@ def user(user_id: int):
 
 
 @bp.put("/users/<int:user_id>")
-@documented("Change an account (office)", tag="Accounts", body=UserApiForm, errors=(403,),
+@documented("Change an account (office)", tag="Accounts", body=UserApiForm, errors=(403,), etag_from="api.user",
             example={**_NEW_USER, "role": "leader", "password": None},
             responses={200: {"description": "The account as saved.", "schema": USER}})
 def put_user(user_id: int):

@@ -101,7 +101,7 @@ def from_http(error: HTTPException) -> Response:
 
 
 # Each kind of refusal an operation raises, as the problem type a client branches on.
-_DOMAIN_TYPES = {400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: STALE_VERSION}
+_DOMAIN_TYPES = {400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND, 409: STALE_VERSION, 412: STALE_ETAG}
 
 
 def from_domain(error) -> Response:

@@ -229,7 +229,7 @@ def _whole(raw: str | None) -> int | None:
 @documented("Give an indicator to a body (office)", tag="Indicators", body=ResponsibleApiForm,
             example={"agency": 12},
             responses={200: {"description": "The indicator with its body.", "schema": INDICATOR_DETAIL}},
-            errors=(403,))
+            errors=(403,), etag_from="api.indicator")
 def put_responsible(indicator_id: int):
     """The office names the body that reports the indicator and enters its figures (`agency`: a single body's id
     from GET /agencies, never a group's), or null for none."""
@@ -327,7 +327,7 @@ def commune(commune_id: int):
 @documented("Record a commune's criteria from a date on", tag="Communes", body=CriteriaApiForm, lists=("met",),
             example={"since": "2021-05-08", "met": [1, 2, 3, 5, 8], "note": "Quyết định công nhận số 12/QĐ-UBND"},
             responses={200: {"description": "The commune as it now stands, with `changed`.", "schema": COMMUNE_DETAIL}},
-            errors=(403,))
+            errors=(403,), etag_from="api.commune")
 def patch_commune(commune_id: int):
     """The commune's district (or the office) records that from `since` (not a day to come) the commune meets
     exactly the criteria in `met`; a row is added for each criterion that changes, the history is kept."""

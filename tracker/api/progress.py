@@ -217,7 +217,7 @@ def attachment_file(attachment_id: int):
 @documented("Move a task's deadline (office)", tag="Progress", body=DeadlineForm,
             example={"due_on": "2021-06-30", "reason": "Lùi hạn theo chỉ đạo của UBND tỉnh"},
             responses={200: {"description": "The task with its new deadline.", "schema": ref("TaskWithLines")}},
-            errors=(403,))
+            errors=(403,), etag_from="api.task")
 def put_deadline(code: str):
     """The office moves a task's deadline; the reason is kept in its history."""
     task = task_or_404(code)

@@ -236,7 +236,8 @@ def reporting_policy():
 @bp.put("/reporting-policy")
 @documented("Change the quarterly reporting policy (office)", tag="Rounds", body=PolicyForm, query=[_YEAR],
             example={"cutoff_day": 14, "due_day": 18, "levels": "department,district"},
-            responses={200: {"description": "The policy as saved.", "schema": POLICY}}, errors=_OFFICE_ONLY)
+            responses={200: {"description": "The policy as saved.", "schema": POLICY}}, errors=_OFFICE_ONLY,
+            etag_from="api.reporting_policy")
 def put_reporting_policy():
     """The office sets the cut-off and due days and the levels (`department`, `district`, `province`, separated by
     commas); the quarterly rounds not yet due follow, those past their due date keep their dates."""
@@ -312,7 +313,7 @@ def reminder_settings():
             example={"before_days": "7,3,1", "overdue_notice": True, "digest_weekday": 0, "nudge_days": 30,
                      "catch_up_days": 14, "holidays": "2021-02-15\n+2021-02-20"},
             responses={200: {"description": "The settings as saved.", "schema": REMINDER_SETTINGS}},
-            errors=_OFFICE_ONLY)
+            errors=_OFFICE_ONLY, etag_from="api.reminder_settings")
 def put_reminder_settings():
     """The office's settings, whole: `holidays` one a line, MM-DD every year, YYYY-MM-DD once, +YYYY-MM-DD a
     working day; a list that leaves no working day is refused."""
@@ -340,7 +341,8 @@ def reminder_preferences():
 @documented("Choose my reminders", tag="Reminders", body=PreferencesForm,
             example={"task_due_soon": True, "task_overdue": True, "round_due_soon": True, "round_overdue": True,
                      "overdue_digest": False, "nudge": False, "report_returned": True},
-            responses={200: {"description": "The choice as kept.", "schema": PREFERENCES}}, errors=(403,))
+            responses={200: {"description": "The choice as kept.", "schema": PREFERENCES}}, errors=(403,),
+            etag_from="api.reminder_preferences")
 def put_reminder_preferences():
     """The account's whole choice: a rule given as true is received, any other is turned off (the office's overdue
     notices and digest stay on whatever it sends)."""
@@ -372,7 +374,8 @@ def letterhead():
                      "symbol": "BC-VPĐP", "place": "Lạng Sơn", "recipients": "UBND tỉnh (b/c);\nCác sở, ngành;",
                      "filing": "Lưu: VT, TH.", "authority": "", "signer_title": "Chánh Văn phòng",
                      "signer_name": "Nguyễn Văn An"},
-            responses={200: {"description": "The letterhead as saved.", "schema": LETTERHEAD}}, errors=_OFFICE_ONLY)
+            responses={200: {"description": "The letterhead as saved.", "schema": LETTERHEAD}}, errors=_OFFICE_ONLY,
+            etag_from="api.letterhead")
 def put_letterhead():
     """The office's letterhead, whole, checked as on its page (a symbol «BC-…», a filing line «Lưu: …», an authority
     TM./KT./TL./TUQ./Q. or blank); every quarterly report prints it from then on."""

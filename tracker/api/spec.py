@@ -65,6 +65,7 @@ class Doc:
     example: dict | None = None
     public: bool = False
     path: dict[str, dict] = field(default_factory=dict)  # a path argument's schema beyond its converter's
+    etag_from: str | None = None  # a write: the GET endpoint whose ETag If-Match names (api/conditional.py)
 
 
 def documented(summary: str, *, tag: str, **kwargs) -> Callable:
@@ -277,12 +278,23 @@ _PAGING = [query_param("page", {"type": "integer", "minimum": 1, "maximum": 1000
 _LINK = {"Link": {"schema": {"type": "string"}, "description": "RFC 8288 links: first, prev, next, last."}}
 
 
-def _operation(endpoint: str, method: str, view: Callable, doc: Doc, path_args: list[tuple[str, str]]) -> dict:
+_ETAG = {"ETag": {"schema": {"type": "string"}, "description": "The resource's entity tag, for If-Match."}}
+_IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+             "description": "The ETag you last read: the change is made only if the resource still has it (else 412, "
+                            "nothing changed, with the current ETag)."}
+
+
+def _operation(endpoint: str, method: str, view: Callable, doc: Doc, path_args: list[tuple[str, str]],
+               tagged: bool) -> dict:
+    """One operation object; `tagged`: its 200 carries a content ETag (some write's twin)."""
+    guarded = doc.etag_from is not None or 412 in doc.errors
     parameters = [{"name": name, "in": "path", "required": True,
                    "schema": doc.path.get(name) or ({"type": "integer", "minimum": 0} if conv == "int"
                                                     else {"type": "string", "minLength": 1})}
                   for conv, name in path_args]
     parameters += query_parameters(doc)
+    if guarded:
+        parameters.append(_IF_MATCH)
     op: dict = {"operationId": endpoint.removeprefix("api.") + ("" if method in ("get",) else f"_{method}"),
                 "summary": doc.summary, "tags": [doc.tag]}
     description = (view.__doc__ or "").strip()
@@ -306,10 +318,12 @@ def _operation(endpoint: str, method: str, view: Callable, doc: Doc, path_args: 
         headers = dict(answer.get("headers", {}))
         if doc.is_paged and status == 200:
             headers.update(_LINK)
+        if (tagged and status == 200) or (guarded and 200 <= status < 300):
+            headers.update(_ETAG)
         if headers:
             entry["headers"] = headers
         responses[str(status)] = entry
-    statuses = set(doc.errors) | {500, 503}
+    statuses = set(doc.errors) | {500, 503} | ({412} if guarded else set())
     if not doc.public:
         statuses |= {401, 429}
     # Any request can be malformed (a NUL character anywhere is refused before routing): 400 everywhere.
@@ -322,6 +336,8 @@ def _operation(endpoint: str, method: str, view: Callable, doc: Doc, path_args: 
         entry = _problem_response(_ERROR_TEXT[status])
         if status in _HEADERS:
             entry["headers"] = _HEADERS[status]
+        elif status == 412:
+            entry["headers"] = _ETAG
         responses[str(status)] = entry
     op["responses"] = responses
     if doc.public:
@@ -329,10 +345,17 @@ def _operation(endpoint: str, method: str, view: Callable, doc: Doc, path_args: 
     return op
 
 
+def tagged_endpoints(app) -> set[str]:
+    """Every GET endpoint some write names as `etag_from`: these answer with a content ETag."""
+    return {doc.etag_from for view in app.view_functions.values()
+            if (doc := getattr(view, "openapi", None)) is not None and doc.etag_from}
+
+
 def build_document(app=None) -> dict:
     """The OpenAPI 3.1 document of every /api/v1 endpoint (call within a request, for the forms' choices)."""
     app = app or current_app
     paths: dict[str, dict] = {}
+    tagged = tagged_endpoints(app)
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.endpoint.startswith("api."):
             continue
@@ -343,7 +366,8 @@ def build_document(app=None) -> dict:
         path_args = [(conv or "string", name) for conv, name in _PATH_ARG.findall(rule.rule)]
         path = _PATH_ARG.sub(lambda m: "{" + m.group(2) + "}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, method.lower(), view, doc, path_args)
+            paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, method.lower(), view, doc,
+                                                                          path_args, rule.endpoint in tagged)
     return {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION,

@@ -25,6 +25,7 @@ from ..progress.models import StatusLine
 from ..progress.listing import SORT_LABELS, TaskRow, directory, task_page, task_rows
 from ..progress.services import line_categories
 from . import errors
+from .conditional import guard_write, tag_response
 from .errors import Problem, invalid
 from .paging import page_args, page_errors, page_response
 from .spec import DATE_PARAMETER, build_document, check_query, component, documented, nullable, paged, query_param, ref
@@ -94,6 +95,13 @@ def authenticate():
     doc = getattr(current_app.view_functions.get(request.endpoint), "openapi", None)
     if doc is not None:
         check_query(doc)  # the declared parameters, checked as the document states them
+    guard_write()  # If-Match on a resource tagged by its content
+
+
+@bp.after_request
+def tag_changeable(response):
+    """What can be changed answers with its ETag."""
+    return tag_response(response)
 
 
 def api_user():
