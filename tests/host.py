@@ -3,7 +3,8 @@
     python tests/host.py web|scheduler START_ISO SPEED
 
 Configured like production, from TRACKER_* variables (the test sets them as an environment file
-would). Once loaded, a host prints "ready" (a web host: "ready PORT") and waits for a line on its
+would). Once loaded, a host's clock stands still at START and the host prints "ready" (a web host:
+"ready PORT", already serving, so a test can sign in before time moves) and waits for a line on its
 standard input: the wall time T0 at which the simulated clock starts. From then on the clock reads
 START + (wall time since T0) × SPEED, the same in every host, so a week passes in seconds; the
 scheduler is woken as the clock jumps, since APScheduler otherwise sleeps in real seconds.
@@ -18,22 +19,33 @@ from datetime import datetime, timedelta
 import time_machine
 
 
-def simulated_clock(start: datetime, speed: float, t0: float, on_tick=lambda: None) -> None:
+# The real wall clock, read once before time-machine replaces it; later readings add the monotonic
+# clock, which time-machine leaves alone.
+_WALL0, _MONO0 = time.time(), time.monotonic()
+
+
+def _real_time() -> float:
+    return _WALL0 + time.monotonic() - _MONO0
+
+
+def standing_clock(start: datetime):
+    """Stop this process's clock at START until the simulated clock is started."""
+    return time_machine.travel(start, tick=False).start()
+
+
+def simulated_clock(coordinates, start: datetime, speed: float, t0: float, on_tick=lambda: None) -> None:
     """Move this process's clock along the shared simulated timeline, every 20 ms of real time."""
-    real_offset = time.time() - t0  # read before the clock is replaced
-    real_started = time.monotonic()  # time-machine leaves the monotonic clock alone
 
     def simulated_now() -> datetime:
-        return start + timedelta(seconds=(real_offset + time.monotonic() - real_started) * speed)
-
-    coordinates = time_machine.travel(simulated_now(), tick=False).start()
+        return start + timedelta(seconds=max(0.0, _real_time() - t0) * speed)
 
     def tick() -> None:
         while True:
-            time.sleep(0.02)
             coordinates.move_to(simulated_now())
             on_tick()
+            time.sleep(0.02)
 
+    coordinates.move_to(simulated_now())
     threading.Thread(target=tick, daemon=True, name="simulated-clock").start()
 
 
@@ -49,18 +61,21 @@ def main() -> None:
     if role == "web":
         from werkzeug.serving import make_server
 
+        coordinates = standing_clock(start)
         server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True, name="web").start()
         print(f"ready {server.server_port}", flush=True)
-        simulated_clock(start, speed, _go())
-        server.serve_forever()
+        simulated_clock(coordinates, start, speed, _go())
+        threading.Event().wait()
     elif role == "scheduler":
         from apscheduler.schedulers.blocking import BlockingScheduler
 
         from tracker.reminders.jobs import build_scheduler
 
         holder: list[BlockingScheduler] = []
+        coordinates = standing_clock(start)
         print("ready", flush=True)
-        simulated_clock(start, speed, _go(), on_tick=lambda: holder and holder[0].wakeup())
+        simulated_clock(coordinates, start, speed, _go(), on_tick=lambda: holder and holder[0].wakeup())
         scheduler = build_scheduler(app)
         holder.append(scheduler)
         scheduler.start()
