@@ -91,13 +91,9 @@ def store_uploads(checked: list[tuple[str, str, bytes]], user, *, task: Task | N
                   line=None, submission=None, entry=None) -> list[Attachment]:
     """Write checked files under temporary names and record them; each takes its generated name when the
     transaction commits. The caller records the history."""
-    place = storage()
     attachments = []
-    pending = db.session.info.setdefault(_PENDING, [])
     for original, content_type, data in checked:
-        stored = uuid.uuid4().hex
-        place.write_pending(stored, data)
-        pending.append((place, stored))
+        stored = stage_file(data)
         attachment = Attachment(task_id=task.id if task else None, line=line, submission_id=submission.id if submission else None,
                                 entry_id=entry.id if entry else None,
                                 stored_name=stored, original_name=original, content_type=content_type, size=len(data),
@@ -109,6 +105,25 @@ def store_uploads(checked: list[tuple[str, str, bytes]], user, *, task: Task | N
 
 
 _PENDING = "tracker.files.pending"
+# Domains above this one that keep files of their own (a plan's uploaded document) name them here, so
+# the orphan sweep keeps them: functions returning the stored names they point to.
+_OTHER_OWNERS: list = []
+
+
+def stage_file(data: bytes) -> str:
+    """Write bytes under a new generated name, pending until this transaction commits (deleted if it
+    rolls back); the name."""
+    place = storage()
+    stored = uuid.uuid4().hex
+    place.write_pending(stored, data)
+    db.session.info.setdefault(_PENDING, []).append((place, stored))
+    return stored
+
+
+def keep_files_named_by(names) -> None:
+    """Have the orphan sweep keep the files `names()` returns (a domain above files that stores its own)."""
+    if names not in _OTHER_OWNERS:  # every app the process creates registers it again
+        _OTHER_OWNERS.append(names)
 
 
 @event.listens_for(Session, "after_commit")
@@ -129,6 +144,8 @@ def sweep_orphans(min_age_seconds: int = 3600) -> list[str]:
     min_age_seconds so a request still running keeps its file. Returns the names deleted."""
     place = storage()
     known = set(db.session.scalars(sa.select(Attachment.stored_name)))
+    for names in _OTHER_OWNERS:
+        known |= set(names())
     removed = [name for name in place.names(min_age_seconds) if name not in known]
     for name in removed:
         place.delete(name)

@@ -129,21 +129,30 @@ def read_rows(path: str | Path) -> list[list[str]]:
     return rows
 
 
+def check_office_archive(path: Path, kind: str) -> None:
+    """Refuse an Office file (XLSX, DOCX) that is not a zip, unpacks to too much (a zip bomb) or declares
+    a DTD (entity expansion, "billion laughs"), before any XML parser sees it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > 10_000 or sum(info.file_size for info in members) > MAX_UNPACKED_BYTES:
+                raise AppendixError(f"Tệp {kind} chứa quá nhiều dữ liệu khi giải nén.")
+            for info in members:
+                if info.filename.endswith((".xml", ".rels")):
+                    with archive.open(info) as member:
+                        head = member.read(MAX_UNPACKED_BYTES)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise AppendixError(f"Tệp {kind} có khai báo DTD, không phải tệp Office thông thường; không đọc.")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        raise AppendixError(f"Không đọc được tệp {kind}: tệp hỏng hoặc không phải {kind}.") from exc
+
+
 def _read_xlsx(path: Path) -> list[list[str]]:
     from openpyxl import load_workbook
 
+    check_office_archive(path, "XLSX")
     try:
-        with zipfile.ZipFile(path) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise AppendixError("Tệp XLSX chứa quá nhiều dữ liệu khi giải nén.")
-            for info in archive.infolist():
-                if info.filename.endswith((".xml", ".rels")):
-                    head = archive.read(info)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise AppendixError("Tệp XLSX có khai báo DTD, không phải tệp Excel thông thường; không đọc.")
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except AppendixError:
-        raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise AppendixError(f"Không đọc được tệp XLSX: {exc}") from exc
     try:
@@ -252,14 +261,14 @@ def _read_item(result: Appendix, row: int, section: str | None, number: int, cel
         reading = read_cell(item.cells[role], aliases)
         item.agencies[role] = reading.matched
         for fragment in reading.unknown:
-            shown = _original_fragment(item.cells[role], fragment)
+            shown = original_fragment(item.cells[role], fragment)
             result.unknown_agencies.setdefault(shown, []).append(row)
             hint = _suggestion(fragment, aliases)
             result.problems.append(Problem(row, COLUMN_LABELS[role], f"không nhận ra cơ quan «{shown}».{hint}"))
     result.items.append(item)
 
 
-def _original_fragment(cell: str, folded_fragment: str) -> str:
+def original_fragment(cell: str, folded_fragment: str) -> str:
     """Recover the fragment as written (with diacritics) from the cell, when it can be found."""
     for part in re.split(r"[,;]|\svà\s", cell):
         if fold(part).strip(" .:") == folded_fragment.strip(" .:"):
