@@ -11,6 +11,7 @@ from flask import url_for
 from helpers import line_of, task_of, user_of
 from tracker.auth.invitations import invitation_token
 from tracker.auth.models import ApiToken
+from tracker.documents.models import PlanDocument, ProposedRow
 from tracker.extensions import db
 from tracker.files.services import store_uploads
 from tracker.indicators.models import Commune, Indicator
@@ -50,6 +51,8 @@ class Context:
     indicator: int
     commune: int
     district: int
+    document: int
+    row: int
 
     def url(self, endpoint: str, **values) -> str:
         """The path of an endpoint, as the app builds it."""
@@ -79,11 +82,41 @@ def build_context(app) -> Context:
         indicator = db.session.scalar(sa.select(Indicator).where(Indicator.key == "funding.direct"))
         district = user_of(DISTRICT).agency
         commune = db.session.scalar(sa.select(Commune).where(Commune.district_id == district.id).order_by(Commune.id))
+        document, row = plan_document()
         db.session.commit()
         return Context(app=app, line=line.id, assignment=assignment.id, user=taichinh.id, agency=own.agency_id,
                        q1=q1.id, submission=submission.id, adhoc=adhoc.id, token=token.id, calendar=calendar,
                        message=message.id, attachment=attachment.id, invitation=invitation_token(taichinh),
-                       indicator=indicator.id, commune=commune.id, district=district.id)
+                       indicator=indicator.id, commune=commune.id, district=district.id, document=document.id,
+                       row=row.id)
+
+
+DOCUMENT_YEAR = 2022
+
+
+def plan_document() -> tuple[PlanDocument, ProposedRow]:
+    """Next year's plan, read from a scan and waiting for review: a section and an item, the item's timeline flagged."""
+    document = PlanDocument(year=DOCUMENT_YEAR, original_name="ke-hoach-2022.pdf", content_type="application/pdf",
+                            size=1000, checksum="0" * 64, stored_name="route-table-document", status="ready",
+                            pages_total=1, pages_done=1, scanned_pages=1)
+    db.session.add(document)
+    db.session.add(ProposedRow(document=document, position=1, page=1, is_section=True, tt="I", title="Kiện toàn bộ máy"))
+    row = ProposedRow(document=document, position=2, page=1, tt="1", title="Kiện toàn Ban Chỉ đạo các cấp",
+                      lead="BCĐ tỉnh", executing="Sở KH&ĐT", coordinating="VPĐP tỉnh", timeline="Quý I",
+                      flags={"timeline": ["low_confidence"]}, read_as={}, image=JPEG, has_image=True)
+    db.session.add(row)
+    db.session.flush()
+    return document, row
+
+
+# A 1×1 grey JPEG: a row's strip of the scan.
+JPEG = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912"
+                     "130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b08000100"
+                     "0101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b51000020103030204"
+                     "03050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a16"
+                     "1718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475767778797a"
+                     "838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6"
+                     "d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd3ffd9")
 
 
 # Bookkeeping a request may leave whatever it is answered: when a token was last used.

@@ -12,9 +12,9 @@ from tracker.operations import REGISTRY, Conflict, Invalid, NotAllowed, perform
 
 PACKAGE = Path(tracker.__file__).parent
 # Modules that run outside a web request, each committing its own unit of work: the scheduler's jobs and its
-# lease, the outbox's sender, and the command line.
-OUTSIDE_REQUESTS = {"reminders/jobs.py", "reminders/leadership.py", "reminders/outbox.py", "commands.py",
-                    "operations.py"}
+# lease, the outbox's sender, the document reader, and the command line.
+OUTSIDE_REQUESTS = {"reminders/jobs.py", "reminders/leadership.py", "reminders/outbox.py", "documents/reading.py",
+                    "commands.py", "operations.py"}
 
 
 def commits(path: Path) -> list[str]:

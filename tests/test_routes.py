@@ -77,6 +77,16 @@ def communes_csv(x: Context) -> dict:
     return {"file": (io.BytesIO(text.encode()), "xa.csv")}
 
 
+def document(x: Context) -> dict:
+    return {"year": 2022, "document_id": x.document}
+
+
+def appendix_csv(x: Context) -> dict:
+    text = ("TT,Nội dung công việc,Chỉ đạo,Cơ quan thực hiện,Cơ quan phối hợp,Thời gian\n"
+            "I,Kiện toàn bộ máy,,,,\n1,Kiện toàn Ban Chỉ đạo,BCĐ tỉnh,Sở KH&ĐT,VPĐP tỉnh,Quý I\n")
+    return {"file": (io.BytesIO(text.encode()), "ke-hoach-2022.csv")}
+
+
 USER_FORM = {"email": "taichinh@test.vn", "agency": "Sở Tài chính", "role": "leader", "active": "y"}
 LETTERHEAD = {"parent_body": "UBND tỉnh Lạng Sơn", "issuing_body": "Ban Chỉ đạo các Chương trình MTQG tỉnh",
               "symbol": "BC-BCĐ", "place": "Lạng Sơn", "recipients": "UBND tỉnh (b/c)", "filing": "Lưu: VT, VPĐP.",
@@ -273,6 +283,29 @@ TABLE = [
         empty=None),
     Row("api.letterhead", "GET", (401, 403, 403, 403, 200)),
     Row("api.put_letterhead", "PUT", (401, 403, 403, 403, 200), json=lambda x: LETTERHEAD),
+    # --- a plan's document: the office's alone, pages and API ------------------------------------------------------
+    Row("documents.index", "GET", (*OFFICE_ONLY, 200), lambda x: {"year": 2022}),
+    Row("documents.upload", "POST", (*OFFICE_ONLY, 302), lambda x: {"year": 2022}, data=appendix_csv),
+    Row("documents.show", "GET", (*OFFICE_ONLY, 200), document),
+    Row("documents.correct", "POST", (*OFFICE_ONLY, 302), lambda x: {**document(x), "row_id": x.row},
+        data=lambda x: {f"row{x.row}-timeline": "Quý II", f"row{x.row}-save": "Lưu"}),
+    Row("documents.name_body", "POST", (*OFFICE_ONLY, 302), document,
+        data=lambda x: {"alias": "BCĐ các xã", "agency": str(x.agency)}),
+    Row("documents.row_image", "GET", (*OFFICE_ONLY, 200), lambda x: {**document(x), "row_id": x.row}),
+    Row("documents.preview", "GET", (*OFFICE_ONLY, 200), document),
+    # Nothing to choose: carrying last year's lines over is optional.
+    Row("documents.confirm_import", "POST", (*OFFICE_ONLY, 302), document, data=nothing, empty=None),
+    Row("api.upload_document", "POST", (401, 403, 403, 403, 202), lambda x: {"year": 2022}, data=appendix_csv),
+    Row("api.documents", "GET", (401, 403, 403, 403, 200), lambda x: {"year": 2022}),
+    Row("api.document", "GET", (401, 403, 403, 403, 200), document),
+    Row("api.document_rows", "GET", (401, 403, 403, 403, 200), document),
+    Row("api.document_row", "GET", (401, 403, 403, 403, 200), lambda x: {**document(x), "row_id": x.row}),
+    Row("api.document_row_image", "GET", (401, 403, 403, 403, 200), lambda x: {**document(x), "row_id": x.row}),
+    # Only the cells sent change: none sent changes none.
+    Row("api.patch_document_row", "PATCH", (401, 403, 403, 403, 200), lambda x: {**document(x), "row_id": x.row},
+        json=lambda x: {"timeline": "Quý II"}, empty=None),
+    Row("api.document_import_preview", "GET", (401, 403, 403, 403, 200), document),
+    Row("api.import_document", "POST", (401, 403, 403, 403, 200), document, json=lambda x: {}, empty=None),
 ]
 ROWS = {row.key: row for row in TABLE}
 IGNORED = {"static"}  # files, the same for everyone

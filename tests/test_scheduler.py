@@ -20,7 +20,7 @@ from tracker.reminders.models import OutboxMessage, SentReminder
 
 def test_jobs_are_declared_once_with_stable_ids(app):
     jobs = scheduled_jobs(app.config)
-    assert [j.id for j in jobs] == ["reminders.sweep", "outbox.deliver", "database.statistics"]
+    assert [j.id for j in jobs] == ["reminders.sweep", "outbox.deliver", "documents.read", "database.statistics"]
     scheduler = build_scheduler(app, BackgroundScheduler)
     scheduler.start(paused=True)  # job defaults are applied when the scheduler starts
     try:

@@ -53,12 +53,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .indicators import cli as indicators_cli
     from .indicators.views import bp as indicators_bp
     from .dashboard.views import bp as dashboard_bp
+    from .documents import services as documents_services
+    from .documents.views import bp as documents_bp
     from .exports.views import bp as exports_bp
     from .health import bp as health_bp
 
     for blueprint in (health_bp, auth_bp, plan_bp, progress_bp, reporting_bp, indicators_bp, reminders_bp,
-                      dashboard_bp, exports_bp, api_bp, reference_bp):
+                      dashboard_bp, documents_bp, exports_bp, api_bp, reference_bp):
         app.register_blueprint(blueprint)
+    documents_services.init_app(app)
     plan_cli.init_app(app)
     commands.init_app(app)
     backup.init_app(app)

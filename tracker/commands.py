@@ -19,10 +19,9 @@ from .clock import local_today
 from .extensions import db
 from .maintenance import refresh_statistics
 from .plan.appendix import AppendixError, parse_appendix, read_rows
-from .plan.services import AgencyFileError, PlanInfo, alias_map, current_plan, import_appendix, load_agencies
-from .progress.services import sync_lines
+from .documents.services import import_plan
+from .plan.services import AgencyFileError, PlanInfo, alias_map, current_plan, load_agencies
 from .indicators.seeds import load_indicators, read_targets
-from .reporting.services import ensure_quarterly_rounds
 
 
 def seeds_dir() -> Path:
@@ -63,10 +62,10 @@ def run_import(path: Path, info: PlanInfo) -> None:
         _report(appendix)
         sys.exit(1)
     try:
-        summary = import_appendix(appendix, info)
-        for task in summary.tasks:  # every executing body gets its own line
-            sync_lines(task)
-        ensure_quarterly_rounds(summary.plan, local_today())
+        # The one import a reviewed document also goes through: tasks, each body's line, the year's rounds,
+        # links to last year's items.
+        result = import_plan(appendix, info, local_today())
+        summary = result.summary
         db.session.commit()
         refresh_statistics()
         db.session.commit()
@@ -76,6 +75,8 @@ def run_import(path: Path, info: PlanInfo) -> None:
     click.echo(f"Kế hoạch năm {info.year}: {len(appendix.sections)} mục, {len(appendix.items)} công việc "
                f"({len(summary.created)} mới, {len(summary.updated)} cập nhật, "
                f"{len(summary.unchanged)} không đổi).")
+    if result.linked:
+        click.echo(f"Nối {len(result.linked)} công việc với công việc cùng tên của năm {info.year - 1}.")
     if summary.not_in_file:
         click.echo(f"Giữ nguyên các công việc không có trong tệp: {', '.join(summary.not_in_file)}")
 

@@ -66,6 +66,13 @@ DEFAULTS = {
     # line, for a log shipper) or "text"; tests and other embedders configure their own.
     "LOG_FORMAT": "json",
     "LOG_LEVEL": "INFO",
+    # A plan's document: the largest upload taken, the most pages read (a plan's appendix has a few), how
+    # often the scheduler's process looks for documents to read, and how long a reader may go without a
+    # word before another process takes its document up again (it reports after every page).
+    "DOCUMENT_MAX_BYTES": 30 * 1024 * 1024,
+    "DOCUMENT_MAX_PAGES": 40,
+    "DOCUMENT_INTERVAL_SECONDS": 10,
+    "DOCUMENT_STALE_SECONDS": 300,
     # Demo accounts (`flask demo-users`) can be created only when this is on, as in `make run`.
     "DEMO": False,
 }

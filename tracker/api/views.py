@@ -362,7 +362,7 @@ def openapi():
     return response
 
 
-from . import accounts, indicators as _indicators, lists, progress, reporting  # noqa: E402,F401  (the collections and changes register on the same blueprint)
+from . import accounts, documents as _documents, indicators as _indicators, lists, progress, reporting  # noqa: E402,F401  (the collections and changes register on the same blueprint)
 
 
 # The readable reference: Redoc (vendored in static/vendor/redoc) renders the document above.

@@ -186,8 +186,11 @@ class Task(db.Model):
     # the day the last body finished while every body is done, and the first day any body was at work.
     lines_done_on: Mapped[date | None]
     lines_started_on: Mapped[date | None]
+    # The same item in last year's plan (same title, or chosen when the office reviewed the document).
+    previous_id: Mapped[int | None] = mapped_column(sa.ForeignKey("task.id", ondelete="SET NULL"))
 
     plan: Mapped[Plan] = relationship()
+    previous: Mapped[Task | None] = relationship(remote_side="Task.id")
     section: Mapped[Section] = relationship(back_populates="tasks")
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="task", cascade="all, delete-orphan", order_by="Assignment.id"

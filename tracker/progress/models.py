@@ -47,10 +47,13 @@ class StatusLine(db.Model):
     updated_at: Mapped[datetime | None]
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(default=1)
+    # Last year's line this one carries on (unfinished when the new plan was imported): its history stays there.
+    carried_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("status_line.id", ondelete="SET NULL"))
 
     task: Mapped[Task] = relationship(back_populates="lines")
     agency: Mapped[Agency] = relationship()
     updated_by: Mapped[User | None] = relationship()
+    carried_from: Mapped[StatusLine | None] = relationship(remote_side="StatusLine.id")
 
     # Optimistic locking: a flush that finds another version raises StaleDataError.
     __mapper_args__ = {"version_id_col": version}

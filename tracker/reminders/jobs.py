@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from ..clock import local_today, utcnow
+from ..documents.reading import read_waiting_documents
 from ..extensions import db
 from ..maintenance import prune, refresh_statistics
 from . import leadership
@@ -40,6 +41,11 @@ def deliver_job() -> None:
     result = deliver_outbox(utcnow())
     if result.sent or result.retried or result.failed:
         log.info("outbox: %d sent, %d to retry, %d failed", len(result.sent), len(result.retried), len(result.failed))
+
+
+def documents_job() -> None:
+    """Read the plan documents the office uploaded (and any a dead reader left half read)."""
+    read_waiting_documents()
 
 
 def statistics_job() -> None:
@@ -71,6 +77,7 @@ def scheduled_jobs(config) -> list[Job]:
         Job("reminders.sweep", sweep_job, "cron",
             {"hour": config["REMINDER_SWEEP_HOUR"], "minute": config["REMINDER_SWEEP_MINUTE"]}),
         Job("outbox.deliver", deliver_job, "interval", {"seconds": config["OUTBOX_INTERVAL_SECONDS"]}),
+        Job("documents.read", documents_job, "interval", {"seconds": config["DOCUMENT_INTERVAL_SECONDS"]}),
         Job("database.statistics", statistics_job, "cron", {"hour": 3, "minute": 30}),
     ]
 
