@@ -141,6 +141,8 @@ def test_review_correct_and_import_a_new_year_linked_to_last_year(seeded, client
         assert (carried.status, carried.progress) == ("in_progress", 60)
         assert carried.carried_from.task.plan.year == 2021
         assert db.session.get(PlanDocument, document.id).status == "imported"
+    task_page = client.get("/tasks/II.1?year=2022").get_data(as_text=True)
+    assert "Công việc II.1 của kế hoạch năm 2021" in task_page and "tiếp nối từ năm 2021" in task_page
     # Imported: the rows are read-only now, a second import is refused.
     assert client.post(f"/plans/2022/documents/{document.id}/import", data={}).status_code == 409
 
@@ -162,6 +164,31 @@ def test_a_year_with_a_plan_keeps_progress_on_unchanged_tasks(seeded, client, au
     assert client.post(f"/plans/2021/documents/{document.id}/import", data={}).status_code == 302
     with seeded.app_context():
         assert db.session.get(StatusLine, line_id).progress == 40
+
+
+def test_a_renamed_item_is_linked_to_the_one_the_office_chooses(seeded, client, auth, rendered):
+    office = bearer(seeded, "vpdp@test.vn")
+    text = rendered["csv"].decode().replace("Kiện toàn, phân công các thành viên", "Kiện toàn và phân công thành viên")
+    response = client.post("/api/v1/plans/2022/documents", headers=office, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(text.encode()), "kh.csv")})
+    document = response.get_json()["id"]
+    read_all(seeded)
+    preview = client.get(f"/api/v1/plans/2022/documents/{document}/import", headers=office).get_json()
+    assert "I.1" not in preview["linked"] and preview["linked"]["II.1"] == "II.1"
+    with seeded.app_context():
+        last_year = task_of("I.1").id
+        other_plan_task = task_of("II.2").id
+    auth.login()
+    page = client.get(f"/plans/2022/documents/{document}/import").get_data(as_text=True)
+    assert 'name="link-I.1"' in page and f'<option value="{last_year}">I.1 · ' in page
+    url = f"/api/v1/plans/2022/documents/{document}/import"
+    refused = client.post(url, headers=office, json={"links": {"I.1": 10**6}})
+    assert refused.status_code == 400 and "links" in refused.get_json()["errors"]
+    done = client.post(url, headers=office, json={"links": {"I.1": last_year}})
+    assert done.status_code == 200 and "I.1" in done.get_json()["linked"]
+    with seeded.app_context():
+        renamed = db.session.scalar(sa.select(Task).join(Plan).where(Plan.year == 2022, Task.code == "I.1"))
+        assert renamed.previous_id == last_year != other_plan_task
 
 
 def test_the_api_uploads_follows_corrects_and_imports(seeded, client, rendered):

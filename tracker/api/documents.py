@@ -17,7 +17,7 @@ from ..documents.services import flags_left
 from ..extensions import db
 from ..forms import Form
 from ..operations import perform
-from .errors import Problem
+from .errors import Problem, invalid
 from .paging import paginate
 from .spec import component, documented, nullable, paged, read_json, read_multipart
 from .views import api_user, bp, iso
@@ -94,9 +94,20 @@ class RowApiForm(Form):
 
 
 class ImportApiForm(Form):
-    """The import's one choice."""
+    """The import's choices: carry last year's unfinished lines over; and `links`, an object of this year's code →
+    the id of last year's task it continues (for an item whose title changed)."""
 
     carry_over = BooleanField()
+    api_extra = {"links": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
+                           "description": "This year's code → the id of last year's task it continues."}}
+
+
+def _links(payload: dict) -> dict[str, int]:
+    links = payload.get("links", {})
+    if not isinstance(links, dict) or not all(isinstance(k, str) and type(v) is int and 0 < v < 2**31
+                                              for k, v in links.items()):
+        raise invalid({"links": [_("Gửi một đối tượng: mã công việc → số (id) của công việc năm trước.")]})
+    return links
 
 
 def document_json(document: PlanDocument) -> dict:
@@ -247,7 +258,8 @@ def import_document(year: int, document_id: int):
     Unchanged tasks keep their progress; with `carry_over`, last year's unfinished lines go on in this year's."""
     found = _document(year, document_id)
     form = read_json(ImportApiForm)
-    result = perform(ops.import_document, api_user(), found, local_today(), carry_over=bool(form.carry_over.data))
+    result = perform(ops.import_document, api_user(), found, local_today(), carry_over=bool(form.carry_over.data),
+                     links=_links(request.get_json(silent=True) or {}))
     summary = result.summary
     return jsonify({"year": year, "created": summary.created, "updated": summary.updated,
                     "unchanged": summary.unchanged, "not_in_file": summary.not_in_file, "linked": result.linked,

@@ -151,6 +151,8 @@ def form_schema(form_class: type, lists: tuple[str, ...] = (), multipart: bool =
         elif not multipart:
             schema = nullable(schema)
         properties[form_field.name] = schema
+    # Members a form has no field for (an object of choices), read by the endpoint itself.
+    properties.update(getattr(form_class, "api_extra", {}))
     schema = {"type": "object", "properties": properties}
     if required:
         schema["required"] = required

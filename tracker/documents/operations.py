@@ -150,6 +150,7 @@ class Preview:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     linked: dict[str, str] = field(default_factory=dict)  # this year's code -> last year's code
+    unlinked: list[tuple[str, str]] = field(default_factory=list)  # (code, title) of items with no such match
     carry: int = 0  # last year's unfinished lines that would go on
     sections: int = 0
     items: int = 0
@@ -185,6 +186,8 @@ def preview(document: PlanDocument) -> Preview:
         match = before.get(fold(item.title))
         if match is not None:
             result.linked[item.code] = match.code
+        else:
+            result.unlinked.append((item.code, item.title))
     if result.linked:
         result.carry = services.unfinished_lines([before[fold(i.title)].id for i in appendix.items
                                                   if i.code in result.linked])
@@ -193,9 +196,10 @@ def preview(document: PlanDocument) -> Preview:
 
 @operation
 def import_document(actor, document: PlanDocument, today: date, *, carry_over: bool = False,
-                    expected_version: int | None = None) -> services.PlanImport:
+                    links: dict[str, int] | None = None, expected_version: int | None = None) -> services.PlanImport:
     """The office imports the reviewed rows as the year's plan, all or nothing, through the same import as
-    `flask import-appendix`; the document is marked imported."""
+    `flask import-appendix`; `links` names last year's task an item continues, where its title differs. The
+    document is marked imported."""
     require_office(actor)
     _require_review(document)
     if expected_version is not None and expected_version != document.version:
@@ -203,6 +207,13 @@ def import_document(actor, document: PlanDocument, today: date, *, carry_over: b
     appendix = parse_appendix(to_appendix_rows(document.rows), alias_map())
     if not appendix.ok:
         raise Invalid({"rows": [str(p) for p in appendix.problems]})
+    links = links or {}
+    last_year = {task.id for task in services.last_years_tasks(document.year)}
+    codes = {item.code for item in appendix.items}
+    wrong = sorted(code for code, task_id in links.items() if code not in codes or task_id not in last_year)
+    if wrong:
+        raise Invalid({"links": _("Chỉ nối công việc của tài liệu với công việc của kế hoạch năm %(year)s (sai ở: "
+                                  "%(codes)s).", year=document.year - 1, codes=", ".join(wrong))})
     existing = db.session.scalar(sa.select(Plan).where(Plan.year == document.year))
     info = PlanInfo(
         year=document.year,
@@ -211,7 +222,7 @@ def import_document(actor, document: PlanDocument, today: date, *, carry_over: b
         number=existing.number if existing else "",
         issuer=existing.issuer if existing else "Ủy ban nhân dân tỉnh Lạng Sơn",
         issued_on=existing.issued_on if existing else None, note=existing.note if existing else "")
-    result = services.import_plan(appendix, info, today, carry_over=carry_over)
+    result = services.import_plan(appendix, info, today, carry_over=carry_over, links=links)
     document.status, document.imported_at = "imported", utcnow()
     db.session.flush()
     return result

@@ -20,7 +20,7 @@ from .table import DocumentError, RawRow
 
 FIELDS = ("tt", "title", "lead", "executing", "coordinating", "timeline")
 BODY = ("lead", "executing", "coordinating")
-LOW_CONFIDENCE = 80  # tesseract's word confidence below which a cell is worth a second look
+LOW_CONFIDENCE = 50  # tesseract's word confidence below which a title or timeline is worth a second look
 HEADER_CUTOFF = 0.8  # difflib ratio for a header cell read with OCR noise ("Chỉ pạo", "Thòi gian")
 BODY_CUTOFF = 0.85  # difflib ratio for an agency name read with a letter or two wrong
 RARE_SPELLING = 5  # a word's marks are corrected when another spelling of its letters is this many times as common
@@ -89,7 +89,6 @@ def clean(text: str | None) -> str:
     return text
 
 
-
 def _header_field(text: str) -> str | None:
     key = fold(clean(text)).strip(" .:*()")
     if key in HEADERS or len(key) > 30:  # no header is that long: a body cell, not worth a fuzzy match
@@ -143,7 +142,6 @@ def _is_furniture(texts: list[str]) -> bool:
         (len(filled) >= 2 and all(_header_field(t) or fold(t) == "co quan" for t in filled))
 
 
-
 def _roman_value(tt: str) -> int | None:
     key = fold(tt).rstrip(".").replace(" ", "").replace("h", "ii").translate(_ROMAN_OCR).upper()
     return _NUMERALS.index(key) if key and _ROMAN.match(key) and key in _NUMERALS else None
@@ -163,7 +161,6 @@ def _is_section(tt: str, body_empty: bool, next_section: int, next_item: int) ->
         return False
     # "11" may be a section II or item 11, "I" section I or item 1: the expected next number decides.
     return digit is None or roman == next_section or digit != next_item
-
 
 
 def _with_case(read: str, spelling: str) -> str:
@@ -212,9 +209,7 @@ class _Directory:
             if best == read.casefold() or marks[read.casefold()] * RARE_SPELLING >= most:
                 return read
             return _with_case(read, best) if len(best) == len(read) else read
-        if not counts:
-            return read.upper() if read is not None and read.isupper() else key_word
-        return counts.most_common(1)[0][0]
+        return counts.most_common(1)[0][0] if counts else read.upper() if read and read.isupper() else key_word
 
     def respell(self, key: str, read: str) -> str:
         """The alias written as the document (elsewhere) or the directory writes it; word by word if nobody does."""
@@ -235,7 +230,7 @@ class _Directory:
         return "".join(self._spell_word(part, aligned[i // 2]) if i % 2 == 0 else part
                        for i, part in enumerate(key_parts))
 
-    def close_key(self, text: str) -> str | None:
+    def close_key(self, text: str, same_pieces: bool = False) -> str | None:
         """The alias key a damaged fragment stands for: Đ read as P, then a near spelling; None if nothing is near."""
         key = fold_key(text)
         spots = [i for i, c in enumerate(key) if c == "p" and key[i + 1:i + 2] != "h"][:4]
@@ -244,8 +239,21 @@ class _Directory:
                 variant = "".join("d" if i in chosen else c for i, c in enumerate(key))
                 if variant in self.aliases:
                     return variant
-        close = difflib.get_close_matches(key, self.keys, n=1, cutoff=BODY_CUTOFF)
-        return close[0] if close else None
+        keys = [k for k in self.keys if len(_SEPARATOR.split(k)) == len(_SEPARATOR.split(key))] if same_pieces \
+            else self.keys
+        return next(iter(difflib.get_close_matches(key, keys, n=1, cutoff=BODY_CUTOFF)), None)
+
+    def _run(self, frags, seps, i, last, exact, same_pieces=False):
+        """The longest run of fragments i..j (j down to `last`) that is an alias, as (j, [(None, list header),
+        (key, core)]); None if no run is."""
+        for j in range(min(len(frags), i + self.max_span) - 1, last - 1, -1):
+            span = "".join(f + (seps[k] if k < j else "") for k, f in enumerate(frags[i:j + 1], start=i))
+            header = _LIST_HEADER.match(span)
+            core = span[header.end():] if header else span
+            key = fold_key(core) if exact else self.close_key(core, same_pieces)
+            if key and key in self.aliases:
+                return j, [(None, span[:len(span) - len(core)]), (key, core)]
+        return None
 
     def _walk(self, text: str, guess: bool) -> list[tuple[str | None, str]]:
         """Split a cell into the longest runs of fragments that are aliases (with guess, near ones too), as
@@ -255,18 +263,13 @@ class _Directory:
         out: list[tuple[str | None, str]] = []
         i = 0
         while i < len(frags):
-            end, found = i, [(None, frags[i])]
-            for exact in (True, False) if guess else (True,):
-                for j in range(min(len(frags), i + self.max_span) - 1, i - 1, -1):
-                    span = "".join(f + (seps[k] if k < j else "") for k, f in enumerate(frags[i:j + 1], start=i))
-                    header = _LIST_HEADER.match(span)
-                    core = span[header.end():] if header else span
-                    key = fold_key(core) if exact else self.close_key(core)
-                    if key and key in self.aliases:
-                        end, found = j, [(None, span[:len(span) - len(core)]), (key, core)]
-                        break
-                if found[-1][0] is not None:
-                    break
+            run = self._run(frags, seps, i, i, True) or (self._run(frags, seps, i, i, False) if guess else None)
+            end, found = run or (i, [(None, frags[i])])
+            if guess and run and end + 1 < len(frags) and \
+                    fold_key(frags[end + 1]) not in self.aliases and not self.close_key(frags[end + 1]):
+                # An alias, then a fragment nobody knows: perhaps a longer name read with a letter wrong
+                # ("Các phòng chuyên môn cấp huyện, IF" for the alias ending in ", TP").
+                end, found = self._run(frags, seps, i, end + 1, False, same_pieces=True) or (end, found)
             out.extend(found)
             if end < len(seps):
                 out.append((None, seps[end]))
@@ -278,7 +281,6 @@ class _Directory:
         # Near matches only where the resolver itself is lost: a cell it reads whole is never rewritten by guess.
         pieces = self._walk(text, guess=bool(read_cell(text, self.aliases).unknown))
         return "".join(self.respell(key, part) if key is not None else part for key, part in pieces)
-
 
 
 def _plausible_syllable(word: str) -> bool:
@@ -327,11 +329,8 @@ def _known_words(aliases: dict[str, str]) -> set[str]:
 def _respell_timeline(text: str) -> str:
     def word(match: re.Match) -> str:
         found = _TIMELINE_WORDS.get(fold(match.group(0)))
-        if found is None or fold(match.group(0)) != fold(found):
-            return match.group(0)
-        return _with_case(match.group(0), found)
+        return match.group(0) if found is None else _with_case(match.group(0), found)
     return re.sub(r"\w+", word, text)
-
 
 
 _Merged = tuple[int, int, dict[str, str], dict[str, float | None]]  # source index, last page, texts, confidences
@@ -379,24 +378,22 @@ def propose(rows: list[RawRow], aliases: dict[str, str], year: int) -> list[Prop
         body_empty = not any(text[n] for n in (*BODY, "timeline"))
         is_section = _is_section(text["tt"], body_empty, sections + 1, items + 1)
         row = ProposedRow(position, first_page, is_section, source=source, **text)
-        if is_section:
-            sections, items = sections + 1, 0
-            rebuilt = _NUMERALS[sections] if sections < len(_NUMERALS) else str(sections)
-        else:
-            items += 1
-            rebuilt = str(items)
+        sections, items = (sections + 1, 0) if is_section else (sections, items + 1)
+        rebuilt = (_NUMERALS[sections] if sections < len(_NUMERALS) else str(sections)) if is_section else str(items)
         if text["tt"].rstrip(".)").upper() != rebuilt:
             row.read_as["tt"] = text["tt"]
             row.flag("tt", "numbering")
         row.tt = rebuilt
-        for name in REQUIRED["section" if is_section else "item"]:
-            if not text[name]:
-                row.flag(name, "empty")
+        for name in (n for n in REQUIRED["section" if is_section else "item"] if not text[n]):
+            row.flag(name, "empty")
         if not is_section:
             _check_item(row, directory, year)
         for name in FIELDS:
             sure = confidence.get(name)
-            if sure is not None and sure < LOW_CONFIDENCE and text[name]:
+            # A doubtful reading matters where nothing else checks the text: not the number (rebuilt and compared
+            # above), nor agencies every one of which the directory knows (a misread name is corrected or unknown).
+            checked = name == "tt" or (name in BODY and not is_section and "unknown_body" not in row.flags.get(name, ()))
+            if sure is not None and sure < LOW_CONFIDENCE and text[name] and not checked:
                 row.flag(name, "low_confidence")
             if name != "tt" and odd_words(getattr(row, name), known):
                 row.flag(name, "odd_words")

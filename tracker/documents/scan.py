@@ -110,12 +110,11 @@ def tidy(text: str) -> str:
     "…" for three dots, and a capital with a tone mark inside a word ("SỞ", "quyỀn") in the case of its word.
 
     Abbreviations carry no tone marks (BCĐ, TƯ, HĐND), so a toned capital after a word's first letter is the
-    reader's doubt between two sizes of the same letter, unless the whole cell is written in capitals.
+    reader's doubt between two sizes of the same letter, unless the cell has no small letter at all.
     """
     text = unicodedata.normalize("NFC", text).translate(_LOOKALIKES)
     text = re.sub(r"\.{3,}|…\.*", "…", text)
-    letters = [c for c in text if c.isalpha()]
-    if sum(c.islower() for c in letters) * 2 < len(letters):
+    if not any(c.islower() for c in text):
         return text  # a heading in capitals: its case is as printed
 
     def word(match: re.Match) -> str:

@@ -39,10 +39,11 @@ class PlanImport:
     carried: int = 0
 
 
-def import_plan(appendix: Appendix, info: PlanInfo, today: date, *, carry_over: bool = False) -> PlanImport:
+def import_plan(appendix: Appendix, info: PlanInfo, today: date, *, carry_over: bool = False,
+                links: dict[str, int] | None = None) -> PlanImport:
     """Import a validated appendix as the plan of info.year: tasks, each body's line, the year's rounds,
-    and links to last year's items (same title, folded); with carry_over, last year's unfinished lines
-    go on in this year's, linked to their history."""
+    and links to last year's items (those the office chose by code in `links`, else the same title, folded);
+    with carry_over, last year's unfinished lines go on in this year's, linked to their history."""
     summary = import_appendix(appendix, info)
     for task in summary.tasks:  # every executing body gets its own line
         sync_lines(task)
@@ -50,14 +51,20 @@ def import_plan(appendix: Appendix, info: PlanInfo, today: date, *, carry_over: 
     result = PlanImport(summary)
     previous = previous_tasks(info.year)
     for task in summary.tasks:
-        before = previous.get(fold(task.title))
-        if before is not None and task.previous_id is None:
-            task.previous_id = before.id
+        chosen = (links or {}).get(task.code)
+        before_id = chosen if chosen is not None else getattr(previous.get(fold(task.title)), "id", None)
+        if before_id is not None and (task.previous_id is None or chosen is not None):
+            task.previous_id = before_id
             result.linked.append(task.code)
         if carry_over and task.previous_id is not None:
             result.carried += _carry_over(task)
     db.session.flush()
     return result
+
+
+def last_years_tasks(year: int) -> list[Task]:
+    """Every task of last year's plan, in the appendix's order (to choose a link from)."""
+    return list(db.session.scalars(sa.select(Task).join(Plan).where(Plan.year == year - 1).order_by(Task.position)))
 
 
 def previous_tasks(year: int) -> dict[str, Task]:

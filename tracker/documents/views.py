@@ -1,7 +1,7 @@
 """The office's pages for a plan's document: upload, watch it being read, review the rows, import."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from ..operations import Conflict, DomainError, Invalid, perform
 from ..plan.models import Plan
 from ..plan.services import AgencyDirectory, alias_map
 from . import operations as ops
+from . import services
 from .forms import AliasForm, DocumentForm, ImportForm, RowForm
 from .models import FIELD_LABELS, FIELDS, FLAG_LABELS, PlanDocument, ProposedRow
 from . import scan
@@ -165,8 +166,15 @@ def render_import(document: PlanDocument, form: ImportForm | None = None, status
     form = form or ImportForm(formdata=None)
     form.version.data = str(document.version)
     found = ops.preview(document) if document.status == "ready" else None
+    choices = services.last_years_tasks(document.year) if found and found.unlinked else []
     return render_template("documents/import.html", document=document, year=document.year, preview=found, form=form,
-                           flags_left=flags_left(document)), status
+                           flags_left=flags_left(document), choices=choices), status
+
+
+def chosen_links() -> dict[str, int]:
+    """The office's choices of last year's task for items whose title changed: `link-<code>` = a task's id."""
+    return {name[5:]: int(value) for name, value in request.form.items()
+            if name.startswith("link-") and value.isascii() and value.isdigit() and len(value) <= 9}
 
 
 @bp.get("/<int:document_id>/import")
@@ -186,7 +194,7 @@ def confirm_import(year: int, document_id: int):
         return render_import(document, form, 400)
     try:
         result = perform(ops.import_document, current_user, document, local_today(), carry_over=form.carry_over.data,
-                         expected_version=_version(form.version.data))
+                         links=chosen_links(), expected_version=_version(form.version.data))
     except Invalid as refused:
         for messages in refused.errors.values():
             for message in messages:
