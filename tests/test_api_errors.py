@@ -161,3 +161,8 @@ def test_a_json_false_unticks_a_checkbox(app):
     assert Choice(json_formdata({"nudge": False})).nudge.data is False
     assert Choice(json_formdata({"nudge": True})).nudge.data is True
     assert Choice(json_formdata({})).nudge.data is False
+
+
+def test_an_empty_path_part_is_a_404_problem_not_a_redirect(seeded, client):
+    response = client.get("/api/v1/tasks//assignments")
+    assert response.status_code == 404 and response.content_type == "application/problem+json"

@@ -24,6 +24,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                 template_folder=os.path.join(root, "templates"), static_folder=os.path.join(root, "static"))
     load_config(app, test_config)
     app.url_map.converters["int"] = IdConverter  # an id no column holds is a 404, not an overflow
+    # "/tasks//assignments" is a missing code (404, a problem for the API), not a 308 to another path.
+    app.url_map.merge_slashes = False
     app.json.ensure_ascii = False  # Vietnamese stays readable in API answers
     app.json.sort_keys = False
     os.makedirs(app.instance_path, exist_ok=True)
