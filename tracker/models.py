@@ -1,6 +1,7 @@
 """Import every model so Flask-Migrate and create_all see the whole schema."""
 from .plan.models import Agency, AgencyAlias, Assignment, Plan, Section, Task, agency_members  # noqa: F401
-from .auth.models import ApiToken, RateLimitCounter, User  # noqa: F401
+from .auth.models import AccessRequest, ApiToken, RateLimitCounter, RecoveryCode, SecuritySettings, User  # noqa: F401
+from .audit import AuditEvent  # noqa: F401
 from .files.models import Attachment  # noqa: F401
 from .progress.models import Comment, StatusLine, TaskEvent  # noqa: F401
 from .reminders.models import (JobRun, OutboxMessage, ReminderOptOut, ReminderSettings,  # noqa: F401

@@ -80,8 +80,15 @@ class Invalid(DomainError):
         return (self.errors.get(field) or [None])[0]
 
 
-def operation(fn: Callable[P, R]) -> Callable[P, R]:
-    """Register a change under `<domain>.<name>`; each call is noted on the request for the tests."""
+def operation(fn: Callable[P, R] | None = None, *, audited: bool = False):
+    """Register a change under `<domain>.<name>`; each call is noted on the request for the tests.
+
+    `@operation(audited=True)` marks an administrative act (accounts, roles, tokens, settings, deadlines,
+    assignments, imports): what it changes is written to the administrative record (tracker/audit.py),
+    with the actor, its first argument when that is an account.
+    """
+    if fn is None:
+        return functools.partial(operation, audited=audited)
     module = fn.__module__.split(".")
     domain = module[-2] if module[-1] == "operations" else module[-1]
     name = f"{domain}.{fn.__name__}"
@@ -92,9 +99,18 @@ def operation(fn: Callable[P, R]) -> Callable[P, R]:
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         if has_app_context():
             g.setdefault("operations_run", []).append(name)
-        return fn(*args, **kwargs)
+        if not audited:
+            return fn(*args, **kwargs)
+        from .audit import watching
+        actor = args[0] if args and hasattr(args[0], "email") and hasattr(args[0], "role") else None
+        with watching(name, actor) as scope:
+            result = fn(*args, **kwargs)
+            if actor is None and hasattr(result, "email") and hasattr(result, "role"):
+                scope["actor"] = result  # sign-in and invitations: the account acts for itself
+            return result
 
     run.operation_name = name  # type: ignore[attr-defined]
+    run.audited = audited  # type: ignore[attr-defined]
     REGISTRY[name] = run
     return run
 

@@ -23,10 +23,17 @@ ROLE_LABELS = {
 }
 ROLES = tuple(ROLE_LABELS)
 UserRole = vocabulary("UserRole", ROLE_LABELS)
+DIRECTORY_LABELS = {
+    "ldap": N_("Danh bạ LDAP"),
+    "oidc": N_("Dịch vụ định danh (OpenID Connect)"),
+}
+Directory = vocabulary("Directory", DIRECTORY_LABELS)
 
 
 class User(UserMixin, db.Model):
     """A person who signs in; belongs to one agency and has one role."""
+
+    __table_args__ = (sa.Index("uq_user_directory_id", "directory", "directory_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
@@ -44,6 +51,15 @@ class User(UserMixin, db.Model):
     # The interface's language this user chose with the switch ("vi" or "en"); NULL until they choose, when
     # the browser's Accept-Language decides pages and mail is in Vietnamese.
     language: Mapped[str | None] = mapped_column(sa.String(5))
+    # Where the password is checked: NULL here (password_hash), "ldap" or "oidc" at the province's directory,
+    # which then names the account by `directory_id` (its DN, or the provider's subject).
+    directory: Mapped[str | None] = mapped_column(enum_column(Directory, "user_directory", length=10))
+    directory_id: Mapped[str | None] = mapped_column(sa.String(500))
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret (base32) once set up, and since when it is asked for.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    # The last TOTP time step accepted, so one code opens one session only.
+    totp_last_step: Mapped[int | None]
 
     agency: Mapped[Agency] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", order_by="ApiToken.id")
@@ -77,8 +93,13 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
-        """True when the password matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
+        """True when the password matches the stored hash (never for an account of the directory, which has none)."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def two_factor(self) -> bool:
+        """Whether signing in asks for a TOTP code after the password."""
+        return self.totp_enabled_at is not None
 
     def issue_calendar_token(self) -> str:
         """A new secret for the calendar address (the old address stops working); shown once, stored hashed."""
@@ -127,3 +148,45 @@ class RateLimitCounter(db.Model):
     key: Mapped[str] = mapped_column(sa.String(600), primary_key=True)
     hits: Mapped[int]
     expires_at: Mapped[float] = mapped_column(index=True)  # epoch seconds, as the limits library counts
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for a lost authenticator; kept as SHA-256, spent once."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class AccessRequest(db.Model):
+    """A person the directory knows whose department or district the tracker does not: the office decides.
+
+    One row per person of a directory; a new attempt updates it (what the directory said, when, how often).
+    """
+
+    __table_args__ = (sa.UniqueConstraint("directory", "login", name="uq_access_request_login"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    directory: Mapped[str] = mapped_column(enum_column(Directory, "access_request_directory", length=10))
+    login: Mapped[str] = mapped_column(sa.String(500))  # what identifies them there: DN or subject
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    agency_text: Mapped[str] = mapped_column(sa.String(300), default="")  # the directory's words, as given
+    role: Mapped[str] = mapped_column(enum_column(UserRole, "access_request_role"))
+    attempts: Mapped[int] = mapped_column(default=1)
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Set when the office answered it: by adding the name as an agency's alias, or by dismissing it.
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class SecuritySettings(db.Model):
+    """The office's sign-in rules (one row)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Office and leader accounts must set up two-factor sign-in before anything else.
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    updated_at: Mapped[datetime | None]

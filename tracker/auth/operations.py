@@ -11,10 +11,12 @@ from ..clock import to_local, utcnow
 from ..extensions import db
 from ..i18n import LANGUAGES
 from ..operations import Conflict, DomainError, Invalid, NotAllowed, NotFound, operation
-from . import services
+from ..plan.services import AgencyFileError, add_alias, find_agency
+from . import directory, services
+from .directory import DirectoryPerson
 from .forms import MIN_PASSWORD
 from .invitations import invited_user, send_invitation
-from .models import ApiToken, User
+from .models import AccessRequest, ApiToken, User
 from .policy import is_signed_in, manages_accounts
 from .services import AccountError, user_for_token
 
@@ -71,7 +73,7 @@ def sign_out(actor: User) -> None:
     db.session.flush()
 
 
-@operation
+@operation(audited=True)
 def change_password(actor: User, current: str, new: str, revoke_tokens: bool = False) -> int:
     """One's own new password, given the current one (other sessions end); how many tokens it also revoked."""
     _signed_in(actor)
@@ -84,7 +86,7 @@ def change_password(actor: User, current: str, new: str, revoke_tokens: bool = F
     return revoked
 
 
-@operation
+@operation(audited=True)
 def create_token(actor: User, name: str = "") -> tuple[ApiToken, str]:
     """A new API token of one's own, and its secret (shown once, never stored)."""
     _signed_in(actor)
@@ -93,7 +95,7 @@ def create_token(actor: User, name: str = "") -> tuple[ApiToken, str]:
     return token, secret
 
 
-@operation
+@operation(audited=True)
 def revoke_token(actor: User, token_id: int) -> ApiToken:
     """One of one's own tokens stops working (another's is as if it did not exist)."""
     _signed_in(actor)
@@ -106,7 +108,7 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
     return token
 
 
-@operation
+@operation(audited=True)
 def create_calendar(actor: User) -> str:
     """A new secret calendar address of one's own (an earlier one stops working); its secret, shown once."""
     _signed_in(actor)
@@ -115,7 +117,7 @@ def create_calendar(actor: User) -> str:
     return secret
 
 
-@operation
+@operation(audited=True)
 def revoke_calendar(actor: User) -> bool:
     """One's calendar address stops working; False when there was none."""
     _signed_in(actor)
@@ -137,7 +139,7 @@ def set_language(actor: User, language: str) -> bool:
     return changed
 
 
-@operation
+@operation(audited=True)
 def create_user(actor: User, *, email: str, agency: str, role: str, password: str = "", name: str = "",
                 active: bool = True) -> User:
     """The office opens an account; without a password the person is sent an invitation (queued with it)."""
@@ -157,7 +159,7 @@ def create_user(actor: User, *, email: str, agency: str, role: str, password: st
     return user
 
 
-@operation
+@operation(audited=True)
 def update_user(actor: User, user: User, *, email: str, agency: str, role: str, active: bool, name: str = "",
                 password: str = "") -> User:
     """The office changes an account (a blank password keeps it); nobody takes the office's rights from themself."""
@@ -171,7 +173,7 @@ def update_user(actor: User, user: User, *, email: str, agency: str, role: str, 
         raise Invalid({exc.field: str(exc)}) from None
 
 
-@operation
+@operation(audited=True)
 def invite(actor: User, user: User) -> None:
     """The office sends an active account a new invitation to set its password (queued; sent after commit)."""
     _office(actor)
@@ -180,7 +182,7 @@ def invite(actor: User, user: User) -> None:
     send_invitation(user)
 
 
-@operation
+@operation(audited=True)
 def accept_invitation(token: str, new: str) -> User:
     """An invited person sets their own password through the link (which dies with it); the account."""
     user = invited_user(token) if len(token or "") < 500 else None
@@ -190,3 +192,43 @@ def accept_invitation(token: str, new: str) -> User:
     user.set_password(new)  # the link dies with the hash it was made with
     db.session.flush()
     return user
+
+
+@operation(audited=True)
+def sign_in_from_directory(person: DirectoryPerson) -> User:
+    """The account of a person the directory (LDAP) or identity service (OIDC) vouched for, made or brought up to
+    date from what it says; UnknownAgency (for `request_access`) when it names no agency the tracker knows."""
+    return directory.account_for(person)
+
+
+@operation
+def request_access(person: DirectoryPerson) -> AccessRequest:
+    """Keep the attempt of a person whose agency is unknown, for the office to answer."""
+    return directory.request_access(person)
+
+
+@operation(audited=True)
+def answer_access_request(actor: User, request_id: int, agency: str = "") -> AccessRequest:
+    """The office answers a request: with an agency, the directory's name for it becomes that agency's alias (the
+    person can sign in now); without one, the request is dismissed."""
+    _office(actor)
+    request_ = db.session.get(AccessRequest, request_id)
+    if request_ is None:
+        raise NotFound(_("Không có yêu cầu này."))
+    if request_.closed_at is not None:
+        raise Conflict(_("Yêu cầu này đã được trả lời."))
+    if agency:
+        body = find_agency(agency)
+        if body is None or body.is_group:
+            raise Invalid({"agency": _("Chọn một cơ quan cụ thể trong danh bạ.")})
+        names = [name.strip() for name in request_.agency_text.split(",") if name.strip()]
+        if not names:
+            raise Invalid({"agency": _("Danh bạ không ghi đơn vị nào cho người này; hãy tạo tài khoản cho họ.")})
+        try:
+            add_alias(body, names[0])
+        except AgencyFileError as exc:
+            raise Invalid({"agency": str(exc)}) from None
+    request_.closed_at = utcnow()
+    request_.closed_by_id = actor.id
+    db.session.flush()
+    return request_

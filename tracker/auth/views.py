@@ -8,11 +8,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
 from ..forms import show_errors
-from ..operations import Conflict, Invalid, NotFound, perform
+from ..operations import Conflict, DomainError, Invalid, NotFound, perform
 from . import operations as ops
 from .forms import LanguageForm, LoginForm, NewUserForm, PasswordForm, SetPasswordForm, TokenForm, UserForm
 from .models import User
 from .decorators import office_required
+from .directory import UnknownAgency
 from .policy import lands_on_own_work
 from .invitations import INVITATION_HOURS, INVITATION_PATH, invited_user
 from .services import safe_next
@@ -41,8 +42,24 @@ def login():
     except Invalid as refused:
         flash(refused.first("password"), "error")
         return render_template("auth/login.html", form=form), 401
+    except DomainError as refused:
+        return refused_sign_in(refused, "auth/login.html", form=form)
+    return finish_sign_in(user, form.next.data)
+
+
+def refused_sign_in(refused: DomainError, template: str, **context):
+    """A directory's sign-in refused: an unknown agency is kept as a request for the office; the directory being
+    down, or a locked account, is said as it is."""
+    if isinstance(refused, UnknownAgency):
+        perform(ops.request_access, refused.person)
+    flash(refused.message, "error")
+    return render_template(template, **context), refused.status
+
+
+def finish_sign_in(user: User, next_url: str | None = None):
+    """The last step of every sign-in (password, directory, identity service): open the session and land."""
     login_user(user)
-    return redirect(safe_next(form.next.data) or home_for(user))
+    return redirect(safe_next(next_url) or home_for(user))
 
 
 @bp.post("/logout")

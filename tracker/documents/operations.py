@@ -110,7 +110,7 @@ def correct_row(actor, row: ProposedRow, values: dict[str, str], expected_versio
     return row
 
 
-@operation
+@operation(audited=True)
 def name_body(actor, document: PlanDocument, alias: str, agency_id: int | None) -> int:
     """The office says a name the document uses ("BCĐ các xã") is a body of the directory: the name is kept
     as that body's alias and every row of the document is checked again; how many cells it settled."""
@@ -194,7 +194,7 @@ def preview(document: PlanDocument) -> Preview:
     return result
 
 
-@operation
+@operation(audited=True)
 def import_document(actor, document: PlanDocument, today: date, *, carry_over: bool = False,
                     links: dict[str, int] | None = None, expected_version: int | None = None) -> services.PlanImport:
     """The office imports the reviewed rows as the year's plan, all or nothing, through the same import as

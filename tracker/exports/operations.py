@@ -15,7 +15,7 @@ from .letterhead import DEFAULTS, LENGTHS, LetterheadSettings, save_letterhead
 REQUIRED = ("issuing_body", "symbol", "place", "recipients", "filing", "signer_title", "signer_name")
 
 
-@operation
+@operation(audited=True)
 def set_letterhead(actor, values: dict[str, str]) -> LetterheadSettings:
     """The office sets who issues the quarterly report, its symbol and place, recipients, filing line and signatory."""
     require_office(actor)

@@ -60,7 +60,7 @@ def enter_figure(actor, indicator: Indicator, quarter: int, value: str, note: st
     return entry
 
 
-@operation
+@operation(audited=True)
 def set_responsible(actor, indicator: Indicator, agency_id: int | None) -> Agency | None:
     """The office names the body (never a group) that reports an indicator, or none; the body named."""
     require_office(actor)
@@ -81,7 +81,7 @@ def update_commune(actor, commune: Commune, since: date, met: set[int], note: st
         raise Invalid({exc.field: str(exc)}) from None
 
 
-@operation
+@operation(audited=True)
 def import_communes(actor, upload: FileStorage | None, today: date) -> services.ImportSummary:
     """The office takes the districts' communes file (CSV or XLSX): all of it, or Invalid naming each bad line."""
     require_office(actor)

@@ -67,7 +67,7 @@ def comment(actor, task: Task, body: str) -> Comment:
     return services.add_comment(task, actor, body)
 
 
-@operation
+@operation(audited=True)
 def move_deadline(actor, task: Task, due: date, reason: str) -> bool:
     """The office moves a task's deadline, with its reason; False when the date was already the deadline."""
     require_office(actor)
@@ -81,7 +81,7 @@ def move_deadline(actor, task: Task, due: date, reason: str) -> bool:
     return before != task.due_on
 
 
-@operation
+@operation(audited=True)
 def assign(actor, task: Task, agency_name: str, role: str) -> Assignment | None:
     """The office names an agency or group on the task in a role; None when it already is."""
     require_office(actor)
@@ -93,7 +93,7 @@ def assign(actor, task: Task, agency_name: str, role: str) -> Assignment | None:
     return services.add_assignment(task, agency, role, actor)
 
 
-@operation
+@operation(audited=True)
 def unassign(actor, task: Task, assignment_id: int) -> Assignment:
     """The office takes an agency off a task; its line stops counting, its history stays."""
     require_office(actor)

@@ -33,7 +33,7 @@ def send_again(actor, message: OutboxMessage, now: datetime) -> OutboxMessage:
     return message
 
 
-@operation
+@operation(audited=True)
 def save_settings(actor, *, before_days: str, overdue_notice: bool, digest_weekday: int, nudge_days: int,
                   catch_up_days: int, holidays: str, today) -> ReminderSettings:
     """The office sets the days before deadlines, the overdue notice, the digest's weekday, nudges and holidays."""
@@ -63,7 +63,7 @@ def save_settings(actor, *, before_days: str, overdue_notice: bool, digest_weekd
                                  holidays=holidays or "")
 
 
-@operation
+@operation(audited=True)
 def choose_reminders(actor, wanted: set[str]) -> set[str]:
     """A person keeps the reminders they want; the rest are turned off but those the office cannot turn off.
     Returns the rules they now receive."""

@@ -51,7 +51,7 @@ def send_back(actor, submission: Submission, reason: str) -> Submission:
     return submission
 
 
-@operation
+@operation(audited=True)
 def open_round(actor, plan: Plan, title: str, due_on: date, bodies: str, today: date, note: str = "") -> ReportingRound:
     """The office opens an ad-hoc round: a title, a due date and the bodies (named one a line) that owe it."""
     require_office(actor)
@@ -68,7 +68,7 @@ def open_round(actor, plan: Plan, title: str, due_on: date, bodies: str, today: 
         raise Invalid({exc.field: str(exc)}) from None
 
 
-@operation
+@operation(audited=True)
 def set_policy(actor, plan: Plan, cutoff_day: int, due_day: int, levels: str, today: date) -> ReportingPolicy:
     """The office sets the quarterly rounds' cut-off and due days and the levels that owe them; open rounds follow."""
     require_office(actor)
