@@ -198,6 +198,26 @@ TABLE = [
     Row("auth.edit_user", "GET", (*OFFICE_ONLY, 200), lambda x: {"user_id": x.user}),
     Row("auth.edit_user", "POST", (*OFFICE_ONLY, 302), lambda x: {"user_id": x.user}, data=lambda x: USER_FORM),
     Row("auth.invite_user", "POST", (*OFFICE_ONLY, 302), lambda x: {"user_id": x.user}, data=nothing),
+    # The account has no two-factor sign-in to turn off: said, nothing changed.
+    Row("auth.reset_two_factor", "POST", (*OFFICE_ONLY, 302), lambda x: {"user_id": x.user}, data=nothing,
+        writes=()),
+    Row("auth.security", "GET", (*OFFICE_ONLY, 200)),
+    Row("auth.security", "POST", (*OFFICE_ONLY, 302), data=lambda x: {"require_two_factor": "y"}, empty=None),
+    Row("auth.audit_record", "GET", (*OFFICE_ONLY, 200)),
+    # --- two-factor sign-in ------------------------------------------------------------------------------------
+    # Without a password just accepted there is no code to ask for: back to the password.
+    Row("auth.second_step", "GET", (302, 302, 302, 302, 302)),
+    Row("auth.second_step", "POST", (302, 302, 302, 302, 302), data=lambda x: {"code": "123456"}, writes=(),
+        empty=None),
+    Row("auth.two_factor_setup", "GET", (LOGIN, *ALL)),
+    # A code the app did not show: refused, nothing turned on.
+    Row("auth.two_factor_setup", "POST", (LOGIN, 400, 400, 400, 400), data=lambda x: {"code": "000000"}, writes=(),
+        empty=None),
+    # Nobody of the table has it on: each is told so.
+    Row("auth.two_factor_off", "POST", (LOGIN, 302, 302, 302, 302), data=lambda x: {"code": "000000"}, writes=(),
+        empty=None),
+    Row("auth.two_factor_codes", "POST", (LOGIN, 302, 302, 302, 302), data=lambda x: {"code": "000000"},
+        writes=(), empty=None),
     # --- the API, with a bearer token ------------------------------------------------------------------------
     Row("api.tasks", "GET", (401, *ALL)),
     Row("api.task", "GET", (401, *ALL), lambda x: {"code": "II.1"}),
@@ -251,7 +271,9 @@ TABLE = [
     Row("api.post_calendar", "POST", (401, 201, 201, 201, 201)),
     # Each revokes its own address; only the "own" officer has one to revoke.
     Row("api.delete_calendar", "DELETE", (401, 204, 204, 204, 204), writes=("own",)),
-    Row("api.users", "GET", (401, 403, 403, 403, 200)),
+    # Every account's e-mail leaving in bulk: the administrative record notes the office's read.
+    Row("api.users", "GET", (401, 403, 403, 403, 200), writes=("office",)),
+    Row("api.audit_record", "GET", (401, 403, 403, 403, 200)),
     Row("api.post_user", "POST", (401, 403, 403, 403, 201), json=lambda x: {
         "email": "moi@test.vn", "agency": "Sở Y tế", "role": "officer", "password": "mat-khau-dai-du", "active": True}),
     Row("api.user", "GET", (401, 403, 403, 403, 200), lambda x: {"user_id": x.user}),

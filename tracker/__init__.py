@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth import cli as auth_cli
     from .files import cli as files_cli
     from .auth.views import bp as auth_bp
+    from .auth import audit_views, two_factor_views  # noqa: F401  (their routes join the auth blueprint)
     from .plan import cli as plan_cli
     from .plan.views import bp as plan_bp
     from .progress.views import bp as progress_bp
@@ -81,7 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 # Pages anyone may open; everything else needs an account (the API checks its own tokens).
 # The calendar feed authenticates by the secret in its address: calendar apps carry no session.
-PUBLIC_ENDPOINTS = {"auth.login", "auth.language", "auth.invitation", "static", "exports.calendar", "health.healthz",
+PUBLIC_ENDPOINTS = {"auth.login", "auth.second_step", "auth.language", "auth.invitation", "static", "exports.calendar", "health.healthz",
                     "api_docs.reference"}
 
 

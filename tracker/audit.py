@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .clock import utcnow
 from .extensions import db
+from .i18n import N_
 
 _SCOPES = "tracker.audit.scopes"
 # Columns whose values are never copied into the record: only that they changed.
@@ -54,8 +55,9 @@ def _scopes(session: Session) -> list[dict]:
 
 
 @contextlib.contextmanager
-def watching(action: str, actor=None):
-    """Record, when the block ends without an error, one event for `action` with every row it changed."""
+def watching(action: str, actor=None, summary: str = "", always: bool = False):
+    """Record, when the block ends without an error, one event for `action` with every row it changed (none when
+    it changed nothing, unless `always`)."""
     session = db.session()
     scope = {"action": action, "actor": actor, "changes": {}}
     _scopes(session).append(scope)
@@ -64,8 +66,8 @@ def watching(action: str, actor=None):
         session.flush()
     finally:
         _scopes(session).remove(scope)
-    if scope["changes"]:
-        record(action, scope["actor"], changes=list(scope["changes"].values()))
+    if scope["changes"] or always:
+        record(action, scope["actor"], summary=summary, changes=list(scope["changes"].values()))
 
 
 def record(action: str, actor=None, *, summary: str = "", changes: list | None = None) -> AuditEvent:
@@ -76,18 +78,14 @@ def record(action: str, actor=None, *, summary: str = "", changes: list | None =
     changes = changes or []
     if len(changes) > MAX_ROWS:
         left = len(changes) - MAX_ROWS
-        changes = changes[:MAX_ROWS] + [{"table": "", "id": None, "label": f"… {left}", "kind": "more",
+        changes = changes[:MAX_ROWS] + [{"table": "", "id": None, "label": f"+{left}", "kind": "more",
                                          "before": {}, "after": {}}]
     event_ = AuditEvent(at=utcnow(), actor_id=getattr(actor, "id", None), actor_label=label[:500],
                         address=(request.remote_addr or "")[:64] if has_request_context() else "",
-                        action=action[:80], summary=(summary or _summary(changes))[:500], changes=changes)
+                        action=action[:80], summary=(summary or "")[:500], changes=changes)
     db.session.add(event_)
     db.session.flush()
     return event_
-
-
-def _summary(changes: list[dict]) -> str:
-    return "; ".join(change["label"] for change in changes[:5] if change["label"]) + ("; …" if len(changes) > 5 else "")
 
 
 def _plain(value):
@@ -114,8 +112,8 @@ def _label(obj) -> str:
     for attribute in ("email", "title", "name", "code", "original_name"):
         value = getattr(obj, attribute, None)
         if isinstance(value, str) and value:
-            return f"{obj.__tablename__} {value}"[:200]
-    return f"{obj.__tablename__} {getattr(obj, 'id', '')}".strip()
+            return value[:200]
+    return f"#{getattr(obj, 'id', '')}"
 
 
 def _note(scope: dict, obj, kind: str) -> None:
@@ -193,3 +191,93 @@ APPEND_ONLY_SQL = {
 def _create_triggers(table, connection, **kw) -> None:
     for statement in APPEND_ONLY_SQL.get(connection.dialect.name, []):
         connection.exec_driver_sql(statement)
+
+
+# What each audited operation is called on the record's page (the record keeps the operation's name).
+ACTION_LABELS = {
+    "auth.change_password": N_("Đổi mật khẩu của mình"),
+    "auth.create_token": N_("Tạo token API"),
+    "auth.revoke_token": N_("Thu hồi token API"),
+    "auth.create_calendar": N_("Tạo địa chỉ lịch"),
+    "auth.revoke_calendar": N_("Thu hồi địa chỉ lịch"),
+    "auth.create_user": N_("Tạo tài khoản"),
+    "auth.update_user": N_("Sửa tài khoản"),
+    "auth.invite": N_("Gửi thư mời"),
+    "auth.accept_invitation": N_("Đặt mật khẩu qua thư mời"),
+    "auth.sign_in_from_directory": N_("Tài khoản từ danh bạ được tạo hoặc cập nhật"),
+    "auth.answer_access_request": N_("Trả lời yêu cầu truy cập"),
+    "auth.enable_two_factor": N_("Bật xác thực hai lớp"),
+    "auth.disable_two_factor": N_("Tắt xác thực hai lớp"),
+    "auth.renew_recovery_codes": N_("Tạo mã khôi phục mới"),
+    "auth.reset_two_factor": N_("Đặt lại xác thực hai lớp của tài khoản"),
+    "auth.set_security": N_("Đổi quy định đăng nhập"),
+    "auth.export_accounts": N_("Xuất danh sách tài khoản"),
+    "reporting.open_round": N_("Mở đợt báo cáo"),
+    "reporting.set_policy": N_("Đổi quy định báo cáo"),
+    "reminders.save_settings": N_("Đổi cài đặt nhắc việc"),
+    "reminders.choose_reminders": N_("Chọn loại nhắc việc nhận"),
+    "indicators.set_responsible": N_("Giao cơ quan báo cáo chỉ tiêu"),
+    "indicators.import_communes": N_("Nhập danh sách xã"),
+    "exports.set_letterhead": N_("Đổi tiêu đề văn bản báo cáo"),
+    "progress.move_deadline": N_("Đổi hạn công việc"),
+    "progress.assign": N_("Giao việc cho cơ quan"),
+    "progress.unassign": N_("Bỏ giao việc"),
+    "documents.name_body": N_("Thêm tên gọi khác của cơ quan"),
+    "documents.import_document": N_("Nhập kế hoạch từ văn bản"),
+    "plan.import_appendix": N_("Nhập phụ lục kế hoạch (dòng lệnh)"),
+}
+# Columns as the record's page names them; others are shown as they are stored.
+FIELD_LABELS = {
+    "email": N_("Thư điện tử"), "name": N_("Tên"), "role": N_("Vai trò"), "active": N_("Đang hoạt động"),
+    "agency_id": N_("Cơ quan (mã)"), "password_hash": N_("Mật khẩu"), "session_version": N_("Phiên đăng nhập"),
+    "calendar_token_hash": N_("Địa chỉ lịch"), "token_hash": N_("Token"), "revoked_at": N_("Thu hồi lúc"),
+    "totp_secret": N_("Khóa xác thực hai lớp"), "totp_enabled_at": N_("Bật xác thực hai lớp lúc"),
+    "due_date": N_("Hạn"), "deadline": N_("Hạn"), "directory": N_("Danh bạ"), "directory_id": N_("Định danh trong danh bạ"),
+    "require_two_factor": N_("Bắt buộc xác thực hai lớp"), "alias": N_("Tên gọi khác"), "title": N_("Tiêu đề"),
+}
+
+
+TABLE_LABELS = {
+    "user": N_("Tài khoản"), "api_token": N_("Token API"), "recovery_code": N_("Mã khôi phục"),
+    "security_settings": N_("Quy định đăng nhập"), "access_request": N_("Yêu cầu truy cập"),
+    "task": N_("Công việc"), "assignment": N_("Giao việc"), "agency": N_("Cơ quan"), "agency_alias": N_("Tên gọi khác"),
+    "plan": N_("Kế hoạch"), "section": N_("Mục"), "reporting_round": N_("Đợt báo cáo"),
+    "reporting_policy": N_("Quy định báo cáo"), "reminder_settings": N_("Cài đặt nhắc việc"),
+    "reminder_opt_out": N_("Không nhận nhắc việc"), "letterhead_settings": N_("Tiêu đề văn bản"),
+    "indicator": N_("Chỉ tiêu"), "commune": N_("Xã"), "commune_criterion": N_("Tiêu chí của xã"),
+    "plan_document": N_("Văn bản kế hoạch"), "proposed_row": N_("Dòng đọc từ văn bản"),
+    "status_line": N_("Dòng tiến độ"),
+}
+
+
+def table_label(table: str) -> str:
+    """What kind of thing a changed row is, in the reader's language."""
+    from flask_babel import gettext
+    label = TABLE_LABELS.get(table)
+    return gettext(label) if label else table
+
+
+def action_label(action: str) -> str:
+    """The act in the reader's language, or its stored name for an operation this release no longer has."""
+    from flask_babel import gettext
+    label = ACTION_LABELS.get(action)
+    return gettext(label) if label else action
+
+
+def search(*, text: str = "", action: str = "", actor_id: int | None = None, since=None, until=None) -> sa.Select:
+    """The record's events matching the office's filters, newest first (a query, for paging)."""
+    query = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(sa.or_(AuditEvent.actor_label.ilike(pattern, escape="\\"),
+                                   AuditEvent.summary.ilike(pattern, escape="\\"),
+                                   AuditEvent.address.ilike(pattern, escape="\\")))
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if actor_id:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    return query

@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .clock import local_today
+from . import audit
 from .extensions import db
 from .maintenance import refresh_statistics
 from .plan.appendix import AppendixError, parse_appendix, read_rows
@@ -64,7 +65,9 @@ def run_import(path: Path, info: PlanInfo) -> None:
     try:
         # The one import a reviewed document also goes through: tasks, each body's line, the year's rounds,
         # links to last year's items.
-        result = import_plan(appendix, info, local_today())
+        # The administrative record notes it (from the server's shell: no person, no address), changed or not.
+        with audit.watching("plan.import_appendix", summary=f"{path.name} → {info.year}", always=True):
+            result = import_plan(appendix, info, local_today())
         summary = result.summary
         db.session.commit()
         refresh_statistics()

@@ -5,8 +5,10 @@ protects its account.
 """
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta, timezone
+
 import sqlalchemy as sa
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
@@ -15,12 +17,14 @@ from ..auth.forms import NewUserApiForm, ProfileApiForm, TokenForm, UserApiForm
 from ..auth.invitations import INVITATION_HOURS
 from ..auth.models import ROLES, ApiToken, User
 from ..auth.policy import manages_accounts
+from .. import audit
+from ..clock import parse_iso_date, zone
 from ..extensions import db
 from ..i18n import LANGUAGES
-from ..operations import Conflict, NotAllowed, NotFound, perform
+from ..operations import Conflict, Invalid, NotAllowed, NotFound, perform
 from .errors import Problem
 from .paging import paginate
-from .spec import component, documented, nullable, paged, read_json
+from .spec import component, documented, nullable, paged, query_param, read_json
 from .views import api_user, bp, iso
 
 _MOMENT = {"type": "string", "format": "date-time"}
@@ -164,7 +168,10 @@ def users():
     """The accounts, by e-mail, with their agency, role and whether each is active."""
     _office()
     query = sa.select(User).options(joinedload(User.agency)).order_by(User.email, User.id)
-    return paginate(query, lambda found: [user_json(u) for u in found])
+    response = paginate(query, lambda found: [user_json(u) for u in found])
+    # Personal data leaving the tracker in bulk: the record notes who took which page.
+    perform(ops.export_accounts, api_user(), request.args.get("page", "1")[:10])
+    return response
 
 
 _NEW_USER = {"email": "canbo@soyte.langson.gov.vn", "name": "Nguyễn Thị Hoa", "agency": "Sở Y tế",
@@ -228,3 +235,61 @@ def post_invitation(user_id: int):
     except Conflict as refused:
         raise Problem(409, refused.message) from None
     return jsonify({"email": account.email, "valid_hours": INVITATION_HOURS}), 202
+
+
+# --- the administrative record -----------------------------------------------------------------------------------
+
+_CHANGE = {"type": "object", "required": ["table", "id", "label", "kind", "before", "after"],
+           "properties": {"table": {"type": "string"}, "id": {"type": ["integer", "string", "null"]},
+                          "label": {"type": "string"},
+                          "kind": {"type": "string", "enum": ["insert", "update", "delete", "more"]},
+                          "before": {"type": "object"}, "after": {"type": "object"}}}
+AUDIT_EVENT = component("AuditEvent", {
+    "type": "object", "required": ["id", "at", "actor", "address", "action", "action_label", "summary", "changes"],
+    "properties": {"id": {"type": "integer"}, "at": _MOMENT,
+                   "actor": nullable({"type": "object", "required": ["id", "label"],
+                                      "properties": {"id": nullable({"type": "integer"}), "label": {"type": "string"}}}),
+                   "address": {"type": "string", "description": "The client's IP address; empty from a command."},
+                   "action": {"type": "string", "description": "The operation, e.g. `auth.update_user`."},
+                   "action_label": {"type": "string"}, "summary": {"type": "string"},
+                   "changes": {"type": "array", "items": _CHANGE,
+                               "description": "Each row the act changed, its values before and after; secrets as •••."}},
+    "description": "One administrative act. The record is append-only."})
+_AUDIT_QUERY = [
+    query_param("q", {"type": "string", "maxLength": 200}, "Text in the actor, the address or the summary."),
+    query_param("action", {"type": "string", "enum": sorted(audit.ACTION_LABELS)}, "Only this kind of act."),
+    query_param("actor", {"type": "integer", "minimum": 1}, "Only this account's acts."),
+    query_param("from", {"type": "string", "format": "date"}, "From this day (YYYY-MM-DD), in Việt Nam."),
+    query_param("to", {"type": "string", "format": "date"}, "Until this day, inclusive.")]
+
+
+def audit_json(event: audit.AuditEvent) -> dict:
+    """One act of the record as the API shows it."""
+    return {"id": event.id, "at": iso(event.at),
+            "actor": {"id": event.actor_id, "label": event.actor_label} if event.actor_id or event.actor_label else None,
+            "address": event.address, "action": event.action, "action_label": audit.action_label(event.action),
+            "summary": event.summary, "changes": event.changes}
+
+
+def _day(name: str):
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    day = parse_iso_date(raw)
+    if day is None:
+        raise Invalid({name: _("Ngày phải theo dạng YYYY-MM-DD.")})
+    return datetime.combine(day, time(), tzinfo=zone()).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+@bp.get("/audit")
+@documented("The administrative record (office)", tag="Accounts", is_paged=True, query=_AUDIT_QUERY, errors=(403,),
+            responses={200: {"description": "Newest first.", "schema": paged(AUDIT_EVENT)}})
+def audit_record():
+    """Who changed accounts, roles, tokens, settings, deadlines, assignments and imports: when, from where, before
+    and after."""
+    _office()
+    since, until = _day("from"), _day("to")
+    query = audit.search(text=request.args.get("q", "").strip(), action=request.args.get("action", ""),
+                         actor_id=request.args.get("actor", type=int), since=since,
+                         until=until + timedelta(days=1) if until else None)
+    return paginate(query, lambda found: [audit_json(event) for event in found])

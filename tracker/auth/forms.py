@@ -21,6 +21,20 @@ class LoginForm(Form):
     next = HiddenField()
 
 
+class CodeForm(Form):
+    """A code from the authenticator app, or a recovery code."""
+
+    code = StringField(_l("Mã xác thực"), validators=[DataRequired(_l("Nhập mã gồm 6 chữ số từ ứng dụng xác thực.")),
+                                                       Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"})
+
+
+class SecurityForm(Form):
+    """The office's sign-in rule."""
+
+    require_two_factor = BooleanField(_l("Bắt buộc xác thực hai lớp với mọi tài khoản Văn phòng Điều phối và Lãnh đạo"))
+
+
 class PasswordForm(Form):
     """Change one's own password."""
 

@@ -7,17 +7,18 @@ from datetime import datetime, timezone
 
 from flask_babel import gettext as _
 
+from .. import audit
 from ..clock import to_local, utcnow
 from ..extensions import db
 from ..i18n import LANGUAGES
 from ..operations import Conflict, DomainError, Invalid, NotAllowed, NotFound, operation
 from ..plan.services import AgencyFileError, add_alias, find_agency
-from . import directory, services
+from . import directory, services, throttle, two_factor
 from .directory import DirectoryPerson
 from .forms import MIN_PASSWORD
 from .invitations import invited_user, send_invitation
-from .models import AccessRequest, ApiToken, User
-from .policy import is_signed_in, manages_accounts
+from .models import AccessRequest, ApiToken, SecuritySettings, User
+from .policy import is_signed_in, manages_accounts, needs_two_factor
 from .services import AccountError, user_for_token
 
 
@@ -77,6 +78,8 @@ def sign_out(actor: User) -> None:
 def change_password(actor: User, current: str, new: str, revoke_tokens: bool = False) -> int:
     """One's own new password, given the current one (other sessions end); how many tokens it also revoked."""
     _signed_in(actor)
+    if actor.directory:
+        raise Invalid({"current": _("Mật khẩu của tài khoản này do danh bạ của tỉnh quản lý, không đổi ở đây.")})
     if not actor.check_password(current or ""):
         raise Invalid({"current": _("Mật khẩu hiện tại không đúng.")})
     _password_rule("new", new)
@@ -232,3 +235,95 @@ def answer_access_request(actor: User, request_id: int, agency: str = "") -> Acc
     request_.closed_by_id = actor.id
     db.session.flush()
     return request_
+
+
+@operation
+def export_accounts(actor: User, page: str) -> None:
+    """The office took a page of every account's personal data (names, e-mails) out of the tracker: noted in the
+    administrative record."""
+    _office(actor)
+    # The summary is stored as data, in the language of the record (Vietnamese), not the reader's.
+    audit.record("auth.export_accounts", actor, summary=f"Trang {page}")
+
+
+# --- two-factor sign-in -------------------------------------------------------------------------------------------
+
+@operation
+def second_factor(user: User, code: str, address: str) -> User:
+    """The second step of a sign-in: the account's TOTP code (or a recovery code), within the failed-attempt
+    budgets of the password; the account."""
+    attempt = throttle.reserve(f"2fa:{user.email}", address or "")
+    if not attempt.allowed:
+        until = to_local(datetime.fromtimestamp(attempt.retry_at, timezone.utc)).strftime("%H:%M")
+        raise Throttled(_("Đã nhập sai mã quá nhiều lần. Vui lòng thử lại sau %(until)s.", until=until), attempt.retry_at)
+    if not user.active or not two_factor.accept_code(user, code):
+        raise Invalid({"code": _("Mã xác thực không đúng hoặc đã được dùng.")})
+    throttle.succeeded(attempt)
+    db.session.flush()  # the step or recovery code spent: after the counters, which write on their own connection
+    return user
+
+
+@operation(audited=True)
+def enable_two_factor(actor: User, secret: str, code: str) -> list[str]:
+    """Turn on two-factor sign-in with the secret the person's app scanned, proven by a code from it; the recovery
+    codes, shown once."""
+    _signed_in(actor)
+    if actor.two_factor:
+        raise Conflict(_("Xác thực hai lớp đã được bật."))
+    if two_factor.matching_step(secret or "", code) is None:
+        raise Invalid({"code": _("Mã không khớp. Kiểm tra giờ của điện thoại và nhập mã đang hiện.")})
+    actor.totp_secret = secret
+    actor.totp_enabled_at = utcnow()
+    actor.totp_last_step = two_factor.matching_step(secret, code)
+    return two_factor.new_recovery_codes(actor)
+
+
+def _own_code(actor: User, code: str) -> None:
+    if not actor.two_factor:
+        raise Conflict(_("Xác thực hai lớp chưa được bật."))
+    if not two_factor.accept_code(actor, code):
+        raise Invalid({"code": _("Mã xác thực không đúng hoặc đã được dùng.")})
+    db.session.flush()
+
+
+@operation(audited=True)
+def disable_two_factor(actor: User, code: str) -> None:
+    """Turn off one's own two-factor sign-in, proven by a current code (refused where the office requires it)."""
+    _signed_in(actor)
+    if needs_two_factor(actor, two_factor.security_settings().require_two_factor):
+        raise NotAllowed(_("Văn phòng Điều phối yêu cầu xác thực hai lớp với tài khoản của bạn."))
+    _own_code(actor, code)
+    two_factor.turn_off(actor)
+
+
+@operation(audited=True)
+def renew_recovery_codes(actor: User, code: str) -> list[str]:
+    """New recovery codes for one's own account (the old ones stop working), proven by a current code."""
+    _signed_in(actor)
+    _own_code(actor, code)
+    return two_factor.new_recovery_codes(actor)
+
+
+@operation(audited=True)
+def reset_two_factor(actor: User, user: User) -> None:
+    """The office turns off an account's two-factor sign-in (a lost phone and no recovery code); its sessions end."""
+    _office(actor)
+    if not user.two_factor:
+        raise Conflict(_("Tài khoản %(email)s không bật xác thực hai lớp.", email=user.email))
+    two_factor.turn_off(user)
+    user.end_sessions()
+    db.session.flush()
+
+
+@operation(audited=True)
+def set_security(actor: User, require_two_factor: bool) -> SecuritySettings:
+    """The office's sign-in rules: whether office and leader accounts must use two-factor sign-in."""
+    _office(actor)
+    settings = db.session.get(SecuritySettings, 1)
+    if settings is None:
+        settings = SecuritySettings(id=1)
+        db.session.add(settings)
+    settings.require_two_factor = bool(require_two_factor)
+    settings.updated_at = utcnow()
+    db.session.flush()
+    return settings

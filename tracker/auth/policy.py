@@ -23,6 +23,11 @@ def does_agency_work(role: str) -> bool:
     return role in (OFFICE, OFFICER)
 
 
+def needs_two_factor(user, required_for_managers: bool) -> bool:
+    """Whether the office's rule asks this account for a second factor: the office and leaders, when it is on."""
+    return required_for_managers and user.role in (OFFICE, LEADER)
+
+
 def is_signed_in(user) -> bool:
     """A signed-in, active account: it may look after its own password, tokens, calendar and language."""
     return bool(getattr(user, "is_authenticated", False)) and bool(user.active)

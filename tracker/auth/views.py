@@ -10,11 +10,11 @@ from ..extensions import db
 from ..forms import show_errors
 from ..operations import Conflict, DomainError, Invalid, NotFound, perform
 from . import operations as ops
-from .forms import LanguageForm, LoginForm, NewUserForm, PasswordForm, SetPasswordForm, TokenForm, UserForm
-from .models import User
+from .forms import CodeForm, LanguageForm, LoginForm, NewUserForm, PasswordForm, SetPasswordForm, TokenForm, UserForm
+from .models import DIRECTORY_LABELS, User
 from .decorators import office_required
 from .directory import UnknownAgency
-from .policy import lands_on_own_work
+from .policy import lands_on_own_work, needs_two_factor
 from .invitations import INVITATION_HOURS, INVITATION_PATH, invited_user
 from .services import safe_next
 from .throttle import limiter
@@ -57,7 +57,12 @@ def refused_sign_in(refused: DomainError, template: str, **context):
 
 
 def finish_sign_in(user: User, next_url: str | None = None):
-    """The last step of every sign-in (password, directory, identity service): open the session and land."""
+    """The last step of every sign-in (password, directory, identity service): the code of an account with
+    two-factor sign-in, else open the session and land (on the set-up page when the office requires it)."""
+    from .two_factor_views import ask_second_factor  # registers its routes on bp: imported after it exists
+
+    if user.two_factor:
+        return ask_second_factor(user, next_url)
     login_user(user)
     return redirect(safe_next(next_url) or home_for(user))
 
@@ -74,8 +79,14 @@ def logout():
 
 def render_profile(status: int = 200, **forms):
     """The profile page with its forms (fresh ones unless given) and any secret to show once."""
+    from . import two_factor
+
+    user = current_user._get_current_object()
     return render_template("auth/profile.html", password_form=forms.pop("password_form", None) or PasswordForm(),
-                           token_form=forms.pop("token_form", None) or TokenForm(),
+                           token_form=forms.pop("token_form", None) or TokenForm(), code_form=CodeForm(),
+                           recovery_left=two_factor.recovery_codes_left(user) if user.two_factor else 0,
+                           two_factor_required=needs_two_factor(user, two_factor.security_settings().require_two_factor),
+                           directory_label=DIRECTORY_LABELS.get(user.directory or "", ""),
                            new_token=forms.pop("new_token", None), **forms), status
 
 
