@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .clock import utcnow
 from .extensions import db
-from .i18n import N_
+from .i18n import N_, label
 
 _SCOPES = "tracker.audit.scopes"
 # Columns whose values are never copied into the record: only that they changed.
@@ -234,6 +234,10 @@ FIELD_LABELS = {
     "totp_secret": N_("Khóa xác thực hai lớp"), "totp_enabled_at": N_("Bật xác thực hai lớp lúc"),
     "due_date": N_("Hạn"), "deadline": N_("Hạn"), "directory": N_("Danh bạ"), "directory_id": N_("Định danh trong danh bạ"),
     "require_two_factor": N_("Bắt buộc xác thực hai lớp"), "alias": N_("Tên gọi khác"), "title": N_("Tiêu đề"),
+    "code": N_("Mã"), "due_on": N_("Hạn"), "start_on": N_("Bắt đầu"), "timeline": N_("Thời gian thực hiện"),
+    "lead_text": N_("Cơ quan chỉ đạo"), "executing_text": N_("Cơ quan thực hiện"),
+    "coordinating_text": N_("Cơ quan phối hợp"), "needs_date": N_("Cần xác định hạn"), "note": N_("Ghi chú"),
+    "used_at": N_("Dùng lúc"), "closed_at": N_("Trả lời lúc"), "year": N_("Năm"), "status": N_("Trạng thái"),
 }
 
 
@@ -252,16 +256,14 @@ TABLE_LABELS = {
 
 def table_label(table: str) -> str:
     """What kind of thing a changed row is, in the reader's language."""
-    from flask_babel import gettext
-    label = TABLE_LABELS.get(table)
-    return gettext(label) if label else table
+    known = TABLE_LABELS.get(table)
+    return label(known) if known else table
 
 
 def action_label(action: str) -> str:
     """The act in the reader's language, or its stored name for an operation this release no longer has."""
-    from flask_babel import gettext
-    label = ACTION_LABELS.get(action)
-    return gettext(label) if label else action
+    known = ACTION_LABELS.get(action)
+    return label(known) if known else action
 
 
 def search(*, text: str = "", action: str = "", actor_id: int | None = None, since=None, until=None) -> sa.Select:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from .. import audit
 from ..clock import parse_date, zone
 from ..extensions import db
+from ..i18n import label
 from .decorators import office_required
 from .models import User
 from .views import bp
@@ -49,9 +50,9 @@ def audit_record():
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("auth/audit.html", page=page, actors=actors, actions=actions, args=args, errors=errors,
                            action_label=audit.action_label, table_label=audit.table_label,
-                           field_label=_field_label), 400 if errors else 200
+                           field_label=_field_label, labelled=set(audit.FIELD_LABELS)), 400 if errors else 200
 
 
 def _field_label(column: str) -> str:
-    label = audit.FIELD_LABELS.get(column)
-    return _(label) if label else column
+    known = audit.FIELD_LABELS.get(column)
+    return label(known) if known else column
