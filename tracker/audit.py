@@ -78,8 +78,12 @@ def record(action: str, actor=None, *, summary: str = "", changes: list | None =
     changes = changes or []
     if len(changes) > MAX_ROWS:
         left = len(changes) - MAX_ROWS
+        # The rows left out are still counted, by table and kind of change ("task:insert": 39).
+        counts: dict[str, int] = {}
+        for change in changes:
+            counts[f"{change['table']}:{change['kind']}"] = counts.get(f"{change['table']}:{change['kind']}", 0) + 1
         changes = changes[:MAX_ROWS] + [{"table": "", "id": None, "label": f"+{left}", "kind": "more",
-                                         "before": {}, "after": {}}]
+                                         "before": {}, "after": counts}]
     event_ = AuditEvent(at=utcnow(), actor_id=getattr(actor, "id", None), actor_label=label[:500],
                         address=(request.remote_addr or "")[:64] if has_request_context() else "",
                         action=action[:80], summary=(summary or "")[:500], changes=changes)

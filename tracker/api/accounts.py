@@ -243,7 +243,9 @@ _CHANGE = {"type": "object", "required": ["table", "id", "label", "kind", "befor
            "properties": {"table": {"type": "string"}, "id": {"type": ["integer", "string", "null"]},
                           "label": {"type": "string"},
                           "kind": {"type": "string", "enum": ["insert", "update", "delete", "more"]},
-                          "before": {"type": "object"}, "after": {"type": "object"}}}
+                          "before": {"type": "object"}, "after": {"type": "object"}},
+           "description": "A row the act changed; an act of more than 200 rows ends with one of kind `more` whose "
+                          "`after` counts every row by `table:kind`."}
 AUDIT_EVENT = component("AuditEvent", {
     "type": "object", "required": ["id", "at", "actor", "address", "action", "action_label", "summary", "changes"],
     "properties": {"id": {"type": "integer"}, "at": _MOMENT,

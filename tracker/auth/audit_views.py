@@ -50,7 +50,20 @@ def audit_record():
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("auth/audit.html", page=page, actors=actors, actions=actions, args=args, errors=errors,
                            action_label=audit.action_label, table_label=audit.table_label,
-                           field_label=_field_label, labelled=set(audit.FIELD_LABELS)), 400 if errors else 200
+                           field_label=_field_label, labelled=set(audit.FIELD_LABELS), tally=_tally), 400 if errors else 200
+
+
+def _tally(changes: list[dict]) -> list[tuple[str, str, int]]:
+    """An act's rows counted by kind of thing and of change, in the order first seen (an import's hundreds)."""
+    counts: dict[tuple[str, str], int] = {}
+    if changes and changes[-1]["kind"] == "more":  # a long act kept its full count when its rows were cut
+        for key, count in changes[-1]["after"].items():
+            table, _, kind = key.partition(":")
+            counts[(table, kind)] = count
+    else:
+        for change in changes:
+            counts[(change["table"], change["kind"])] = counts.get((change["table"], change["kind"]), 0) + 1
+    return [(audit.table_label(table), kind, count) for (table, kind), count in counts.items()]
 
 
 def _field_label(column: str) -> str:
