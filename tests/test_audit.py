@@ -167,3 +167,30 @@ def test_the_api_gives_the_record_to_the_office_and_notes_who_took_the_accounts(
     assert "vpdp@test.vn" in item["actor"]["label"]
     assert client.get("/api/v1/audit", headers=officer).status_code == 403
     assert client.get("/api/v1/audit?from=yesterday", headers=office).status_code == 400
+
+
+ADMINISTRATIVE = {
+    # accounts, roles, tokens
+    "auth.create_user", "auth.update_user", "auth.invite", "auth.accept_invitation", "auth.change_password",
+    "auth.create_token", "auth.revoke_token", "auth.create_calendar", "auth.revoke_calendar",
+    "auth.sign_in_from_directory", "auth.answer_access_request", "auth.enable_two_factor",
+    "auth.disable_two_factor", "auth.renew_recovery_codes", "auth.reset_two_factor",
+    # settings
+    "auth.set_security", "reminders.save_settings", "reminders.choose_reminders", "reporting.set_policy",
+    "exports.set_letterhead",
+    # deadlines and assignments
+    "progress.move_deadline", "progress.assign", "progress.unassign", "reporting.open_round",
+    "indicators.set_responsible",
+    # imports
+    "indicators.import_communes", "documents.import_document", "documents.name_body",
+}
+
+
+def test_every_administrative_operation_is_recorded_and_named(app):
+    from tracker.audit import ACTION_LABELS
+    from tracker.operations import REGISTRY
+
+    audited = {name for name, run in REGISTRY.items() if getattr(run, "audited", False)}
+    assert ADMINISTRATIVE <= set(REGISTRY), sorted(ADMINISTRATIVE - set(REGISTRY))
+    assert ADMINISTRATIVE <= audited, sorted(ADMINISTRATIVE - audited)
+    assert audited | {"auth.export_accounts", "plan.import_appendix"} <= set(ACTION_LABELS)
