@@ -257,12 +257,13 @@ AUDIT_EVENT = component("AuditEvent", {
                    "changes": {"type": "array", "items": _CHANGE,
                                "description": "Each row the act changed, its values before and after; secrets as •••."}},
     "description": "One administrative act. The record is append-only."})
+_DAY = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 _AUDIT_QUERY = [
     query_param("q", {"type": "string", "maxLength": 200}, "Text in the actor, the address or the summary."),
     query_param("action", {"type": "string", "enum": sorted(audit.ACTION_LABELS)}, "Only this kind of act."),
     query_param("actor", {"type": "integer", "minimum": 1}, "Only this account's acts."),
-    query_param("from", {"type": "string", "format": "date"}, "From this day (YYYY-MM-DD), in Việt Nam."),
-    query_param("to", {"type": "string", "format": "date"}, "Until this day, inclusive.")]
+    query_param("from", _DAY, "From this day (YYYY-MM-DD), in Việt Nam."),
+    query_param("to", _DAY, "Until this day, inclusive.")]
 
 
 def audit_json(event: audit.AuditEvent) -> dict:
@@ -274,9 +275,9 @@ def audit_json(event: audit.AuditEvent) -> dict:
 
 
 def _day(name: str):
-    raw = request.args.get(name, "")
-    if not raw:
+    if name not in request.args:
         return None
+    raw = request.args[name]
     day = parse_iso_date(raw)
     if day is None:
         raise Invalid({name: _("Ngày phải theo dạng YYYY-MM-DD.")})
