@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 import ldapserver
 from conftest import PASSWORD as LOCAL_PASSWORD
-from helpers import user_of
+from helpers import bearer, user_of
 from ldapserver import LEADER_GROUP, OFFICE_GROUP, PASSWORD, LdapServer, dn_of, free_port
 from tracker import create_app
 from tracker.auth import ldap
@@ -217,6 +217,26 @@ def test_answering_needs_an_agency_and_a_dismissed_request_opens_again_when_aske
     with client.application.app_context():
         asked = db.session.get(AccessRequest, asked_id)
         assert asked.closed_at is None and asked.attempts == 2
+
+
+def test_the_api_lists_and_answers_the_requests_as_the_page_does(directory, client):
+    assert sign_in(client, "phamvane").status_code == 403
+    office, officer = bearer(client.application, "vpdp@test.vn"), bearer(client.application, "khdt@test.vn")
+    assert client.get("/api/v1/access-requests", headers=officer).status_code == 403
+    listing = client.get("/api/v1/access-requests", headers=office).get_json()
+    [item] = listing["items"]
+    assert (item["login"], item["agency_text"], item["role"], item["attempts"], item["closed_at"]) == (
+        dn_of("phamvane"), "Sở Nông nghiệp và PTNT", "officer", 1, None)
+    url = f"/api/v1/access-requests/{item['id']}"
+    response = client.post(url, json={"decision": "alias"}, headers=office)
+    assert response.status_code == 400 and "agency" in response.get_json()["errors"]
+    response = client.post(url, json={"decision": "alias", "agency": "Sở NN&PTNT"}, headers=office)
+    assert response.status_code == 200 and response.get_json()["closed_at"] is not None
+    assert client.post(url, json={"decision": "dismiss"}, headers=office).status_code == 409
+    assert client.get("/api/v1/access-requests", headers=office).get_json()["items"] == []
+    response = sign_in(client, "phamvane")
+    assert response.status_code == 302
+    assert details(client.application, dn_of("phamvane"))["agency"] == "Sở Nông nghiệp và Phát triển nông thôn"
 
 
 def test_only_the_office_sees_the_requests(directory, client, auth):

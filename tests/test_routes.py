@@ -286,6 +286,9 @@ TABLE = [
         json=lambda x: {**USER_FORM, "active": True}),
     # Queued in the outbox, mailed after the call commits: 202.
     Row("api.post_invitation", "POST", (401, 403, 403, 403, 202), lambda x: {"user_id": x.user}),
+    Row("api.access_requests", "GET", (401, 403, 403, 403, 200)),
+    Row("api.answer_access_request", "POST", (401, 403, 403, 403, 200), lambda x: {"request_id": x.access_request},
+        json=lambda x: {"decision": "alias", "agency": "Sở NN&PTNT"}),
     # --- API: reporting rounds, reminders, the letterhead
     Row("api.reporting_round", "GET", (401, *ALL), lambda x: {"round_id": x.q1}),
     Row("api.round_submissions", "GET", (401, *ALL), lambda x: {"round_id": x.q1}),

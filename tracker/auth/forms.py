@@ -140,3 +140,12 @@ class AccessAnswerForm(Form):
         """Adding an alias needs the agency it names."""
         if self.decision.data == "alias" and not field.data:
             raise ValidationError(_l("Chọn cơ quan mà danh bạ gọi bằng tên này."))
+
+
+class AccessAnswerApiForm(AccessAnswerForm):
+    """An answer as POST /api/v1/access-requests/{id} takes it: the agency by any of its names or aliases."""
+
+    agency = StringField(_l("Là cơ quan"), validators=[Length(max=200)])
+    decision = SelectField(_l("Trả lời"), choices=[SelectChoice("alias", _l("Thêm tên gọi khác")),
+                                                   SelectChoice("dismiss", _l("Bỏ qua"))],
+                           validators=[DataRequired(_l("Chọn cách trả lời."))])
