@@ -14,6 +14,7 @@ from conftest import PASSWORD as LOCAL_PASSWORD
 from helpers import bearer, user_of
 from ldapserver import LEADER_GROUP, OFFICE_GROUP, PASSWORD, LdapServer, dn_of, free_port
 from tracker import create_app
+from tracker.audit import AuditEvent
 from tracker.auth import ldap
 from tracker.auth.models import AccessRequest, User
 from tracker.config import ConfigurationError, flag
@@ -97,6 +98,15 @@ def test_the_account_follows_the_directory_at_each_sign_in(directory, client):
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard"  # a leader now
     second = details(client.application, dn_of("vuthig"))
     assert second == {**first, "agency": "UBND huyện Cao Lộc", "name": "Vũ Thị Giang", "role": "leader"}
+    client.post("/logout")
+    assert sign_in(client, "vuthig").status_code == 302  # nothing changed in the directory: nothing recorded
+    with client.application.app_context():
+        # The administrative record keeps the account made and the change of agency, name and role.
+        events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "auth.sign_in_from_directory")
+                                    .order_by(AuditEvent.id)).all()
+        assert len(events) == 2 and all(event.actor_id == first["id"] for event in events)
+        [change] = [c for c in events[1].changes if c["table"] == "user"]
+        assert change["after"]["role"] == "leader" and change["before"]["role"] == "officer"
 
 
 def test_the_groups_give_the_roles(directory, client):
