@@ -204,6 +204,11 @@ TABLE = [
     Row("auth.security", "GET", (*OFFICE_ONLY, 200)),
     Row("auth.security", "POST", (*OFFICE_ONLY, 302), data=lambda x: {"require_two_factor": "y"}, empty=None),
     Row("auth.audit_record", "GET", (*OFFICE_ONLY, 200)),
+    # People the directory vouched for whose agency is unknown: the office names it (an alias) or dismisses.
+    Row("auth.access_requests", "GET", (*OFFICE_ONLY, 200)),
+    Row("auth.answer_access_request", "POST", (*OFFICE_ONLY, 302), lambda x: {"request_id": x.access_request},
+        data=lambda x: {f"r{x.access_request}-agency": "Sở Nông nghiệp và Phát triển nông thôn",
+                        f"r{x.access_request}-decision": "alias"}),
     # --- two-factor sign-in ------------------------------------------------------------------------------------
     # Without a password just accepted there is no code to ask for: back to the password.
     Row("auth.second_step", "GET", (302, 302, 302, 302, 302)),
@@ -281,6 +286,9 @@ TABLE = [
         json=lambda x: {**USER_FORM, "active": True}),
     # Queued in the outbox, mailed after the call commits: 202.
     Row("api.post_invitation", "POST", (401, 403, 403, 403, 202), lambda x: {"user_id": x.user}),
+    Row("api.access_requests", "GET", (401, 403, 403, 403, 200)),
+    Row("api.answer_access_request", "POST", (401, 403, 403, 403, 200), lambda x: {"request_id": x.access_request},
+        json=lambda x: {"decision": "alias", "agency": "Sở NN&PTNT"}),
     # --- API: reporting rounds, reminders, the letterhead
     Row("api.reporting_round", "GET", (401, *ALL), lambda x: {"round_id": x.q1}),
     Row("api.round_submissions", "GET", (401, *ALL), lambda x: {"round_id": x.q1}),
