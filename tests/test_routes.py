@@ -204,6 +204,10 @@ TABLE = [
     Row("auth.security", "GET", (*OFFICE_ONLY, 200)),
     Row("auth.security", "POST", (*OFFICE_ONLY, 302), data=lambda x: {"require_two_factor": "y"}, empty=None),
     Row("auth.audit_record", "GET", (*OFFICE_ONLY, 200)),
+    # The province's identity service (OpenID Connect) is off here (no TRACKER_OIDC_ISSUER): no way in, for anyone.
+    # tests/test_oidc.py signs in through a real provider.
+    Row("oidc.login", "GET", (404,) * 5),
+    Row("oidc.callback", "GET", (404,) * 5, lambda x: {"code": "ma", "state": "trang-thai"}),
     # --- two-factor sign-in ------------------------------------------------------------------------------------
     # Without a password just accepted there is no code to ask for: back to the password.
     Row("auth.second_step", "GET", (302, 302, 302, 302, 302)),
