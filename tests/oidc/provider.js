@@ -9,6 +9,8 @@
 //   {"<username>": {"password", "sub", "email", "email_verified", "name", "department", "groups": [...]}}
 //
 // Prints "ready <issuer>" once it listens. Nothing here is the tracker's: it stands for a provider it talks to.
+// oidc-provider 8 (Node 18 or later; 9 wants Node 22): its in-memory store, which it warns of, is what one
+// short-lived process for a test run needs.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 
