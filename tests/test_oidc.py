@@ -345,3 +345,11 @@ def test_claims_are_read_as_configured(app):
         app.config.update(OIDC_GROUPS_CLAIM="groups", OIDC_OFFICE_GROUP=None, OIDC_LEADER_GROUP="lanh-dao")
         person = oidc.person_from_claims({"sub": "43", "email": "c@d.vn", "groups": "lanh-dao"})
         assert (person.agency_names, person.office, person.leader, person.role) == ([], False, True, "leader")
+
+
+def test_the_refusals_speak_english_to_an_english_reader(app_on, client):
+    client.post("/language", data={"language": "en"})
+    assert "Sign in with the province's account" in client.get("/login").get_data(as_text=True)
+    app_on.config["OIDC_ISSUER"] = dead_issuer()
+    answer = client.get("/login/oidc")
+    assert answer.status_code == 503 and "identity service cannot be reached" in flashed(answer)
