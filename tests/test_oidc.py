@@ -353,3 +353,13 @@ def test_the_refusals_speak_english_to_an_english_reader(app_on, client):
     app_on.config["OIDC_ISSUER"] = dead_issuer()
     answer = client.get("/login/oidc")
     assert answer.status_code == 503 and "identity service cannot be reached" in flashed(answer)
+
+
+def test_sign_ins_begun_and_left_do_not_grow_the_session_without_end(app_on, client):
+    for _ in range(3 * oidc.MAX_PENDING):
+        authorize = start(client)
+    with client.session_transaction() as session:
+        assert sum(key.startswith("_state_oidc_") for key in session) == oidc.MAX_PENDING
+    # The newest of them still signs in.
+    assert client.get(local(Browser().sign_in(authorize, "an", SECRET))).status_code == 302
+    assert account(app_on, "sub-an").role == "officer"

@@ -38,6 +38,9 @@ NAME = "oidc"  # Authlib keeps each flow's state, nonce and verifier in the sess
 NEXT = "oidc_next"  # where the person was going when the flow began
 ID_TOKEN = "oidc_id_token"  # the ID token of the sign-in, for the provider's logout (id_token_hint)
 EXTENSION = "tracker.oidc"
+# Sign-ins begun and not finished (other tabs, the back button) that the session cookie keeps; older ones are
+# dropped, so pressing the button again and again cannot grow the cookie past what browsers store.
+MAX_PENDING = 5
 
 
 class SignInRefused(DomainError):
@@ -141,11 +144,19 @@ def login():
     oauth = client()
     try:
         _metadata(oauth)
+        _drop_oldest_pending()
         response = oauth.authorize_redirect(url_for(".callback", _external=True))
     except UNREACHABLE as error:
         return _show(_unavailable(error))
     session[NEXT] = safe_next(request.args.get("next")) or ""
     return response
+
+
+def _drop_oldest_pending() -> None:
+    pending = sorted((key for key in session if key.startswith(f"_state_{NAME}_")),
+                     key=lambda key: (session[key] or {}).get("exp", 0))
+    for key in pending[:max(0, len(pending) - MAX_PENDING + 1)]:
+        session.pop(key)
 
 
 def _state_data(state: str) -> dict | None:
