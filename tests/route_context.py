@@ -10,7 +10,7 @@ from flask import url_for
 
 from helpers import line_of, task_of, user_of
 from tracker.auth.invitations import invitation_token
-from tracker.auth.models import ApiToken
+from tracker.auth.models import AccessRequest, ApiToken
 from tracker.documents.models import PlanDocument, ProposedRow
 from tracker.extensions import db
 from tracker.files.services import store_uploads
@@ -53,6 +53,7 @@ class Context:
     district: int
     document: int
     row: int
+    access_request: int = 0
 
     def url(self, endpoint: str, **values) -> str:
         """The path of an endpoint, as the app builds it."""
@@ -83,12 +84,17 @@ def build_context(app) -> Context:
         district = user_of(DISTRICT).agency
         commune = db.session.scalar(sa.select(Commune).where(Commune.district_id == district.id).order_by(Commune.id))
         document, row = plan_document()
+        # Someone the directory vouched for whose department the tracker does not know by that name.
+        access_request = AccessRequest(directory="ldap", login="uid=phamvane,ou=people,dc=langson,dc=gov,dc=vn",
+                                       email="phamvane@langson.gov.vn", name="Phạm Văn E",
+                                       agency_text="Sở Nông nghiệp và PTNT", role="officer", attempts=1)
+        db.session.add(access_request)
         db.session.commit()
         return Context(app=app, line=line.id, assignment=assignment.id, user=taichinh.id, agency=own.agency_id,
                        q1=q1.id, submission=submission.id, adhoc=adhoc.id, token=token.id, calendar=calendar,
                        message=message.id, attachment=attachment.id, invitation=invitation_token(taichinh),
                        indicator=indicator.id, commune=commune.id, district=district.id, document=document.id,
-                       row=row.id)
+                       row=row.id, access_request=access_request.id)
 
 
 DOCUMENT_YEAR = 2022

@@ -194,3 +194,17 @@ def test_every_administrative_operation_is_recorded_and_named(app):
     assert ADMINISTRATIVE <= set(REGISTRY), sorted(ADMINISTRATIVE - set(REGISTRY))
     assert ADMINISTRATIVE <= audited, sorted(ADMINISTRATIVE - audited)
     assert audited | {"auth.export_accounts", "plan.import_appendix"} <= set(ACTION_LABELS)
+
+
+def test_hostile_text_in_the_record_is_shown_as_text(seeded, client, auth):
+    payload = '<script>alert("audit")</script><img src=x onerror=alert(1)>'
+    auth.login("vpdp@test.vn")
+    target = user_id(seeded, "taichinh@test.vn")
+    for name in (payload, "Nguyễn Văn An"):
+        client.post(f"/admin/users/{target}", data={"email": "taichinh@test.vn", "name": name,
+                                                    "agency": "Sở Tài chính", "role": "officer", "active": "y"})
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "<script>alert(" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(" in page
+    api = client.get("/api/v1/audit?action=auth.update_user").get_json()["items"]
+    assert any(change["before"].get("name") == payload for item in api for change in item["changes"])

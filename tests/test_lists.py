@@ -175,7 +175,8 @@ LIST_PATHS = [
 def test_statements_per_request_do_not_grow_with_the_plan(plans):
     small, large = (_count_statements(plans[size], LIST_PATHS) for size in (100, 2000))
     assert small == large
-    assert max(large) <= 25
+    # 26: a leader's page also reads the office's sign-in rule (must they set up two-factor sign-in first?).
+    assert max(large) <= 26
 
 
 def test_lists_page_through_a_large_plan(plans):

@@ -46,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .files import cli as files_cli
     from .auth.views import bp as auth_bp
     from .auth import oidc
-    from .auth import audit_views, two_factor_views  # noqa: F401  (their routes join the auth blueprint)
+    from .auth import access_views, audit_views, two_factor_views  # noqa: F401  (their routes join the auth blueprint)
     from .plan import cli as plan_cli
     from .plan.views import bp as plan_bp
     from .progress.views import bp as progress_bp

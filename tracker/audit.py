@@ -117,7 +117,8 @@ def _label(obj) -> str:
         value = getattr(obj, attribute, None)
         if isinstance(value, str) and value:
             return value[:200]
-    return f"#{getattr(obj, 'id', '')}"
+    identity = sa.inspect(obj).identity or ()
+    return "#" + "/".join(str(part) for part in identity)
 
 
 def _note(scope: dict, obj, kind: str) -> None:
@@ -141,14 +142,16 @@ def _note(scope: dict, obj, kind: str) -> None:
             after[key] = _plain(new)
     if kind == "update" and not after:
         return
-    identity = (obj.__tablename__, str(getattr(obj, "id", None) or id(obj)))
+    identity = (obj.__tablename__, str(sa.inspect(obj).identity or id(obj)))
     known = scope["changes"].get(identity)
     if known:  # a row flushed twice in one operation: keep its first "before" and its last "after"
         known["after"].update(after)
         for key, value in before.items():
             known["before"].setdefault(key, value)
         return
-    scope["changes"][identity] = {"table": obj.__tablename__, "id": getattr(obj, "id", None), "label": _label(obj),
+    key = sa.inspect(obj).identity
+    scope["changes"][identity] = {"table": obj.__tablename__, "id": key[0] if key and len(key) == 1 else
+                                  "/".join(str(part) for part in key) if key else None, "label": _label(obj),
                                   "kind": kind, "before": before, "after": after}
 
 

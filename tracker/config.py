@@ -96,7 +96,29 @@ DEFAULTS = {
     "OIDC_TIMEOUT": 10,
     # Demo accounts (`flask demo-users`) can be created only when this is on, as in `make run`.
     "DEMO": False,
+    # Sign-in with the province's directory (LDAP, docs/deploy.md); off while LDAP_URL is unset. People type their
+    # e-mail or directory login and password on the same page; the service account (BIND_DN) finds their entry
+    # under USER_BASE by USER_FILTER ({login} stands for what they typed, escaped), then their own password is
+    # checked by binding as that entry. Local accounts keep their own passwords beside it.
+    "LDAP_URL": None,  # ldap://host:389 or ldaps://host:636
+    "LDAP_STARTTLS": False,  # upgrade an ldap:// connection with StartTLS before any password is sent
+    "LDAP_CA_FILE": None,  # the CA (PEM) that signed the directory's certificate; the system's CAs when unset
+    "LDAP_BIND_DN": None,
+    "LDAP_BIND_PASSWORD": None,
+    "LDAP_USER_BASE": None,
+    "LDAP_USER_FILTER": "(|(uid={login})(mail={login}))",
+    # The attribute naming the person's department or district, matched to the agencies with their aliases.
+    "LDAP_AGENCY_ATTRIBUTE": "ou",
+    # Groups (DNs) whose members (member or uniqueMember) are the office, or leaders; everyone else an officer.
+    "LDAP_OFFICE_GROUP": None,
+    "LDAP_LEADER_GROUP": None,
+    # Seconds to connect, and to wait for each answer: a directory that hangs must not hold a worker long.
+    "LDAP_TIMEOUT": 5,
 }
+
+
+# Settings taken from the environment exactly as written (never parsed as JSON).
+TEXT_SETTINGS = ("LDAP_BIND_PASSWORD",)
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
@@ -111,6 +133,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config.from_pyfile("config.py", silent=True)
         # TRACKER_DATABASE_URL -> DATABASE_URL, TRACKER_SECRET_KEY -> SECRET_KEY, …
         app.config.from_prefixed_env("TRACKER")
+        # from_prefixed_env reads values as JSON where they parse: a password of digits would become a number.
+        for key in TEXT_SETTINGS:
+            if f"TRACKER_{key}" in os.environ:
+                app.config[key] = os.environ[f"TRACKER_{key}"]
     else:
         app.config.from_mapping(test_config)
     if test_config is None and not app.config.get("DEMO"):
@@ -118,6 +144,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if app.config.get("FILE_STORAGE") != "local":
         raise ConfigurationError(f"TRACKER_FILE_STORAGE={app.config.get('FILE_STORAGE')!r}: this release stores "
                                  "attachments in a folder only ('local'; a shared volume for several hosts).")
+    _check_ldap(app.config)
     default_db = "sqlite:///" + os.path.join(app.instance_path, "tracker.sqlite")
     app.config.setdefault("DATABASE_URL", default_db)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
@@ -125,6 +152,30 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
 class ConfigurationError(RuntimeError):
     """The app refuses to start with a configuration that is not safe to serve."""
+
+
+def _check_ldap(config) -> None:
+    """A directory half configured fails at start, not at someone's first sign-in."""
+    url = config.get("LDAP_URL")
+    if not url:
+        return
+    if not str(url).lower().startswith(("ldap://", "ldaps://")):
+        raise ConfigurationError(f"TRACKER_LDAP_URL={url!r}: give ldap://host[:port] or ldaps://host[:port].")
+    if str(url).lower().startswith("ldaps://") and flag(config.get("LDAP_STARTTLS")):
+        raise ConfigurationError("TRACKER_LDAP_STARTTLS applies to ldap:// only; an ldaps:// URL is encrypted already.")
+    missing = [f"TRACKER_{key}" for key in ("LDAP_USER_BASE", "LDAP_USER_FILTER", "LDAP_AGENCY_ATTRIBUTE")
+               if not config.get(key)]
+    if missing:
+        raise ConfigurationError(f"TRACKER_LDAP_URL is set but {', '.join(missing)} is not.")
+    if "{login}" not in str(config["LDAP_USER_FILTER"]):
+        raise ConfigurationError("TRACKER_LDAP_USER_FILTER must contain {login}, e.g. (mail={login}).")
+
+
+def flag(value) -> bool:
+    """A yes/no setting: from the environment `true` arrives as True (JSON), but `True`, `yes` or `1` as text."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "on")
+    return bool(value)
 
 
 def _require_secret_key(key) -> None:

@@ -102,10 +102,10 @@ def operation(fn: Callable[P, R] | None = None, *, audited: bool = False):
         if not audited:
             return fn(*args, **kwargs)
         from .audit import watching
-        actor = args[0] if args and hasattr(args[0], "email") and hasattr(args[0], "role") else None
+        actor = args[0] if args and _is_account(args[0]) else None
         with watching(name, actor) as scope:
             result = fn(*args, **kwargs)
-            if actor is None and hasattr(result, "email") and hasattr(result, "role"):
+            if actor is None and _is_account(result):
                 scope["actor"] = result  # sign-in and invitations: the account acts for itself
             return result
 
@@ -113,6 +113,12 @@ def operation(fn: Callable[P, R] | None = None, *, audited: bool = False):
     run.audited = audited  # type: ignore[attr-defined]
     REGISTRY[name] = run
     return run
+
+
+def _is_account(value) -> bool:
+    # Duck-typed (this module sits below the auth domain): an account has an id, an e-mail and a role; what a
+    # directory says of a person (auth.directory.DirectoryPerson) has the last two but is nobody's account yet.
+    return all(hasattr(value, name) for name in ("id", "email", "role"))
 
 
 def check_before_commit(check: Callable[[], None]) -> None:

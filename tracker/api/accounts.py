@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from ..auth import operations as ops
-from ..auth.forms import NewUserApiForm, ProfileApiForm, TokenForm, UserApiForm
+from ..auth.forms import AccessAnswerApiForm, NewUserApiForm, ProfileApiForm, TokenForm, UserApiForm
 from ..auth.invitations import INVITATION_HOURS
-from ..auth.models import ROLES, ApiToken, User
+from ..auth.models import DIRECTORY_LABELS, ROLES, AccessRequest, ApiToken, User
 from ..auth.policy import manages_accounts
 from .. import audit
 from ..clock import parse_iso_date, zone
@@ -237,6 +237,61 @@ def post_invitation(user_id: int):
     return jsonify({"email": account.email, "valid_hours": INVITATION_HOURS}), 202
 
 
+# --- access requests: people the directory vouched for whose agency is unknown -----------------------------------
+
+ACCESS_REQUEST = component("AccessRequest", {
+    "type": "object", "required": ["id", "directory", "login", "email", "name", "agency_text", "role", "attempts",
+                                   "first_at", "last_at", "closed_at"],
+    "properties": {"id": {"type": "integer"}, "directory": {"type": "string", "enum": list(DIRECTORY_LABELS)},
+                   "login": {"type": "string", "description": "Who they are there: the entry's DN, or the subject."},
+                   "email": {"type": "string"}, "name": {"type": "string"},
+                   "agency_text": {"type": "string", "description": "The department or district as the directory "
+                                                                    "names it."},
+                   "role": {"type": "string", "enum": list(ROLES), "description": "The role its groups give."},
+                   "attempts": {"type": "integer"}, "first_at": _MOMENT, "last_at": _MOMENT,
+                   "closed_at": nullable(_MOMENT)},
+    "description": "Someone the province's directory vouched for, refused because the tracker does not know their "
+                   "agency by the directory's name."})
+
+
+def access_request_json(request_: AccessRequest) -> dict:
+    """An access request as the API shows it."""
+    return {"id": request_.id, "directory": request_.directory, "login": request_.login, "email": request_.email,
+            "name": request_.name, "agency_text": request_.agency_text, "role": request_.role,
+            "attempts": request_.attempts, "first_at": iso(request_.first_at), "last_at": iso(request_.last_at),
+            "closed_at": iso(request_.closed_at)}
+
+
+@bp.get("/access-requests")
+@documented("Open access requests (office)", tag="Accounts", is_paged=True, errors=(403,),
+            responses={200: {"description": "The requests not yet answered, latest attempt first.",
+                             "schema": paged(ACCESS_REQUEST)}})
+def access_requests():
+    """People who signed in with the directory whose department or district the tracker does not know by the
+    directory's name, as on the page *Yêu cầu truy cập*."""
+    _office()
+    query = (sa.select(AccessRequest).where(AccessRequest.closed_at.is_(None))
+             .order_by(AccessRequest.last_at.desc(), AccessRequest.id.desc()))
+    return paginate(query, lambda found: [access_request_json(r) for r in found])
+
+
+@bp.post("/access-requests/<int:request_id>")
+@documented("Answer an access request (office)", tag="Accounts", body=AccessAnswerApiForm, errors=(403, 409),
+            example={"decision": "alias", "agency": "Sở NN&PTNT"},
+            responses={200: {"description": "The request, answered.", "schema": ACCESS_REQUEST}})
+def answer_access_request(request_id: int):
+    """`alias`: the directory's name becomes an alias of `agency` (any of its names), and the person can sign in;
+    `dismiss`: the request is closed (it opens again if they try again). An answered request is a 409."""
+    _office()
+    form = read_json(AccessAnswerApiForm)
+    agency = form.agency.data if form.decision.data == "alias" else ""
+    try:
+        answered = perform(ops.answer_access_request, api_user(), request_id, agency or "")
+    except Conflict as refused:
+        raise Problem(409, refused.message) from None
+    return jsonify(access_request_json(answered))
+
+
 # --- the administrative record -----------------------------------------------------------------------------------
 
 _CHANGE = {"type": "object", "required": ["table", "id", "label", "kind", "before", "after"],
@@ -257,12 +312,13 @@ AUDIT_EVENT = component("AuditEvent", {
                    "changes": {"type": "array", "items": _CHANGE,
                                "description": "Each row the act changed, its values before and after; secrets as •••."}},
     "description": "One administrative act. The record is append-only."})
+_DAY = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 _AUDIT_QUERY = [
     query_param("q", {"type": "string", "maxLength": 200}, "Text in the actor, the address or the summary."),
     query_param("action", {"type": "string", "enum": sorted(audit.ACTION_LABELS)}, "Only this kind of act."),
     query_param("actor", {"type": "integer", "minimum": 1}, "Only this account's acts."),
-    query_param("from", {"type": "string", "format": "date"}, "From this day (YYYY-MM-DD), in Việt Nam."),
-    query_param("to", {"type": "string", "format": "date"}, "Until this day, inclusive.")]
+    query_param("from", _DAY, "From this day (YYYY-MM-DD), in Việt Nam."),
+    query_param("to", _DAY, "Until this day, inclusive.")]
 
 
 def audit_json(event: audit.AuditEvent) -> dict:
@@ -274,9 +330,9 @@ def audit_json(event: audit.AuditEvent) -> dict:
 
 
 def _day(name: str):
-    raw = request.args.get(name, "")
-    if not raw:
+    if name not in request.args:
         return None
+    raw = request.args[name]
     day = parse_iso_date(raw)
     if day is None:
         raise Invalid({name: _("Ngày phải theo dạng YYYY-MM-DD.")})

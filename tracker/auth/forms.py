@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField,
+                     ValidationError)
+from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, Optional
 
 from ..forms import Form
 from ..forms import choices as _choices
@@ -19,6 +20,14 @@ class LoginForm(Form):
     email = EmailField(_l("Thư điện tử"), validators=[DataRequired(_l("Nhập thư điện tử.")), Length(max=254)])
     password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(_l("Nhập mật khẩu.")), Length(max=200)])
     next = HiddenField()
+
+
+class DirectoryLoginForm(LoginForm):
+    """With the province's directory on: its login (uid) as well as an e-mail, so a plain text field."""
+
+    email = StringField(_l("Thư điện tử hoặc tên đăng nhập"),
+                        validators=[DataRequired(_l("Nhập thư điện tử hoặc tên đăng nhập.")), Length(max=254)],
+                        render_kw={"autocapitalize": "off", "spellcheck": "false"})
 
 
 class CodeForm(Form):
@@ -116,3 +125,27 @@ class NewUserApiForm(NewUserForm):
     """A new account as POST /api/v1/users takes it: `active` a JSON boolean, true when left out."""
 
     active = JsonBoolean(_l("Đang hoạt động"), default=True)
+
+
+class AccessAnswerForm(Form):
+    """The office answers a person whose department or district the directory names in words the tracker does not
+    know: that name becomes an alias of the chosen agency (the person can sign in), or the request is dismissed."""
+
+    # Choices are the agencies (not groups) by name, set by the view; the operation finds the agency again.
+    agency = SelectField(_l("Là cơ quan"), coerce=str, validate_choice=False, validators=[Length(max=200)])
+    decision = StringField(validators=[DataRequired(_l("Chọn cách trả lời.")),
+                                       AnyOf(("alias", "dismiss"), _l("Chọn cách trả lời."))])
+
+    def validate_agency(self, field) -> None:
+        """Adding an alias needs the agency it names."""
+        if self.decision.data == "alias" and not field.data:
+            raise ValidationError(_l("Chọn cơ quan mà danh bạ gọi bằng tên này."))
+
+
+class AccessAnswerApiForm(AccessAnswerForm):
+    """An answer as POST /api/v1/access-requests/{id} takes it: the agency by any of its names or aliases."""
+
+    agency = StringField(_l("Là cơ quan"), validators=[Length(max=200)])
+    decision = SelectField(_l("Trả lời"), choices=[SelectChoice("alias", _l("Thêm tên gọi khác")),
+                                                   SelectChoice("dismiss", _l("Bỏ qua"))],
+                           validators=[DataRequired(_l("Chọn cách trả lời."))])

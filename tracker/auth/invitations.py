@@ -55,7 +55,8 @@ def invited_user(token: str) -> User | None:
     if not isinstance(data, dict) or not isinstance(data.get("user"), int):
         return None
     user = db.session.scalar(sa.select(User).where(User.id == data["user"]))
-    if user is None or not user.active or data.get("hash") != _fingerprint(user):
+    # An account of the directory has no password of ours to set (an older link must not give it one).
+    if user is None or not user.active or user.directory or data.get("hash") != _fingerprint(user):
         return None
     return user
 

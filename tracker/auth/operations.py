@@ -13,7 +13,7 @@ from ..extensions import db
 from ..i18n import LANGUAGES
 from ..operations import Conflict, DomainError, Invalid, NotAllowed, NotFound, operation
 from ..plan.services import AgencyFileError, add_alias, find_agency
-from . import directory, services, throttle, two_factor
+from . import directory, ldap, services, throttle, two_factor
 from .directory import DirectoryPerson
 from .forms import MIN_PASSWORD
 from .invitations import invited_user, send_invitation
@@ -55,14 +55,19 @@ def authenticate_token(secret: str) -> User | None:
 
 @operation
 def sign_in(email: str, password: str, address: str) -> User:
-    """The account a password opens, within the failed-attempt budgets (a success gives back what it took)."""
+    """The account a password opens, within the failed-attempt budgets (a success gives back what it took); a
+    password the directory (LDAP) vouched for opens the account made or brought up to date from its entry
+    (UnknownAgency when it names no agency the tracker knows, DirectoryUnavailable when it cannot be asked)."""
     outcome = services.authenticate(email or "", password or "", address or "")
     if outcome.retry_at:
         until = to_local(datetime.fromtimestamp(outcome.retry_at, timezone.utc)).strftime("%H:%M")
         raise Throttled(_("Đã thử đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(until)s.", until=until),
                         outcome.retry_at)
+    if outcome.person is not None:
+        return sign_in_from_directory(outcome.person)
     if outcome.user is None:
-        raise Invalid({"password": _("Thư điện tử hoặc mật khẩu không đúng.")})
+        raise Invalid({"password": _("Tên đăng nhập hoặc mật khẩu không đúng.") if ldap.configured()
+                       else _("Thư điện tử hoặc mật khẩu không đúng.")})
     return outcome.user
 
 
@@ -167,6 +172,9 @@ def update_user(actor: User, user: User, *, email: str, agency: str, role: str, 
                 password: str = "") -> User:
     """The office changes an account (a blank password keeps it); nobody takes the office's rights from themself."""
     _office(actor)
+    if password and user.directory:
+        raise Invalid({"password": _("Tài khoản này đăng nhập bằng mật khẩu của danh bạ của tỉnh; Văn phòng không đặt "
+                                     "mật khẩu cho tài khoản này.")})
     if password:
         _password_rule("password", password)
     try:
@@ -180,6 +188,9 @@ def update_user(actor: User, user: User, *, email: str, agency: str, role: str, 
 def invite(actor: User, user: User) -> None:
     """The office sends an active account a new invitation to set its password (queued; sent after commit)."""
     _office(actor)
+    if user.directory:
+        raise Conflict(_("Tài khoản %(email)s đăng nhập bằng mật khẩu của danh bạ của tỉnh; không có mật khẩu nào để "
+                         "mời đặt.", email=user.email))
     if not user.active:
         raise Conflict(_("Tài khoản %(email)s đang bị khóa; mở lại tài khoản trước khi gửi thư mời.", email=user.email))
     send_invitation(user)

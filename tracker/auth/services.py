@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -17,6 +18,9 @@ from ..text import nfc
 from . import throttle
 from .models import ROLES, ApiToken, User, hash_token
 from .policy import gives_up_office
+
+if TYPE_CHECKING:
+    from .directory import DirectoryPerson
 
 # A valid hash to check against when the e-mail is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method="scrypt")
@@ -32,10 +36,12 @@ class AccountError(ValueError):
 
 @dataclass
 class SignIn:
-    """The outcome of a sign-in attempt; `retry_at` (epoch seconds) is set when it was throttled."""
+    """The outcome of a sign-in attempt; `retry_at` (epoch seconds) is set when it was throttled, `person` when the
+    directory (LDAP) vouched for the password (its account is made or updated from it by the caller)."""
 
     user: User | None = None
     retry_at: float | None = None
+    person: DirectoryPerson | None = None
 
 
 def normalise_email(email: str) -> str:
@@ -46,17 +52,34 @@ def normalise_email(email: str) -> str:
 def authenticate(email: str, password: str, address: str) -> SignIn:
     """Check a password within the failed-attempt budgets of the account and the client's address.
 
-    Unknown, wrong and throttled attempts cost one password hash each, so neither the answer nor
-    its timing tells whether an account exists; the budgets are kept by the e-mail as typed, known
-    or not, for the same reason.
+    A local account's password is checked here; an account of the directory (LDAP), or a login no account has
+    while the directory is configured, is checked by the directory (`ldap.authenticate`), within the same
+    budgets. Unknown, wrong and throttled attempts cost one password hash each, so neither the answer nor
+    its timing tells whether an account exists; the budgets are kept by the e-mail (or login) as typed, known
+    or not, for the same reason. DirectoryUnavailable when the directory cannot be asked.
     """
+    # Imported here: ldap.py builds on directory.py, which needs this module's normalise_email.
+    from . import ldap
+    from .directory import DirectoryUnavailable
+
     email = normalise_email(email)
     attempt = throttle.reserve(email, address)
     if not attempt.allowed:
         check_password_hash(_DUMMY_HASH, password)
         return SignIn(retry_at=attempt.retry_at)
     user = db.session.scalar(sa.select(User).where(User.email == email))
-    if user is None or not user.active:
+    if ldap.configured() and (user is None or user.directory == ldap.DIRECTORY):
+        try:
+            person = ldap.authenticate(email, password)
+        except DirectoryUnavailable:
+            throttle.succeeded(attempt)  # no password was checked: nothing to count against anyone
+            raise
+        if person is None:
+            return SignIn()
+        throttle.succeeded(attempt)
+        return SignIn(person=person)
+    # A local account keeps its own password; an account of a directory opens only through that directory.
+    if user is None or not user.active or user.directory is not None:
         check_password_hash(_DUMMY_HASH, password)
         return SignIn()
     if not user.check_password(password):

@@ -9,9 +9,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db
 from ..forms import show_errors
 from ..operations import Conflict, DomainError, Invalid, NotFound, perform
+from . import ldap
 from . import operations as ops
-from .forms import CodeForm, LanguageForm, LoginForm, NewUserForm, PasswordForm, SetPasswordForm, TokenForm, UserForm
-from .models import DIRECTORY_LABELS, User
+from .forms import CodeForm, DirectoryLoginForm, LanguageForm, LoginForm, NewUserForm, PasswordForm, SetPasswordForm, TokenForm, UserForm
+from .models import DIRECTORY_LABELS, AccessRequest, User
 from .decorators import office_required
 from .directory import UnknownAgency
 from .policy import lands_on_own_work, needs_two_factor
@@ -31,7 +32,7 @@ def home_for(user: User) -> str:
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_REQUESTS"], methods=["POST"])
 def login():
     """Sign in; failed attempts are throttled per account and per client address."""
-    form = LoginForm(next=request.args.get("next", ""))
+    form = (DirectoryLoginForm if ldap.configured() else LoginForm)(next=request.args.get("next", ""))
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 400 if form.errors else 200
     try:
@@ -188,7 +189,10 @@ def users():
                         email=user.email, hours=INVITATION_HOURS), "success")
             return redirect(url_for("auth.users"))
     accounts = db.session.scalars(sa.select(User).order_by(User.email)).all()
-    return render_template("auth/users.html", form=form, accounts=accounts), 400 if request.method == "POST" else 200
+    waiting = db.session.scalar(sa.select(sa.func.count()).select_from(AccessRequest)
+                                .where(AccessRequest.closed_at.is_(None)))
+    return render_template("auth/users.html", form=form, accounts=accounts, waiting=waiting,
+                           directory_labels=DIRECTORY_LABELS), 400 if request.method == "POST" else 200
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -208,8 +212,8 @@ def edit_user(user_id: int):
         else:
             flash(_("Đã lưu tài khoản %(email)s.", email=user.email), "success")
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_edit.html", form=form, account=user, invite_form=TokenForm(formdata=None)), \
-        400 if form.errors else 200
+    return render_template("auth/user_edit.html", form=form, account=user, invite_form=TokenForm(formdata=None),
+                           directory_label=DIRECTORY_LABELS.get(user.directory or "", "")), 400 if form.errors else 200
 
 
 @bp.post("/admin/users/<int:user_id>/invitation")
