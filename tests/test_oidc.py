@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
+from tracker import create_app
 from tracker.auth import oidc
 from tracker.auth.models import AccessRequest, User
 from tracker.config import ConfigurationError
@@ -363,3 +364,17 @@ def test_sign_ins_begun_and_left_do_not_grow_the_session_without_end(app_on, cli
     # The newest of them still signs in.
     assert client.get(local(Browser().sign_in(authorize, "an", SECRET))).status_code == 302
     assert account(app_on, "sub-an").role == "officer"
+
+
+def test_the_configuration_comes_from_the_environment_as_written(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRACKER_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite")
+    monkeypatch.setenv("TRACKER_OIDC_ISSUER", "https://sso.langson.gov.vn/realms/langson")
+    monkeypatch.setenv("TRACKER_OIDC_CLIENT_ID", "2024")  # digits: JSON would make them a number
+    monkeypatch.setenv("TRACKER_OIDC_CLIENT_SECRET", "1e5")  # and this one 100000.0
+    monkeypatch.setenv("TRACKER_OIDC_OFFICE_GROUP", "1001")
+    monkeypatch.setenv("TRACKER_OIDC_SCOPE", "openid email profile groups")
+    config = create_app().config
+    assert (config["OIDC_CLIENT_ID"], config["OIDC_CLIENT_SECRET"], config["OIDC_OFFICE_GROUP"]) == (
+        "2024", "1e5", "1001")
+    assert config["OIDC_SCOPE"] == "openid email profile groups" and config["OIDC_TIMEOUT"] == 10

@@ -118,7 +118,7 @@ DEFAULTS = {
 
 
 # Settings taken from the environment exactly as written (never parsed as JSON).
-TEXT_SETTINGS = ("LDAP_BIND_PASSWORD",)
+TEXT_SETTINGS = ("LDAP_BIND_PASSWORD", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_OFFICE_GROUP", "OIDC_LEADER_GROUP")
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
