@@ -184,7 +184,7 @@ def test_a_tampered_state_is_refused(app_on, client):
     assert account(app_on, "sub-an") is None
 
 
-def test_an_answer_this_browser_did_not_ask_for_is_refused(app_on, client, app):
+def test_an_answer_this_browser_did_not_ask_for_is_refused(app_on, client):
     # Another browser's answer (a sign-in forced on the victim with the attacker's code): its state is unknown here.
     callback = callback_of(app_on.test_client(), Browser(), "an")
     answer = client.get(callback)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from joserfc.errors import JoseError
