@@ -114,7 +114,7 @@ def test_the_deployment_guide_works_in_a_sandbox(tmp_path):
     sandbox = Sandbox(tmp_path, fresh_database(tmp_path))
     # The release: this checkout's files, as a tarball or a clone would put them.
     shutil.copytree(ROOT, sandbox.path("/srv/tracker/app"), ignore=shutil.ignore_patterns(
-        ".git", ".venv", "instance", "build", "__pycache__", ".pytest_cache", "*.egg-info"))
+        ".git", ".venv", "instance", "build", "__pycache__", ".pytest_cache", "*.egg-info", "node_modules"))
     Path(sandbox.path("/srv/tracker/uploads")).mkdir(parents=True)
     Path(sandbox.path("/var/backups/tracker")).mkdir(parents=True)
 

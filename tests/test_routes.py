@@ -209,6 +209,10 @@ TABLE = [
     Row("auth.answer_access_request", "POST", (*OFFICE_ONLY, 302), lambda x: {"request_id": x.access_request},
         data=lambda x: {f"r{x.access_request}-agency": "Sở Nông nghiệp và Phát triển nông thôn",
                         f"r{x.access_request}-decision": "alias"}),
+    # The province's identity service (OpenID Connect) is off here (no TRACKER_OIDC_ISSUER): no way in, for anyone.
+    # tests/test_oidc.py signs in through a real provider.
+    Row("oidc.login", "GET", (404,) * 5),
+    Row("oidc.callback", "GET", (404,) * 5, lambda x: {"code": "ma", "state": "trang-thai"}),
     # --- two-factor sign-in ------------------------------------------------------------------------------------
     # Without a password just accepted there is no code to ask for: back to the password.
     Row("auth.second_step", "GET", (302, 302, 302, 302, 302)),

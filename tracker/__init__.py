@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth import cli as auth_cli
     from .files import cli as files_cli
     from .auth.views import bp as auth_bp
+    from .auth import oidc
     from .auth import access_views, audit_views, two_factor_views  # noqa: F401  (their routes join the auth blueprint)
     from .plan import cli as plan_cli
     from .plan.views import bp as plan_bp
@@ -61,10 +62,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .exports.views import bp as exports_bp
     from .health import bp as health_bp
 
-    for blueprint in (health_bp, auth_bp, plan_bp, progress_bp, reporting_bp, indicators_bp, reminders_bp,
+    for blueprint in (health_bp, auth_bp, oidc.bp, plan_bp, progress_bp, reporting_bp, indicators_bp, reminders_bp,
                       dashboard_bp, documents_bp, exports_bp, api_bp, reference_bp):
         app.register_blueprint(blueprint)
     documents_services.init_app(app)
+    oidc.init_app(app)
     plan_cli.init_app(app)
     commands.init_app(app)
     backup.init_app(app)
@@ -83,7 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 # Pages anyone may open; everything else needs an account (the API checks its own tokens).
 # The calendar feed authenticates by the secret in its address: calendar apps carry no session.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.second_step", "auth.language", "auth.invitation", "static", "exports.calendar", "health.healthz",
-                    "api_docs.reference"}
+                    "api_docs.reference", "oidc.login", "oidc.callback"}
 
 
 def _register_login(app: Flask) -> None:

@@ -73,6 +73,27 @@ DEFAULTS = {
     "DOCUMENT_MAX_PAGES": 40,
     "DOCUMENT_INTERVAL_SECONDS": 10,
     "DOCUMENT_STALE_SECONDS": 300,
+    # Sign-in with the province's identity service (OpenID Connect; docs/deploy.md), beside local passwords:
+    # off while OIDC_ISSUER is unset. The issuer is the provider's URL as its discovery document names it
+    # (ISSUER/.well-known/openid-configuration is read at the first sign-in, not at start); the client id and
+    # secret are those the provider issued when the tracker was registered with the redirect URI
+    # https://<tracker>/login/oidc/callback (and, for signing out there too, https://<tracker>/login).
+    "OIDC_ISSUER": None,
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    # The scopes asked for: they must bring the e-mail, the name, and the two claims below (add the provider's
+    # scope for groups, e.g. "openid email profile groups", where it keeps them in one of its own).
+    "OIDC_SCOPE": "openid email profile",
+    # The claim naming the person's department or district (matched to the agencies and their aliases; a list
+    # is tried in order), and the claim listing their groups (a dotted name reads inside an object:
+    # "realm_access.roles"). Members of OFFICE_GROUP get the office's role, of LEADER_GROUP a leader's; everyone
+    # else is an officer. Unset groups give nobody those roles.
+    "OIDC_AGENCY_CLAIM": "department",
+    "OIDC_GROUPS_CLAIM": "groups",
+    "OIDC_OFFICE_GROUP": None,
+    "OIDC_LEADER_GROUP": None,
+    # Seconds to wait for the provider (discovery, token, keys, userinfo) before saying it is unreachable.
+    "OIDC_TIMEOUT": 10,
     # Demo accounts (`flask demo-users`) can be created only when this is on, as in `make run`.
     "DEMO": False,
     # Sign-in with the province's directory (LDAP, docs/deploy.md); off while LDAP_URL is unset. People type their
@@ -97,7 +118,7 @@ DEFAULTS = {
 
 
 # Settings taken from the environment exactly as written (never parsed as JSON).
-TEXT_SETTINGS = ("LDAP_BIND_PASSWORD",)
+TEXT_SETTINGS = ("LDAP_BIND_PASSWORD", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_OFFICE_GROUP", "OIDC_LEADER_GROUP")
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

@@ -70,12 +70,16 @@ def finish_sign_in(user: User, next_url: str | None = None):
 
 @bp.post("/logout")
 def logout():
-    """Sign out, everywhere: every session cookie of the account stops working."""
+    """Sign out, everywhere: every session cookie of the account stops working (and the identity service's
+    session, when the sign-in came through it)."""
+    from .oidc import end_provider_session  # it imports this module's sign-in steps
+
+    provider_logout = end_provider_session()
     if current_user.is_authenticated:
         perform(ops.sign_out, current_user._get_current_object())
     logout_user()
     flash(_("Đã đăng xuất."), "success")
-    return redirect(url_for("auth.login"))
+    return redirect(provider_logout or url_for("auth.login"))
 
 
 def render_profile(status: int = 200, **forms):
