@@ -212,8 +212,11 @@ def attachment_file(attachment_id: int):
         raise Problem(502, damaged_message(attachment.original_name), type_=errors.DAMAGED) from None
     if stream is None:
         raise NotFound(_("Tệp không còn trên máy chủ."))
-    return send_file(stream, mimetype=attachment.content_type, as_attachment=True,
-                     download_name=attachment.original_name, last_modified=attachment.uploaded_at)
+    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name, last_modified=attachment.uploaded_at)
+    if attachment.checksum is not None:  # bytes just verified: exactly the size recorded, so the browser can say so
+        response.content_length = attachment.size
+    return response
 
 
 @bp.put("/tasks/<code>/deadline")
