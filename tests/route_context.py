@@ -2,18 +2,20 @@
 a line, a submission, a token, a calendar address, a queued message, an attachment, an invitation…"""
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from flask import url_for
+from werkzeug.datastructures import FileStorage
 
 from helpers import line_of, task_of, user_of
 from tracker.auth.invitations import invitation_token
 from tracker.auth.models import AccessRequest, ApiToken
 from tracker.documents.models import PlanDocument, ProposedRow
 from tracker.extensions import db
-from tracker.files.services import store_uploads
+from tracker.files.services import check_upload, store_uploads
 from tracker.indicators.models import Commune, Indicator
 from tracker.plan.models import Assignment, Task
 from tracker.reminders.mail import new_message_id
@@ -78,7 +80,8 @@ def build_context(app) -> Context:
         message = OutboxMessage(to_address=OWN, recipient_id=own.id, subject="Nhắc hạn", text_body="Nội dung",
                                 html_body="<p>Nội dung</p>", message_id=new_message_id(), status="unconfirmed")
         db.session.add(message)
-        [attachment] = store_uploads([("bien-ban.pdf", "application/pdf", PDF)], own, task=task_of("II.1"))
+        [attachment] = store_uploads([check_upload(FileStorage(io.BytesIO(PDF), "bien-ban.pdf"))], own,
+                                     task=task_of("II.1"))
         taichinh = user_of("taichinh@test.vn")
         indicator = db.session.scalar(sa.select(Indicator).where(Indicator.key == "funding.direct"))
         district = user_of(DISTRICT).agency

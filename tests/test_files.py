@@ -67,10 +67,13 @@ def test_the_sweep_deletes_only_old_files_no_attachment_names(seeded, client, au
 
 def test_a_rolled_back_transaction_deletes_the_file_it_wrote(seeded):
     from helpers import task_of, user_of
-    from tracker.files.services import store_uploads
+    from werkzeug.datastructures import FileStorage
+
+    from tracker.files.services import check_upload, store_uploads
 
     with seeded.app_context():
-        store_uploads([("Tờ trình.pdf", "application/pdf", PDF)], user_of("khdt@test.vn"), task=task_of("II.1"))
+        store_uploads([check_upload(FileStorage(io.BytesIO(PDF), "Tờ trình.pdf"))], user_of("khdt@test.vn"),
+                      task=task_of("II.1"))
         assert [name.endswith(".part") for name in os.listdir(seeded.config["UPLOAD_FOLDER"])] == [True]
         db.session.rollback()  # e.g. the database refused the commit
         assert os.listdir(seeded.config["UPLOAD_FOLDER"]) == []

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 import urllib.request
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -22,6 +23,7 @@ from databases import on_postgresql
 from helpers import line_id
 from test_reminders import configure, mark_done, received, sweep_and_send
 from tracker.extensions import db
+from tracker.files.models import Attachment
 from tracker.progress.models import StatusLine
 from tracker.reminders.models import JobRun, SchedulerLease
 
@@ -43,10 +45,25 @@ class Browser:
         with self.opener.open(url, timeout=10) as response:
             return response.status, response.read().decode()
 
-    def post(self, url: str, fields: dict) -> int:
-        request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST")
+    def post(self, url: str, fields: dict, files: dict | None = None) -> int:
+        if files:  # multipart/form-data, as a browser sends a form with a file
+            boundary = uuid.uuid4().hex
+            parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+                     for name, value in fields.items()]
+            parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                      "Content-Type: application/pdf\r\n\r\n".encode() + data + b"\r\n"
+                      for name, (filename, data) in files.items()]
+            body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+            request = urllib.request.Request(url, data=body, method="POST",
+                                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        else:
+            request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST")
         with self.opener.open(request, timeout=10) as response:
             return response.status
+
+    def download(self, url: str) -> tuple[int, bytes, str]:
+        with self.opener.open(url, timeout=10) as response:
+            return response.status, response.read(), response.headers.get("Content-Disposition", "")
 
 
 def _simulated(t0: float) -> datetime:
@@ -57,8 +74,11 @@ def _wait_until(t0: float, moment: datetime) -> None:
     time.sleep(max(0.0, (moment - _simulated(t0)).total_seconds() / SPEED))
 
 
-def test_two_web_hosts_and_two_schedulers_through_a_week(seeded, seeded_template, mail_server, tmp_path):
+def test_two_web_hosts_and_two_schedulers_through_a_week(seeded, seeded_template, mail_server, tmp_path, seaweedfs):
+    from objectstore import BUCKET, BucketView, fresh_prefix
+
     configure(seeded)
+    prefix = fresh_prefix()  # the hosts share their files through the object store, and no folder
     with seeded.app_context():  # the deployment ran last week: Sunday's sweep is done
         db.session.add(JobRun(job_id="reminders.sweep", slot=datetime(2021, 3, 21), runner="last week",
                               started_at=datetime(2021, 3, 21), finished_at=datetime(2021, 3, 21)))
@@ -66,15 +86,18 @@ def test_two_web_hosts_and_two_schedulers_through_a_week(seeded, seeded_template
     environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]),
                    "TRACKER_DATABASE_URL": seeded.config["DATABASE_URL"],
                    "TRACKER_SECRET_KEY": "k" * 40, "TRACKER_SESSION_COOKIE_SECURE": "false",
-                   "TRACKER_UPLOAD_FOLDER": str(tmp_path / "shared-uploads"),
+                   "TRACKER_FILES_URL": f"s3://{BUCKET}/{prefix}", **seaweedfs.environment(),
                    "TRACKER_SMTP_HOST": "127.0.0.1", "TRACKER_SMTP_PORT": str(mail_server.port),
                    "TRACKER_MAIL_FROM": "nhacviec@langson.test", "TRACKER_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                    # In simulated seconds: the outbox every hour, a lease of three hours renewed every 45 minutes.
                    "TRACKER_OUTBOX_INTERVAL_SECONDS": "3600", "TRACKER_SCHEDULER_LEASE_SECONDS": "10800",
                    "TRACKER_LOG_FORMAT": "json"}
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("web-a", "web-b", "scheduler-a", "scheduler-b")}
+    # Each host has a folder of its own, to show that none of them keeps a file there.
+    folders = {name: tmp_path / f"{name}-uploads" for name in ("web-a", "web-b", "scheduler-a", "scheduler-b")}
     hosts = {name: subprocess.Popen([sys.executable, str(HOST), role, MONDAY.isoformat(), str(SPEED)],
-                                    env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    env={**environment, "TRACKER_UPLOAD_FOLDER": str(folders[name])},
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=logs[name], text=True)
              for name, role in (("web-a", "web"), ("web-b", "web"), ("scheduler-a", "scheduler"),
                                 ("scheduler-b", "scheduler"))}
@@ -92,12 +115,20 @@ def test_two_web_hosts_and_two_schedulers_through_a_week(seeded, seeded_template
         status, page = browser.get(f"{b}/tasks/II.1")
         assert status == 200
         token = re.search(rf'name="line{lid}-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        report = b"%PDF-1.4\n" + os.urandom(200_000)
         assert browser.post(f"{b}/tasks/II.1/lines/{lid}", {
             f"line{lid}-csrf_token": token, f"line{lid}-status": "done", f"line{lid}-progress": "100",
-            f"line{lid}-completed_on": "2021-03-22", f"line{lid}-version": "1", f"line{lid}-note": "Xong"}) == 200
+            f"line{lid}-completed_on": "2021-03-22", f"line{lid}-version": "1", f"line{lid}-note": "Xong"},
+            files={f"line{lid}-attachments": ("Báo cáo hoàn thành.pdf", report)}) == 200
         with seeded.app_context():
             assert db.session.get(StatusLine, lid).status == "done"
+            attachment = db.session.scalar(sa.select(Attachment))
             db.session.remove()
+        # Uploaded through host B, downloaded through host A, byte for byte, from the bucket alone.
+        assert BucketView(seaweedfs.client(), BUCKET, prefix).names() == [attachment.stored_name]
+        status, data, disposition = browser.download(f"{a}/attachments/{attachment.id}")
+        assert (status, data) == (200, report) and urllib.parse.quote("Báo cáo hoàn thành.pdf") in disposition
+        assert not any(folder.exists() and any(folder.iterdir()) for folder in folders.values())
         t0 = time.time()  # from now on Monday 00:00 plus the simulated time since, on every host
         for process in hosts.values():
             process.stdin.write(f"{t0}\n")

@@ -156,6 +156,7 @@ def _http_error(error) -> HTTPException:
 
 def _register_errors(app: Flask) -> None:
     from .api import errors as api_errors
+    from .files.storage import StorageUnavailable
     from .operations import DomainError
 
     @app.errorhandler(DomainError)
@@ -187,6 +188,20 @@ def _register_errors(app: Flask) -> None:
         app.logger.error("storage fault on %s %s: %s", request.method, request.path, error)
         message = gettext("Máy chủ tạm thời không lưu được dữ liệu (cơ sở dữ liệu hoặc ổ đĩa); chưa có gì thay đổi. "
                           "Thử lại sau ít phút.")
+        if request.path.startswith("/api/"):
+            return api_errors.problem(503, message, type_=api_errors.STORAGE)
+        return render_template("error.html", error=ServiceUnavailable(message)), 503
+
+    @app.errorhandler(StorageUnavailable)
+    def files_unavailable(error: StorageUnavailable):
+        # The object store (or the upload volume) did not answer: a download waits for it, and a change that
+        # carried files saved nothing (a line update saves its text without them: see progress.operations).
+        db.session.rollback()
+        app.logger.error("file storage unavailable on %s %s: %s", request.method, request.path, error)
+        if request.method in ("GET", "HEAD"):
+            message = gettext("Kho lưu trữ tệp tạm thời không phản hồi nên chưa tải được tệp. Thử lại sau ít phút.")
+        else:
+            message = gettext("Kho lưu trữ tệp tạm thời không phản hồi; chưa có gì được lưu. Thử lại sau ít phút.")
         if request.path.startswith("/api/"):
             return api_errors.problem(503, message, type_=api_errors.STORAGE)
         return render_template("error.html", error=ServiceUnavailable(message)), 503

@@ -36,9 +36,11 @@ DEFAULTS = {
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     # A request may carry a few files of MAX_UPLOAD_BYTES each; larger ones get 413.
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
-    # Attachments: "local", a folder (UPLOAD_FOLDER, default instance/uploads); on several hosts, the
-    # same shared volume mounted at the same path on each (docs/deploy.md).
-    "FILE_STORAGE": "local",
+    # Attachments: unset, a folder (UPLOAD_FOLDER, default instance/uploads; on several hosts, the same shared
+    # volume mounted at the same path on each); "file:///path", that folder; "s3://bucket/prefix", an
+    # S3-compatible bucket, its endpoint and keys from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+    # and AWS_DEFAULT_REGION (docs/deploy.md).
+    "FILES_URL": None,
     "UPLOAD_FOLDER": None,
     # Mail: with no SMTP_HOST, messages wait in the outbox.
     "SMTP_HOST": None,
@@ -141,10 +143,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config.from_mapping(test_config)
     if test_config is None and not app.config.get("DEMO"):
         _require_secret_key(app.config.get("SECRET_KEY"))
-    if app.config.get("FILE_STORAGE") != "local":
-        raise ConfigurationError(f"TRACKER_FILE_STORAGE={app.config.get('FILE_STORAGE')!r}: this release stores "
-                                 "attachments in a folder only ('local'; a shared volume for several hosts).")
     _check_ldap(app.config)
+    _check_files_url(app.config)
     default_db = "sqlite:///" + os.path.join(app.instance_path, "tracker.sqlite")
     app.config.setdefault("DATABASE_URL", default_db)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
@@ -176,6 +176,19 @@ def flag(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes", "on")
     return bool(value)
+
+
+def _check_files_url(config) -> None:
+    """A FILES_URL this release can keep files at, checked at start rather than at the first upload."""
+    from .files.storage import BadFilesUrl, parse_files_url
+
+    if config.get("FILE_STORAGE") not in (None, "local"):  # the setting before FILES_URL replaced it
+        raise ConfigurationError(f"TRACKER_FILE_STORAGE={config['FILE_STORAGE']!r} is no longer read: set "
+                                 "TRACKER_FILES_URL=s3://bucket/prefix for an S3-compatible bucket (docs/deploy.md).")
+    try:
+        parse_files_url(config.get("FILES_URL"))
+    except BadFilesUrl as exc:
+        raise ConfigurationError(str(exc)) from None
 
 
 def _require_secret_key(key) -> None:

@@ -25,6 +25,7 @@ TOKEN_NEEDED = "/api/problems/token-needed"
 FORBIDDEN = "/api/problems/forbidden"
 RACE = "/api/problems/concurrent-change"
 STORAGE = "/api/problems/storage-unavailable"
+DAMAGED = "/api/problems/file-damaged"
 
 # A client that sends no Retry-After-worthy limit still gets a pause to wait (seconds).
 DEFAULT_RETRY_AFTER = 60
@@ -43,6 +44,7 @@ def _titles() -> dict[int, str]:
         413: _("Dữ liệu gửi lên quá lớn"),
         429: _("Quá nhiều yêu cầu"),
         500: _("Lỗi máy chủ"),
+        502: _("Tệp lưu trữ bị hỏng"),
         503: _("Dịch vụ tạm thời gián đoạn"),
     }
 

@@ -10,7 +10,7 @@ from ..auth.policy import can_comment, can_download, can_update_line
 from ..clock import local_today
 from ..extensions import db
 from ..files.models import Attachment
-from ..files.storage import storage
+from ..files.services import FileDamaged, open_verified
 from ..operations import Conflict, NotAllowed, NotFound, perform
 from ..plan.models import ROLES
 from ..plan.services import find_agency
@@ -18,7 +18,7 @@ from ..progress import operations as ops
 from ..progress.forms import AssignmentForm, AttachmentsForm, CommentForm, DeadlineForm, LineUpdateApiForm, LineUpdateForm
 from ..progress.models import Comment, StatusLine, TaskEvent
 from ..progress.services import line_by_agency, line_categories
-from ..progress.views import task_or_404
+from ..progress.views import damaged_message, task_or_404
 from . import errors
 from .errors import Problem
 from .paging import paginate
@@ -198,7 +198,7 @@ def post_attachments(line_id: int):
 @documented("Download a file", tag="Progress",
             responses={200: {"description": "The file, under its original name (Content-Disposition).",
                              "content": {"*/*": {}}}},
-            errors=(403,))
+            errors=(403, 502))
 def attachment_file(attachment_id: int):
     """The file's bytes, with its content type and original name."""
     attachment = db.session.get(Attachment, attachment_id)
@@ -206,11 +206,17 @@ def attachment_file(attachment_id: int):
         raise NotFound(_("Không có tệp này."))
     if not can_download(api_user()):
         raise NotAllowed()
-    stream = storage().open(attachment.stored_name)
+    try:
+        stream = open_verified(attachment.stored_name, attachment.checksum)
+    except FileDamaged:
+        raise Problem(502, damaged_message(attachment.original_name), type_=errors.DAMAGED) from None
     if stream is None:
         raise NotFound(_("Tệp không còn trên máy chủ."))
-    return send_file(stream, mimetype=attachment.content_type, as_attachment=True,
-                     download_name=attachment.original_name, last_modified=attachment.uploaded_at)
+    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name, last_modified=attachment.uploaded_at)
+    if attachment.checksum is not None:  # bytes just verified: exactly the size recorded, so the browser can say so
+        response.content_length = attachment.size
+    return response
 
 
 @bp.put("/tasks/<code>/deadline")

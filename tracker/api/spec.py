@@ -269,7 +269,8 @@ _ERROR_TEXT = {
     400: "Bad input: `errors` names each field (or the request itself is malformed, e.g. carries a NUL character).", 401: "No valid bearer token (`WWW-Authenticate: Bearer`).",
     403: "The token's account may not do this.", 404: "Not found.", 409: "Stale version or a concurrent change.",
     412: "If-Match does not match the current ETag.", 413: "The body is too large.",
-    429: "Too many requests (`Retry-After`).", 500: "An error of the server's, logged with the request's id.", 503: "Storage temporarily unavailable; nothing was saved.",
+    429: "Too many requests (`Retry-After`).", 500: "An error of the server's, logged with the request's id.",
+    502: "The stored file no longer matches the SHA-256 taken at upload; nothing was sent (logged).", 503: "Storage temporarily unavailable; nothing was saved.",
 }
 _HEADERS = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}}},

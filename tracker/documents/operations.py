@@ -1,7 +1,6 @@
 """Every change to a plan's document: upload it, correct a proposed row, import it (tracker/operations.py)."""
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from ..auth.policy import require_office
 from ..clock import utcnow
 from ..extensions import db
-from ..files.services import clean_name, stage_file
+from ..files.services import clean_name, measure, stage_file
 from ..operations import Conflict, Invalid, NotFound, operation
 from ..plan.appendix import parse_appendix
 from ..plan.models import Agency, Plan, Task
@@ -40,16 +39,17 @@ def upload_document(actor, year: int, upload: FileStorage | None) -> PlanDocumen
         raise Invalid({"file": _("«%(name)s»: chỉ nhận PDF, ảnh scan (PNG, JPG, TIFF), DOCX, XLSX hoặc CSV.",
                                  name=original)})
     limit = current_app.config["DOCUMENT_MAX_BYTES"]
-    data = upload.stream.read(limit + 1)
-    if len(data) > limit:
+    # Read once in chunks (measured, hashed, its head kept for the checks), then copied to the storage from the
+    # temporary file Werkzeug spooled it to: a 30 MB scan is never one bytes object.
+    stream, size, checksum, head = measure(upload.stream, limit)
+    if size > limit:
         raise Invalid({"file": _("«%(name)s» lớn hơn %(limit)s MB.", name=original, limit=limit // (1024 * 1024))})
-    if not data:
+    if not size:
         raise Invalid({"file": _("«%(name)s» rỗng.", name=original)})
-    if not signature_matches(extension, data) or (extension == ".csv" and not sniff_text(data)):
+    if not signature_matches(extension, head) or (extension == ".csv" and not sniff_text(head)):
         raise Invalid({"file": _("«%(name)s» không đúng định dạng %(kind)s.", name=original, kind=extension[1:].upper())})
-    document = PlanDocument(year=year, original_name=original, content_type=EXTENSIONS[extension], size=len(data),
-                            checksum=hashlib.sha256(data).hexdigest(), stored_name=stage_file(data),
-                            uploaded_by=actor)
+    document = PlanDocument(year=year, original_name=original, content_type=EXTENSIONS[extension], size=size,
+                            checksum=checksum, stored_name=stage_file(stream), uploaded_by=actor)
     db.session.add(document)
     db.session.flush()
     return document

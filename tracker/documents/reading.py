@@ -20,7 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..clock import utcnow
 from ..extensions import db
-from ..files.storage import storage
+from ..files.services import FileDamaged, open_verified
+from ..files.storage import StorageUnavailable
 from ..plan.services import alias_map
 from .models import FIELDS, PlanDocument, ProposedRow
 from .proposal import propose
@@ -35,7 +36,11 @@ MAX_ATTEMPTS = 3  # a document that kills its reader three times is refused, not
 @contextlib.contextmanager
 def local_copy(document: PlanDocument) -> Iterator[Path]:
     """The document's bytes as a file on this host's disk, for the readers, removed afterwards."""
-    source = storage().open(document.stored_name)
+    try:
+        source = open_verified(document.stored_name, document.checksum)
+    except FileDamaged:
+        raise DocumentError(gettext("Tệp đã tải lên không còn giống bản gốc trong kho lưu trữ (có thể đã hỏng); "
+                                    "hãy tải lên lại.")) from None
     if source is None:
         raise DocumentError(gettext("Tệp đã tải lên không còn trong kho lưu trữ; hãy tải lên lại."))
     with tempfile.TemporaryDirectory(prefix="tracker-document-") as folder:
@@ -110,6 +115,13 @@ def _fail(document: PlanDocument, message: str, at: datetime) -> None:
     db.session.commit()
 
 
+def _release(document: PlanDocument) -> None:
+    db.session.rollback()
+    document = db.session.get(PlanDocument, document.id)
+    document.status, document.attempts, document.heartbeat_at = "queued", max(0, document.attempts - 1), None
+    db.session.commit()
+
+
 def read_waiting_documents(now=utcnow) -> int:
     """The reader's job: read every document waiting (or abandoned by a dead reader); how many."""
     config = current_app.config
@@ -119,6 +131,12 @@ def read_waiting_documents(now=utcnow) -> int:
         log.info("reading document %s (%s), attempt %s", document.id, document.original_name, document.attempts)
         try:
             read(document, now)
+        except StorageUnavailable:
+            # The file store is down: not the document's fault, so it waits in the queue, its attempt not
+            # counted, and the reader tries again on its next run rather than spinning on it now.
+            log.warning("document %s waits: the file storage is unavailable", document.id)
+            _release(document)
+            break
         except Exception:  # an unexpected fault: recorded, never a document stuck "reading"
             log.exception("document %s could not be read", document.id)
             _fail(document, gettext("Có lỗi khi đọc tệp; Văn phòng có thể tải lên lại. Lỗi đã được ghi lại để kiểm tra."),

@@ -1,4 +1,4 @@
-"""Files attached to a line update, a report or an indicator's figure: the bytes on disk under a generated name, the record here.
+"""Files attached to a line update, a report or an indicator's figure: the bytes in the storage under a generated name, the record here.
 
 Below progress, indicators and reporting, which all attach files: an attachment names its line,
 submission or entry by table, never by importing them.
@@ -40,6 +40,9 @@ class Attachment(db.Model):
     original_name: Mapped[str] = mapped_column(sa.String(255))
     content_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int]
+    # SHA-256 of the bytes as uploaded, hex; checked before every download. None for files from before it was kept
+    # (`flask files migrate` fills it in as it copies them).
+    checksum: Mapped[str | None] = mapped_column(sa.String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,12 +1,17 @@
 """Where attachments' bytes live, behind one interface every host uses the same way.
 
-`LocalFolder` is the one backend shipped: a folder on the host's disk (one host), or the same folder
-on a shared volume mounted at the same path on every host (NFS, CephFS, GlusterFS: see
-docs/deploy.md). A backend for an object store (S3) implements the same seven methods; see the
-note in docs/deploy.md on why none ships yet.
+Two backends, chosen by `FILES_URL` (TRACKER_FILES_URL):
 
-A file is written first under a pending name and published (renamed) only when the database
-transaction that records it commits, so no host can see an attachment row without its file.
+- unset, or `file:///a/folder`: `LocalFolder`, a folder on the host's disk (one host), or the same folder on a
+  shared volume mounted at the same path on every host (NFS, CephFS, GlusterFS: see docs/deploy.md). Unset, the
+  folder is UPLOAD_FOLDER, by default instance/uploads.
+- `s3://bucket/prefix`: `S3Bucket` (tracker/files/s3.py), objects in an S3-compatible store, whose endpoint and
+  keys come from the standard AWS_* variables.
+
+Bytes always arrive as a file object and are copied in chunks, never read whole into memory. Either way no host
+sees an attachment row without its file, and a rolled-back transaction leaves no file: a file is written before
+the row that names it is committed, under a name nobody reads until then (see each backend for how), and
+deleted if the transaction rolls back.
 """
 from __future__ import annotations
 
@@ -15,17 +20,24 @@ import shutil
 import time
 from pathlib import Path
 from typing import BinaryIO, Protocol
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
 PENDING = ".part"
+CHUNK = 1024 * 1024  # bytes copied at a time
+
+
+class StorageUnavailable(OSError):
+    """The place files are kept did not answer (an object store down, refusing our keys, or failing): nothing of
+    the file was stored or read. An OSError, so a request that meets it answers 503 like a full disk."""
 
 
 class Storage(Protocol):
     """What the application needs of a place for attachments."""
 
-    def write_pending(self, name: str, data: bytes) -> None:
-        """Store `data` under a pending name that no reader sees."""
+    def write_pending(self, name: str, source: BinaryIO) -> None:
+        """Copy `source` (read to its end, in chunks) under a pending name that no reader sees."""
 
     def publish(self, name: str) -> None:
         """Make the pending file `name` readable under its own name (after the commit)."""
@@ -50,7 +62,7 @@ class Storage(Protocol):
 
 
 class LocalFolder:
-    """Attachments as files in one folder."""
+    """Attachments as files in one folder: written as `NAME.part`, renamed to NAME when the row commits."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -59,8 +71,12 @@ class LocalFolder:
         self.root.mkdir(parents=True, exist_ok=True)
         return self.root
 
-    def write_pending(self, name: str, data: bytes) -> None:
-        (self._folder() / f"{name}{PENDING}").write_bytes(data)
+    def write_pending(self, name: str, source: BinaryIO) -> None:
+        try:
+            with open(self._folder() / f"{name}{PENDING}", "wb") as target:
+                shutil.copyfileobj(source, target, CHUNK)
+        except OSError as error:  # a full disk or a lost volume: the same "not stored" as a store that is down
+            raise StorageUnavailable(f"writing {name}: {error}") from error
 
     def publish(self, name: str) -> None:
         # A rename within one folder is atomic on local disks and on NFS: readers see all or nothing.
@@ -80,6 +96,10 @@ class LocalFolder:
         return sorted(path.name for path in self._folder().iterdir()
                       if path.is_file() and now - path.stat().st_mtime >= older_than_seconds)
 
+    def published(self) -> list[str]:
+        """The names of every published file (pending ones left out)."""
+        return sorted(path.name for path in self._folder().iterdir() if path.is_file() and path.suffix != PENDING)
+
     def delete(self, name: str) -> None:
         (self.root / name).unlink(missing_ok=True)
 
@@ -93,11 +113,44 @@ class LocalFolder:
         return sum(1 for _ in self.root.iterdir())
 
 
+class BadFilesUrl(ValueError):
+    """FILES_URL names no place this release can keep files in."""
+
+
+def parse_files_url(url: str | None) -> tuple[str, str, str]:
+    """("local", folder or "", "") for no URL or file://FOLDER; ("s3", bucket, prefix) for s3://BUCKET/PREFIX
+    (the prefix empty or ending in "/"); BadFilesUrl otherwise."""
+    if not url:
+        return "local", "", ""
+    parts = urlsplit(url.strip())
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise BadFilesUrl(f"TRACKER_FILES_URL={url!r}: a folder is written file:///absolute/path.")
+        return "local", unquote(parts.path), ""
+    if parts.scheme == "s3":
+        if not parts.netloc or parts.query or parts.fragment:
+            raise BadFilesUrl(f"TRACKER_FILES_URL={url!r}: a bucket is written s3://bucket or s3://bucket/prefix.")
+        prefix = parts.path.strip("/")
+        return "s3", parts.netloc, f"{prefix}/" if prefix else ""
+    raise BadFilesUrl(f"TRACKER_FILES_URL={url!r}: files are kept in a folder (file:///path, or leave it unset for "
+                      "TRACKER_UPLOAD_FOLDER) or in an S3-compatible bucket (s3://bucket/prefix).")
+
+
+def local_folder() -> LocalFolder:
+    """The upload folder on this host: FILES_URL's file:// folder, else UPLOAD_FOLDER, else instance/uploads.
+    `flask files migrate` copies from it when the files have moved to a bucket."""
+    config = current_app.config
+    kind, folder, _ = parse_files_url(config.get("FILES_URL"))
+    if kind == "local" and folder:
+        return LocalFolder(Path(folder))
+    return LocalFolder(Path(config.get("UPLOAD_FOLDER") or os.path.join(current_app.instance_path, "uploads")))
+
+
 def storage() -> Storage:
-    """The configured storage of the current app: FILE_STORAGE "local" (UPLOAD_FOLDER, by default
-    instance/uploads)."""
-    kind = current_app.config.get("FILE_STORAGE", "local")
-    if kind != "local":
-        raise RuntimeError(f"FILE_STORAGE={kind!r} is not a storage this release has; use 'local'.")
-    return LocalFolder(Path(current_app.config.get("UPLOAD_FOLDER")
-                            or os.path.join(current_app.instance_path, "uploads")))
+    """The configured storage of the current app (see the module's note on FILES_URL)."""
+    kind, bucket, prefix = parse_files_url(current_app.config.get("FILES_URL"))
+    if kind == "s3":
+        from .s3 import S3Bucket
+
+        return S3Bucket.configured(bucket, prefix)
+    return local_folder()

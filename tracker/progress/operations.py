@@ -5,6 +5,7 @@ Each takes the acting user and shaped input, asks the policy, flushes and raises
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
@@ -15,6 +16,7 @@ from ..auth.policy import can_comment, can_update_line, require_office
 from ..extensions import db
 from ..files.models import Attachment
 from ..files.services import checked_uploads
+from ..files.storage import StorageUnavailable
 from ..operations import Conflict, Invalid, NotAllowed, NotFound, operation
 from ..plan.models import ROLES, Assignment, Task
 from ..plan.services import find_agency
@@ -22,12 +24,19 @@ from . import services
 from .models import Comment, StatusLine
 
 
+@dataclass
+class LineSaved:
+    """What a line update saved: the fields that changed, and the names of posted files the storage could not
+    take (the update itself is saved all the same; the files can be attached again)."""
+
+    changed: list[str]
+    files_not_stored: list[str] = field(default_factory=list)
 
 
 @operation
 def update_line(actor, line: StatusLine, change: services.LineChange, expected_version: int | None, today: date,
-                files: list[FileStorage] | None = None) -> list[str]:
-    """A body's update of its own line (the office may post for one), with files; the fields that changed."""
+                files: list[FileStorage] | None = None) -> LineSaved:
+    """A body's update of its own line (the office may post for one), with files; what it saved."""
     if not can_update_line(actor, line):
         raise NotAllowed(_("Chỉ cơ quan thực hiện được cập nhật dòng của mình."))
     errors = services.validate_change(change, today, line)
@@ -42,8 +51,13 @@ def update_line(actor, line: StatusLine, change: services.LineChange, expected_v
     except (services.ConflictError, StaleDataError):
         raise Conflict(_("Dòng đã được thay đổi sau phiên bản bạn gửi; đây là trạng thái mới hơn."),
                        current=line) from None
-    attachments = services.attach_to_line(checked, actor, line)
-    return changed + (["attachments"] if attachments else [])
+    try:
+        attachments = services.attach_to_line(checked, actor, line)
+    except StorageUnavailable:
+        # The text is the person's work and needs no file store: it is saved, and they are told which files
+        # to attach again. No file and no row of one was kept (store_uploads is all or none).
+        return LineSaved(changed, [upload.original for upload in checked])
+    return LineSaved(changed + (["attachments"] if attachments else []))
 
 
 @operation

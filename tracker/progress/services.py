@@ -11,7 +11,7 @@ from flask_babel import gettext
 from ..clock import utcnow
 from ..extensions import db
 from ..files.models import Attachment
-from ..files.services import store_uploads
+from ..files.services import Upload, store_uploads
 from ..plan.models import Agency, Assignment, Task
 from ..plan.services import search_text
 from ..text import nfc, nfc_lines
@@ -186,7 +186,7 @@ def _after_assignments(task: Task, keep_updated: bool = True) -> None:
     db.session.flush()
 
 
-def attach_to_line(checked: list[tuple[str, str, bytes]], user, line: StatusLine) -> list[Attachment]:
+def attach_to_line(checked: list[Upload], user, line: StatusLine) -> list[Attachment]:
     """Store files posted with a line update and record each in the task's history."""
     attachments = store_uploads(checked, user, task=line.task, line=line)
     for attachment in attachments:

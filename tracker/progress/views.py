@@ -18,7 +18,7 @@ from .listing import agency_sheet, directory, task_page
 from .categories import CATEGORY_LABELS
 from .forms import AssignmentForm, CommentForm, ConfirmForm, DeadlineForm, LineUpdateForm
 from ..files.models import Attachment
-from ..files.storage import storage
+from ..files.services import FileDamaged, open_verified
 from ..forms import show_errors
 from ..operations import Conflict, Invalid, perform
 from . import operations as ops
@@ -138,8 +138,8 @@ def update_line_view(code: str, line_id: int):
         return render_task(task, 400, forms={line.id: form})
     files = [f for f in form.attachments.data or [] if f and f.filename]
     try:
-        changed = perform(ops.update_line, current_user, line, form.change(), form.expected_version(), local_today(),
-                          files)
+        saved = perform(ops.update_line, current_user, line, form.change(), form.expected_version(), local_today(),
+                        files)
     except Invalid as refused:
         show_errors(form, refused.errors)
         return render_task(task, 400, forms={line.id: form})
@@ -153,7 +153,12 @@ def update_line_view(code: str, line_id: int):
               _("Dòng này vừa được người khác cập nhật: hàng trên là trạng thái mới nhất đã lưu, "
                 "biểu mẫu vẫn giữ những gì bạn đã nhập. Xem lại rồi bấm Lưu."), "error")
         return render_task(task, 409, forms={line.id: form}, conflict_line=line.id)
-    flash(_("Đã lưu cập nhật.") if changed else _("Không có thay đổi."), "success")
+    if saved.files_not_stored:
+        flash(_("Đã lưu cập nhật, nhưng chưa lưu được tệp %(names)s: kho lưu trữ tệp tạm thời không phản hồi. "
+                "Hãy đính kèm lại tệp sau ít phút (chọn tệp rồi bấm Lưu).",
+                names=", ".join(f"«{name}»" for name in saved.files_not_stored)), "error")
+    else:
+        flash(_("Đã lưu cập nhật.") if saved.changed else _("Không có thay đổi."), "success")
     return redirect(url_for("progress.task_detail", code=task.code, _anchor=f"line-{line.id}"))
 
 
@@ -224,14 +229,27 @@ def remove_assignment_view(code: str, assignment_id: int):
     return redirect(url_for("progress.task_detail", code=task.code))
 
 
+def damaged_message(name: str) -> str:
+    """What a person is told of a stored file whose bytes no longer match those uploaded."""
+    return _("Tệp «%(name)s» trong kho lưu trữ không còn giống bản đã tải lên (có thể đã hỏng) nên không được gửi. "
+             "Lỗi đã được ghi lại; hãy báo Văn phòng Điều phối để khôi phục tệp từ bản sao lưu, hoặc đính kèm lại.",
+             name=name)
+
+
 @bp.get("/attachments/<int:attachment_id>")
 def download(attachment_id: int):
     """Download an attachment under its original Vietnamese name."""
     attachment = db.get_or_404(Attachment, attachment_id)
     if not can_download(current_user):
         abort(403)
-    stream = storage().open(attachment.stored_name)
+    try:
+        stream = open_verified(attachment.stored_name, attachment.checksum)
+    except FileDamaged:
+        abort(502, description=damaged_message(attachment.original_name))
     if stream is None:
         abort(404, description=_("Tệp không còn trên máy chủ."))
-    return send_file(stream, mimetype=attachment.content_type, as_attachment=True,
-                     download_name=attachment.original_name, last_modified=attachment.uploaded_at)
+    response = send_file(stream, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name, last_modified=attachment.uploaded_at)
+    if attachment.checksum is not None:  # bytes just verified: exactly the size recorded, so the browser can say so
+        response.content_length = attachment.size
+    return response
