@@ -12,6 +12,7 @@ from werkzeug.exceptions import Conflict, HTTPException, ServiceUnavailable
 
 from . import i18n, logs
 from .config import load_config
+from .files.storage import check_files_url
 from .clock import vn_date, vn_time
 from .extensions import csrf, db, login_manager, migrate
 from .web import HTTP_MESSAGES, IdConverter, install_security
@@ -23,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=os.path.join(root, "templates"), static_folder=os.path.join(root, "static"))
     load_config(app, test_config)
+    check_files_url(app.config)  # files sit above config in the layers: the check lives with them
     app.url_map.converters["int"] = IdConverter  # an id no column holds is a 404, not an overflow
     # "/tasks//assignments" is a missing code (404, a problem for the API), not a 308 to another path.
     app.url_map.merge_slashes = False

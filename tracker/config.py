@@ -144,7 +144,6 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if test_config is None and not app.config.get("DEMO"):
         _require_secret_key(app.config.get("SECRET_KEY"))
     _check_ldap(app.config)
-    _check_files_url(app.config)
     default_db = "sqlite:///" + os.path.join(app.instance_path, "tracker.sqlite")
     app.config.setdefault("DATABASE_URL", default_db)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
@@ -176,19 +175,6 @@ def flag(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes", "on")
     return bool(value)
-
-
-def _check_files_url(config) -> None:
-    """A FILES_URL this release can keep files at, checked at start rather than at the first upload."""
-    from .files.storage import BadFilesUrl, parse_files_url
-
-    if config.get("FILE_STORAGE") not in (None, "local"):  # the setting before FILES_URL replaced it
-        raise ConfigurationError(f"TRACKER_FILE_STORAGE={config['FILE_STORAGE']!r} is no longer read: set "
-                                 "TRACKER_FILES_URL=s3://bucket/prefix for an S3-compatible bucket (docs/deploy.md).")
-    try:
-        parse_files_url(config.get("FILES_URL"))
-    except BadFilesUrl as exc:
-        raise ConfigurationError(str(exc)) from None
 
 
 def _require_secret_key(key) -> None:

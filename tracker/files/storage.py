@@ -154,3 +154,16 @@ def storage() -> Storage:
 
         return S3Bucket.configured(bucket, prefix)
     return local_folder()
+
+
+def check_files_url(config) -> None:
+    """A FILES_URL this release can keep files at, checked when the app is made rather than at the first upload."""
+    from ..config import ConfigurationError
+
+    if config.get("FILE_STORAGE") not in (None, "local"):  # the setting before FILES_URL replaced it
+        raise ConfigurationError(f"TRACKER_FILE_STORAGE={config['FILE_STORAGE']!r} is no longer read: set "
+                                 "TRACKER_FILES_URL=s3://bucket/prefix for an S3-compatible bucket (docs/deploy.md).")
+    try:
+        parse_files_url(config.get("FILES_URL"))
+    except BadFilesUrl as exc:
+        raise ConfigurationError(str(exc)) from None
