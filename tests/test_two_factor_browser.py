@@ -13,17 +13,21 @@ def test_the_office_turns_on_two_factor_sign_in_and_reads_the_record(seeded, liv
     sign_in(browser, live_server, "vpdp@test.vn")
     browser.get(live_server + "/profile")
     browser.find_element(By.LINK_TEXT, "Bật xác thực hai lớp").click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".qr svg"))
     assert browser.find_element(By.CSS_SELECTOR, ".qr svg").is_displayed()
     screenshots(browser, "two-factor-setup")
     secret = browser.find_element(By.CSS_SELECTOR, "code.token").text
     browser.find_element(By.NAME, "code").send_keys(pyotp.TOTP(secret).now())
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    # A click does not wait for the next page: wait for the codes before reading them.
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".recovery-codes code"))
     codes = [element.text for element in browser.find_elements(By.CSS_SELECTOR, ".recovery-codes code")]
     assert len(codes) == 10
     screenshots(browser, "two-factor-recovery-codes")
 
     # Signing in again asks for a code; a recovery code stands in for the phone.
     browser.find_element(By.CSS_SELECTOR, "header form[action='/logout'] button, form[action='/logout'] button").click()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "form[action='/logout']"))
     browser.get(live_server + "/login")
     browser.find_element(By.NAME, "email").send_keys("vpdp@test.vn")
     from conftest import PASSWORD
