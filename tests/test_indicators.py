@@ -515,3 +515,18 @@ def test_each_district_enters_its_own_figure_of_an_aim_set_per_district(seeded, 
     areas = next(i for i in body["indicators"] if i["key"] == key)
     assert areas["actual"] == 5 and areas["by_district"] == {str(districts["UBND huyện Đình Lập"]): 2,
                                                               str(districts["UBND huyện Văn Quan"]): 3}
+
+
+def test_a_plan_without_indicators_says_so_rather_than_failing(seeded, client, auth):
+    """A plan imported from its document for a new year has no indicators until the office loads them."""
+    from tracker.plan.models import Plan
+
+    with seeded.app_context():
+        db.session.add(Plan(year=2022, title="Kế hoạch năm 2022"))
+        db.session.commit()
+    auth.login("vpdp@test.vn")
+    page = client.get("/indicators?year=2022&quarter=2")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Kế hoạch năm 2022 chưa có chỉ tiêu nào" in text
+    assert "tổng kế hoạch ghi" not in text and "None" not in text
