@@ -61,7 +61,9 @@ def _note(session: Session) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context) -> None:
-    if any(type(obj) in _WATCHED for obj in (*session.new, *session.dirty, *session.deleted)):
+    # `dirty` holds every object an attribute was set on, to the same value too: only real changes count.
+    changed = (obj for obj in session.dirty if session.is_modified(obj, include_collections=False))
+    if any(type(obj) in _WATCHED for obj in (*session.new, *changed, *session.deleted)):
         _note(session)
 
 

@@ -32,7 +32,11 @@ logger = logging.getLogger(__name__)
 class StatusLine(db.Model):
     """One executing body's own line on a task: its status, progress and latest note."""
 
-    __table_args__ = (sa.UniqueConstraint("task_id", "agency_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("task_id", "agency_id"),
+        # The daily sweep finds the lines whose silence completes a period today by their last update.
+        sa.Index("ix_status_line_updated_at", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"))  # the unique key's prefix

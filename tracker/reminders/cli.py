@@ -46,8 +46,10 @@ def run_command(as_of, dry_run: bool) -> None:
     else:
         db.session.commit()
     verb = "would queue" if dry_run else "queued"
+    scope = ("only what changed since the last sweep was looked at" if result.incremental
+             else "everything was looked at")
     click.echo(f"{today.isoformat()}: {verb} {result.queued} reminders in {result.messages} messages "
-               f"({result.already} already recorded).")
+               f"({result.already} already recorded; {scope}).")
     for rule, count in sorted(result.by_rule.items()):
         click.echo(f"  {rule}: {count}")
     for line in result.lines:

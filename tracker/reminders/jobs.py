@@ -21,7 +21,7 @@ from ..extensions import db
 from ..maintenance import prune, refresh_statistics
 from . import leadership
 from .outbox import deliver_outbox
-from .sweep import run_sweep
+from .sweep import prune_ledger, run_sweep
 
 log = logging.getLogger("tracker.scheduler")
 
@@ -49,9 +49,11 @@ def documents_job() -> None:
 
 
 def statistics_job() -> None:
-    """Re-measure the tables so the planner keeps using the list indexes as plans grow; prune counters and change records."""
+    """Re-measure the tables so the planner keeps using the list indexes as plans grow; prune counters, change
+    records and the reminder decisions no sweep can make again."""
     prune()
     leadership.prune_runs(utcnow() - timedelta(days=90))
+    prune_ledger(local_today())
     refresh_statistics()
     db.session.commit()
 

@@ -92,6 +92,22 @@ class SentReminder(db.Model):
         return RULE_LABELS.get(self.rule, self.rule)
 
 
+class SweepState(db.Model):
+    """What the last complete sweep saw (one row), so the next one does only what changed since.
+
+    `fingerprint` sums up who receives what and the office's settings: when it differs, the next
+    sweep looks at everything again. `change_id` is the newest plan-data change it saw (see
+    tracker/changes.py), `line_id` the newest status line.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date]
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    change_id: Mapped[int]
+    line_id: Mapped[int]
+    swept_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # "delivering" is recorded just before the end of the message goes to the SMTP server; a sender that
 # dies in that state leaves the message "unconfirmed": it may have been accepted, so it is never sent
 # again by itself (the office sees it and may send it again).

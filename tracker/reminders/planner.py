@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 from flask_babel import force_locale, gettext
@@ -163,12 +163,26 @@ def active_plan_ids(today: date) -> list[int]:
     return list(db.session.scalars(sa.select(Plan.id).where(Plan.year >= today.year - 1)))
 
 
+@dataclass(frozen=True)
+class Since:
+    """What the last complete sweep saw, so this one does only what changed since.
+
+    `day`: the day it swept; `data_unchanged`: no plan data was written since; `line_id`: the newest
+    status line it knew. Who receives what and the office's settings are the same (the caller checks).
+    """
+
+    day: date
+    data_unchanged: bool
+    line_id: int
+
+
 def due_reminders(today: date, config: ReminderSettings, cal: WorkCalendar, audience: Audience,
-                  events_only: bool = False) -> Iterator[Due]:
+                  events_only: bool = False, since: Since | None = None) -> Iterator[Due]:
     """Every reminder due on or before today under the current state, plan by plan, batch by batch.
 
     events_only: just the notices of things that happened (a report sent back), which the outbox
-    job decides every minute so they go out at once rather than at the next daily sweep.
+    job decides every minute so they go out at once rather than at the next daily sweep. since: only
+    what may have become due after the last sweep (the ledger holds the rest), instead of everything.
     """
     plan_ids = active_plan_ids(today)
     if not plan_ids:
@@ -176,9 +190,10 @@ def due_reminders(today: date, config: ReminderSettings, cal: WorkCalendar, audi
     yield from _returned_reports(today, audience, plan_ids)
     if events_only:
         return
-    yield from _line_reminders(today, config, cal, audience, plan_ids)
+    yield from _deadline_reminders(today, config, cal, audience, plan_ids, since)
+    yield from _nudges(today, config, cal, audience, plan_ids, since)
     yield from _round_reminders(today, config, cal, audience, plan_ids)
-    yield from _digests(today, config, cal, audience, plan_ids)
+    yield from _digests(today, config, cal, audience, plan_ids, since)
 
 
 def task_batches(plan_ids: list[int], *where) -> Iterator[list]:
@@ -201,38 +216,143 @@ def task_batches(plan_ids: list[int], *where) -> Iterator[list]:
             yield rows
 
 
-def _line_reminders(today, config, cal, audience, plan_ids) -> Iterator[Due]:
-    """Before a task's deadline, the day after it, and nudges for lines left without update."""
+# How far a reminder's date may move to a working day: past this many days of search the window stops.
+WINDOW_LIMIT = 400
+
+
+def reminder_deadlines(today: date, config: ReminderSettings, cal: WorkCalendar) -> list[date]:
+    """Every deadline that has a "due soon" or "overdue" reminder due by today: a few weeks of dates.
+
+    The reminder's date only moves forward as the deadline does, so the search stops at the first
+    deadline too far ahead (or too long past) whatever the holidays; the list is exact.
+    """
+    found = []
     days = config.before_list
-    this_year = set(db.session.scalars(sa.select(Plan.id).where(Plan.id.in_(plan_ids), Plan.year == today.year)))
-    nudges = _NudgeClock(today, config.nudge_days, cal, zone())
-    for tasks in task_batches(plan_ids):
+    if days:
+        for offset in range(WINDOW_LIMIT):
+            deadline = today + timedelta(days=offset)
+            if cal.on_or_before(deadline - timedelta(days=max(days))) > today:
+                break
+            found.append(deadline)
+    if config.overdue_notice:
+        for offset in range(1, WINDOW_LIMIT):
+            deadline = today - timedelta(days=offset)
+            send_on = cal.on_or_after(deadline + timedelta(days=1))
+            if (today - send_on).days > config.catch_up_days:
+                break
+            if send_on <= today:
+                found.append(deadline)
+    return sorted(found)
+
+
+def _deadline_key(deadline: date, today: date, days: list[int], config, cal) -> tuple[str, str] | None:
+    before = _before(deadline, today, days, cal)
+    if before:
+        return "task_due_soon", f"{deadline.isoformat()}-{before[0]}d"
+    if config.overdue_notice and _after(deadline, today, config.catch_up_days, cal):
+        return "task_overdue", deadline.isoformat()
+    return None
+
+
+def _deadlines_to_visit(today: date, config, cal, since: Since | None) -> list[date]:
+    """The deadlines whose tasks this sweep must look at: all with a reminder due, or, when nothing was
+    written since the last sweep, those whose reminder changed since that day (a new threshold crossed)."""
+    deadlines = reminder_deadlines(today, config, cal)
+    if since is None or not since.data_unchanged or since.day > today:
+        return deadlines
+    days = config.before_list
+    return [d for d in deadlines
+            if _deadline_key(d, today, days, config, cal) != _deadline_key(d, since.day, days, config, cal)]
+
+
+def _deadline_reminders(today, config, cal, audience, plan_ids, since: Since | None) -> Iterator[Due]:
+    """Before a task's deadline and the day after it, to the bodies whose lines are not done."""
+    deadlines = _deadlines_to_visit(today, config, cal, since)
+    if not deadlines:
+        return
+    days = config.before_list
+    for tasks in task_batches(plan_ids, Task.due_on.in_(deadlines), Task.schedule_kind.not_in(NO_DEADLINE_KINDS)):
         by_id = {task.id: task for task in tasks}
         lines = db.session.execute(
-            sa.select(StatusLine.id, StatusLine.task_id, StatusLine.agency_id, StatusLine.updated_at)
+            sa.select(StatusLine.id, StatusLine.task_id, StatusLine.agency_id)
             .where(StatusLine.task_id.in_(list(by_id)), StatusLine.status != "done").order_by(StatusLine.id)).all()
         # Fetched whole (one batch of tasks): no cursor stays open while the sweep writes the ledger.
-        deadline_reminders: dict[int, tuple | None] = {}
+        found: dict[int, tuple | None] = {}
         for line in lines:
             task = by_id[line.task_id]
-            if task.id not in deadline_reminders:
-                deadline_reminders[task.id] = _deadline_reminder(task, today, days, config, cal)
-            path = f"/tasks/{task.code}?year={task.year}"
+            if task.id not in found:
+                found[task.id] = _deadline_reminder(task, today, days, config, cal)
+            if found[task.id] is None:
+                continue
+            rule, occurrence, send_on, words = found[task.id]
             label = f"{task.code} {task.title}"
-            found = deadline_reminders[task.id]
-            if found is not None:
-                rule, occurrence, send_on, words = found
-                text = audience.text(lambda label=label, words=words: f"{label}: {words()}")
-                for user in audience.of_agency(line.agency_id, rule):
-                    yield Due(rule, "line", line.id, user, occurrence, send_on, text(user), path, task.due_on)
-            if task.plan_id in this_year and nudges.period_days > 0:
-                nudge = nudges.due(line.updated_at, task.year)
-                if nudge is not None:
-                    occurrence, send_on, since = nudge
-                    text = audience.text(lambda label=label, since=since: gettext(
-                        "%(task)s: chưa cập nhật từ %(since)s", task=label, since=since))
-                    for user in audience.of_agency(line.agency_id, "nudge"):
-                        yield Due("nudge", "line", line.id, user, occurrence, send_on, text(user), path)
+            text = audience.text(lambda label=label, words=words: f"{label}: {words()}")
+            path = f"/tasks/{task.code}?year={task.year}"
+            for user in audience.of_agency(line.agency_id, rule):
+                yield Due(rule, "line", line.id, user, occurrence, send_on, text(user), path, task.due_on)
+
+
+def _local_midnight(day: date, tz) -> datetime:
+    """The start of a local day as the naive UTC the timestamp columns hold."""
+    return datetime.combine(day, time.min, tz).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _nudge_lines(today: date, period: int, years: set[int], since: Since | None, tz) -> sa.ColumnElement[bool]:
+    """The lines whose "please post an update" may be due: all the silent ones, or those whose silence
+    completed a period after the last sweep's day, and lines made since."""
+    silent_since = _local_midnight(today - timedelta(days=period - 1), tz)
+    if since is None or since.day > today or (today - since.day).days >= period:
+        return sa.or_(StatusLine.updated_at < silent_since, StatusLine.updated_at.is_(None))
+    # A line last updated on day L is nudged when some L + k·period falls after since.day, up to today.
+    ranges, k = [], 1
+    oldest = db.session.scalar(sa.select(sa.func.min(StatusLine.updated_at)))
+    earliest = min(date(min(years), 1, 1), oldest.replace(tzinfo=timezone.utc).astimezone(tz).date() if oldest
+                   else date.max)
+    while today - timedelta(days=k * period) >= earliest:
+        first = since.day + timedelta(days=1 - k * period)
+        ranges.append((_local_midnight(max(first, earliest), tz),
+                       _local_midnight(today - timedelta(days=k * period - 1), tz)))
+        k += 1
+    conditions = [sa.and_(StatusLine.updated_at >= start, StatusLine.updated_at < end) for start, end in ranges]
+    conditions.append(StatusLine.id > since.line_id)
+    # Never updated: silent since the first day of the plan's year.
+    rolled = [year for year in years
+              if any(since.day < date(year, 1, 1) + timedelta(days=k * period) <= today
+                     for k in range(1, 366 // period + 2))]
+    if rolled:
+        conditions.append(sa.and_(StatusLine.updated_at.is_(None), Plan.year.in_(rolled)))
+    return sa.or_(*conditions)
+
+
+def _nudges(today, config, cal, audience, plan_ids, since: Since | None) -> Iterator[Due]:
+    """One "please post an update" per period of silence on a line not done, in this year's plans."""
+    this_year = dict(db.session.execute(sa.select(Plan.id, Plan.year).where(Plan.id.in_(plan_ids),
+                                                                            Plan.year == today.year)).all())
+    if not this_year or config.nudge_days <= 0:
+        return
+    nudges = _NudgeClock(today, config.nudge_days, cal, zone())
+    which = _nudge_lines(today, config.nudge_days, set(this_year.values()), since, zone())
+    last_id = 0
+    while True:
+        lines = db.session.execute(
+            sa.select(StatusLine.id, StatusLine.agency_id, StatusLine.updated_at, Task.code, Task.title, Plan.year)
+            .join(Task, Task.id == StatusLine.task_id).join(Plan, Plan.id == Task.plan_id)
+            .where(Task.plan_id.in_(list(this_year)), StatusLine.status != "done", StatusLine.id > last_id, which)
+            .order_by(StatusLine.id).limit(BATCH)).all()
+        if not lines:
+            break
+        last_id = lines[-1].id
+        for line in lines:
+            nudge = nudges.due(line.updated_at, line.year)
+            if nudge is None:
+                continue
+            occurrence, send_on, last = nudge
+            label = f"{line.code} {line.title}"
+            text = audience.text(lambda label=label, last=last: gettext(
+                "%(task)s: chưa cập nhật từ %(since)s", task=label, since=last))
+            path = f"/tasks/{line.code}?year={line.year}"
+            for user in audience.of_agency(line.agency_id, "nudge"):
+                yield Due("nudge", "line", line.id, user, occurrence, send_on, text(user), path)
 
 
 def _deadline_reminder(task, today, days, config, cal) -> tuple[str, str, date, Callable[[], str]] | None:
@@ -328,12 +448,14 @@ def _round_notices(audience, round_id, title, due_on, today, path, agency_id, re
                       text(user), path, due_on)
 
 
-def _digests(today, config, cal, audience, plan_ids) -> Iterator[Due]:
+def _digests(today, config, cal, audience, plan_ids, since: Since | None = None) -> Iterator[Due]:
     """Weekly: the overdue list to the coordination office, and to each lead body for the tasks it directs."""
     monday = today - timedelta(days=today.weekday())
     send_on = cal.on_or_after(monday + timedelta(days=config.digest_weekday))
     if send_on > today:
         return
+    if since is not None and since.day <= today and send_on <= since.day:
+        return  # the last sweep decided this week's digest, from the list as it stood on its day
     year, week, _ = monday.isocalendar()
     occurrence = f"{year}-W{week:02d}"
     office = audience.office_for("overdue_digest")

@@ -1,9 +1,10 @@
 """The reminder sweep: decide what is due, record each decision once, queue one digest per person."""
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import islice
 
 import sqlalchemy as sa
@@ -11,16 +12,26 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..auth.models import User
+from ..changes import latest_change
 from ..clock import utcnow
 from ..extensions import SWEEP_CACHE_KIB, db
-from ..plan.models import Plan
+from ..plan.models import Plan, agency_members
+from ..progress.models import StatusLine
 from ..reporting.services import ensure_quarterly_rounds
 from .calendar import WorkCalendar
 from .mail import Digest, new_message_id, render_digest
-from .models import OutboxMessage, SentReminder
-from .planner import Audience, Due, due_reminders, settings
+from .models import OutboxMessage, SentReminder, SweepState
+from .planner import Audience, Due, Since, due_reminders, settings
 
 CHUNK = 1000
+# The reminders page shows what was decided on a day; two months of that is kept.
+LEDGER_KEEP_DAYS = 60
+# Longer than any run of days off a reminder's date can move across.
+SHIFT_DAYS = 31
+
+# Part of every sweep's fingerprint: a release that changes what the rules decide makes its first
+# sweep look at everything again.
+RULES_VERSION = 2
 
 
 @dataclass
@@ -33,6 +44,7 @@ class SweepResult:
     messages: int = 0  # digests put in the outbox
     by_rule: dict[str, int] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)  # a few human-readable examples
+    incremental: bool = False  # built on the last sweep: looked only at what changed since
 
 
 def _lock_sqlite() -> None:
@@ -103,7 +115,11 @@ def run_sweep(today: date, *, dry_run: bool = False, recipients: set[int] | None
     result = SweepResult(today)
     digests: dict[int, Digest] = {}
     batch = uuid.uuid4().hex
-    stream = due_reminders(today, config, calendar, audience, events_only=events_only)
+    # Only a whole daily sweep is remembered, and only it may skip what the last one decided.
+    complete = not dry_run and not events_only and recipients is None
+    seen = _seen_now(config, audience) if complete else None
+    since = _since(today, seen) if complete else None
+    stream = due_reminders(today, config, calendar, audience, events_only=events_only, since=since)
     while chunk := list(islice(stream, CHUNK)):
         if recipients is not None:
             chunk = [due for due in chunk if due.recipient_id in recipients]
@@ -121,7 +137,65 @@ def run_sweep(today: date, *, dry_run: bool = False, recipients: set[int] | None
         result.messages = _queue(digests, today, batch, send_from)
     else:
         result.messages = len(digests)
+    if seen is not None:
+        _remember(today, seen)
+    result.incremental = since is not None
     return result
+
+
+def prune_ledger(today: date, keep_days: int = LEDGER_KEEP_DAYS) -> int:
+    """Nightly: forget decisions older than keep_days that no sweep can make again; how many went.
+
+    A row may go only once its rule can no longer produce it (the deadline passed, the catch-up
+    ended, a newer period or week began): otherwise a sweep from scratch would send it again.
+    """
+    config = settings()
+    old = SentReminder.decided_on < today - timedelta(days=keep_days)
+    monday = today - timedelta(days=today.weekday())
+    over = SentReminder.send_on < today - timedelta(days=config.catch_up_days)
+    settled = sa.or_(
+        sa.and_(SentReminder.rule.in_(("task_due_soon", "round_due_soon")), SentReminder.deadline < today),
+        sa.and_(SentReminder.rule.in_(("task_overdue", "round_overdue")), over),
+        sa.and_(SentReminder.rule == "nudge",
+                SentReminder.send_on < today - timedelta(days=config.nudge_days + SHIFT_DAYS)),
+        sa.and_(SentReminder.rule == "overdue_digest", SentReminder.send_on < monday),
+    )
+    return db.session.execute(sa.delete(SentReminder).where(old, settled)).rowcount
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What a sweep starts from: the fingerprint of its audience and settings, the newest change and line."""
+
+    fingerprint: str
+    change_id: int
+    line_id: int
+
+
+def _seen_now(config, audience: Audience) -> _Seen:
+    members = db.session.execute(sa.select(agency_members.c.group_id, agency_members.c.member_id)
+                                 .order_by(agency_members.c.group_id, agency_members.c.member_id)).all()
+    parts = (RULES_VERSION, config.before_days, config.overdue_notice, config.digest_weekday, config.nudge_days,
+             config.catch_up_days, config.holidays, sorted(audience.staff.items()), sorted(audience.leaders.items()),
+             audience.office, sorted(audience.opted_out), sorted(audience.english), [tuple(m) for m in members])
+    return _Seen(hashlib.sha256(repr(parts).encode()).hexdigest(), latest_change(),
+                 db.session.scalar(sa.select(sa.func.max(StatusLine.id))) or 0)
+
+
+def _since(today: date, seen: _Seen) -> Since | None:
+    """The last complete sweep, if this one may build on it: same audience and settings, not a later day."""
+    state = db.session.get(SweepState, 1)
+    if state is None or state.fingerprint != seen.fingerprint or state.day > today:
+        return None
+    return Since(state.day, state.change_id == seen.change_id, state.line_id)
+
+
+def _remember(today: date, seen: _Seen) -> None:
+    state = db.session.get(SweepState, 1) or SweepState(id=1)
+    state.day, state.fingerprint, state.change_id, state.line_id = today, seen.fingerprint, seen.change_id, seen.line_id
+    state.swept_at = utcnow()
+    db.session.add(state)
+    db.session.flush()
 
 
 def _key(due: Due) -> tuple:
