@@ -20,6 +20,7 @@ requests, one column each.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -40,6 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+import postgres  # noqa: E402  (bench/postgres.py)
 
 AS_OF = date(2026, 6, 24)  # a Wednesday: Q1 overdue for those not done, Q2 due within a week
 SIZES = (10_000, 50_000)
@@ -173,8 +176,9 @@ def _peak_rss_mib(master_pid: int) -> float:
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
 
-def _statements(url: str, paths: dict[str, str]) -> dict[str, int]:
-    """SQL statements each request issues, counted in this process on the same database."""
+def _statements(url: str, paths: dict[str, str]) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """SQL statements each request issues, counted in this process on the same database, and the query plan
+    of each request's slowest statement (SQLite EXPLAIN QUERY PLAN, PostgreSQL EXPLAIN)."""
     from sqlalchemy import event
 
     from tracker import create_app
@@ -184,20 +188,47 @@ def _statements(url: str, paths: dict[str, str]) -> dict[str, int]:
                       "SESSION_COOKIE_SECURE": False, "PAGE_SIZE": 100})
     client = app.test_client()
     client.post("/login", data={"email": EMAIL, "password": PASSWORD})
-    counted = [0]
+    seen: list = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        seen.append((time.perf_counter() - conn.info["bench_started"], statement, parameters))
+
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", lambda *_: counted.__setitem__(0, counted[0] + 1))
-    found = {}
+        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
+    found, plans = {}, {}
     for name, path in paths.items():
         client.get(path)
-        counted[0] = 0
+        seen.clear()
         status = client.get(path).status_code
         if status != 200:
             raise SystemExit(f"{path} answered {status}")
-        found[name] = counted[0]
+        found[name] = len(seen)
+        if seen:
+            _, statement, parameters = max(seen, key=lambda item: item[0])
+            plans[name] = _plan(app, statement, parameters)
     with app.app_context():
         db.engine.dispose()
-    return found
+    return found, plans
+
+
+def _plan(app, statement: str, parameters) -> list[str]:
+    """The database's plan of one statement, one line a step; the statement's first words first."""
+    from tracker.extensions import db
+
+    with app.app_context():
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            sqlite = db.engine.dialect.name == "sqlite"
+            cursor.execute(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + statement, parameters)
+            rows = [row[-1] if sqlite else row[0] for row in cursor.fetchall()]
+        finally:
+            raw.close()
+    return [" ".join(statement.split())[:110] + " …", *rows]
 
 
 def _indicators(url: str, folder: Path) -> None:
@@ -290,26 +321,36 @@ def web(tasks: int, folder: Path, backend: str) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    statements = _statements(url, paths)
+    statements, plans = _statements(url, paths)
     _drop(url)
-    return {"tasks": tasks, "backend": backend, "seeded_url": seeded, "seed_seconds": seed_seconds, "timings": timings, "statements": statements,
+    return {"tasks": tasks, "backend": backend, "seeded_url": seeded, "seed_seconds": seed_seconds, "timings": timings, "statements": statements, "plans": plans,
             "rss_mib": rss, "rss_after_export_mib": rss_after_export, "paths": paths,
             "export_s": statistics.median(export), "export_bytes": len(data),
             "dashboard_cold_ms": statistics.median(cold)}
 
 
-def reminders(url: str, traced: bool = False) -> dict:
-    """One day's reminder run, twice, on the database at url: sweep + commit + delivery to a local SMTP sink.
+SIMULATED_DAYS = 90
 
-    With traced, one run under tracemalloc for peak Python memory (tracing slows it, so it is not timed).
+
+def reminders(url: str, traced: bool = False) -> dict:
+    """The reminder runs on the database at url, each a sweep + commit + delivery to a local SMTP sink.
+
+    First the sweep of the day before AS_OF, the first ever (a backlog: everything looked at); then AS_OF's
+    daily run, which builds on it; then AS_OF again (nothing new); then SIMULATED_DAYS more days, each
+    followed by the nightly pruning, to measure how the ledger grows. With traced, only AS_OF's run,
+    under tracemalloc for peak Python memory (tracing slows it, so it is not timed).
     """
+    from datetime import timedelta
+
+    import sqlalchemy as sa
     from aiosmtpd.controller import Controller
 
     from tracker import create_app
     from tracker.clock import utcnow
     from tracker.extensions import db
+    from tracker.reminders.models import SentReminder
     from tracker.reminders.outbox import deliver_outbox
-    from tracker.reminders.sweep import run_sweep
+    from tracker.reminders.sweep import prune_ledger, run_sweep
 
     class Sink:
         received = 0
@@ -323,30 +364,55 @@ def reminders(url: str, traced: bool = False) -> dict:
     controller.start()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SMTP_HOST": "127.0.0.1",
                       "SMTP_PORT": port, "SMTP_SECURITY": "none"})
-    runs = []
+
+    def run(day, trace: bool = False) -> dict:
+        if trace:
+            tracemalloc.start()
+        started = time.perf_counter()
+        result = run_sweep(day)
+        db.session.commit()
+        swept = time.perf_counter()
+        sent = 0
+        # The queue's clock is the wall clock; its reminders are checked as of the sweep's day.
+        while batch := deliver_outbox(utcnow(), today=day).sent:
+            sent += len(batch)
+        finished = time.perf_counter()
+        peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
+        if trace:
+            tracemalloc.stop()
+        return {"sweep_s": swept - started, "deliver_s": finished - swept, "total_s": finished - started,
+                "reminders": result.queued, "mails": sent, "incremental": result.incremental, "peak_mib": peak}
+
+    def ledger() -> int:
+        return db.session.scalar(sa.select(sa.func.count(SentReminder.id)))
+
+    found: dict = {}
     try:
         with app.app_context():
-            for _ in range(1 if traced else 2):
-                if traced:
-                    tracemalloc.start()
-                started = time.perf_counter()
-                result = run_sweep(AS_OF)
+            found["backlog"] = run(AS_OF - timedelta(days=1))
+            if traced:
+                found["day"] = run(AS_OF, trace=True)
+                return found
+            found["day"] = run(AS_OF)
+            found["again"] = run(AS_OF)
+            days, sizes = [], [[0, ledger()]]
+            for n in range(1, SIMULATED_DAYS + 1):
+                day = AS_OF + timedelta(days=n)
+                days.append(run(day))
+                prune_ledger(day)  # the nightly job
                 db.session.commit()
-                swept = time.perf_counter()
-                sent = 0
-                # The queue's clock is the wall clock; its reminders are checked as of the sweep's day.
-                while batch := deliver_outbox(utcnow(), today=AS_OF).sent:
-                    sent += len(batch)
-                finished = time.perf_counter()
-                runs.append({"sweep_s": swept - started, "deliver_s": finished - swept, "total_s": finished - started,
-                             "reminders": result.queued, "mails": sent,
-                             "peak_mib": tracemalloc.get_traced_memory()[1] / 2**20 if traced else None})
-                if traced:
-                    tracemalloc.stop()
+                if n % 30 == 0:
+                    sizes.append([n, ledger()])
+            found["simulated"] = {"days": SIMULATED_DAYS, "ledger": sizes,
+                                  "mean_s": statistics.mean(d["total_s"] for d in days),
+                                  "max_s": max(d["total_s"] for d in days),
+                                  "reminders": sum(d["reminders"] for d in days),
+                                  "mails": sum(d["mails"] for d in days)}
             db.engine.dispose()
     finally:
         controller.stop()
-    return {"runs": runs, "received": Sink.received}
+    found["received"] = Sink.received
+    return found
 
 
 def _reminder_process(url: str, traced: bool) -> dict:
@@ -365,10 +431,8 @@ def one_size(tasks: int, backend: str = "sqlite") -> dict:
         seeded = measured.pop("seeded_url")
         traced = _database(backend, folder, f"trk_bench_{tasks}_traced", template=seeded)
         copies += [seeded, traced]
-        timed = _reminder_process(seeded, traced=False)
-        first, second = timed["runs"]
-        first["peak_mib"] = _reminder_process(traced, traced=True)["runs"][0]["peak_mib"]
-        measured["reminder_run"] = {"first": first, "second": second}
+        measured["reminder_run"] = _reminder_process(seeded, traced=False)
+        measured["reminder_run"]["day"]["peak_mib"] = _reminder_process(traced, traced=True)["day"]["peak_mib"]
         return measured
     finally:
         for url in copies:
@@ -400,12 +464,29 @@ def table(rows: list[dict]) -> None:
           + "; after the exports: " + ", ".join(f"{r['rss_after_export_mib']:.0f} MiB" for r in rows))
     for r in rows:
         run = r["reminder_run"]
-        first, second = run["first"], run["second"]
-        print(f"reminder run, {_label(r)}: first {first['total_s']:.2f} s (sweep {first['sweep_s']:.2f}, "
-              f"delivery {first['deliver_s']:.2f}; {first['reminders']:,} reminders in {first['mails']} mails, "
-              f"peak Python memory {first['peak_mib']:.1f} MiB); second the same day {second['total_s']:.2f} s "
-              f"({second['reminders']} new, {second['mails']} mails)")
+        backlog, day, again, simulated = run["backlog"], run["day"], run["again"], run["simulated"]
+        print(f"reminder runs, {_label(r)} (sweep + commit + delivery; process start excluded):")
+        print(f"  the first sweep ever, the day before: {backlog['total_s']:.2f} s, everything looked at: {backlog['reminders']:,} reminders in "
+              f"{backlog['mails']} mails")
+        print(f"  the day's run ({AS_OF.isoformat()}, built on the last): {day['total_s']:.2f} s (sweep "
+              f"{day['sweep_s']:.2f}, delivery {day['deliver_s']:.2f}; {day['reminders']:,} reminders in "
+              f"{day['mails']} mails; peak Python memory {day['peak_mib']:.1f} MiB)")
+        print(f"  the same day again: {again['total_s']:.2f} s ({again['reminders']} new, {again['mails']} mails)")
+        sizes = simulated["ledger"]
+        growth = (sizes[-1][1] - sizes[0][1]) / simulated["days"]
+        print(f"  {simulated['days']} more days with the nightly pruning: {simulated['mean_s']:.2f} s a day on average, "
+              f"{simulated['max_s']:.2f} s at most; {simulated['reminders']:,} reminders in {simulated['mails']} mails; "
+              "ledger " + " → ".join(f"{rows:,} (day {n})" for n, rows in sizes)
+              + f": {growth:+,.0f} rows a day")
     print("seeding: " + ", ".join(f"{_label(r)} {r['seed_seconds']:.0f} s" for r in rows))
+    for r in rows:
+        if r["tasks"] != max(SIZES):
+            continue
+        print(f"\nQuery plans, {_label(r)}: each page's slowest statement")
+        for name, plan in r["plans"].items():
+            print(f"  {name}: {plan[0]}")
+            for step in plan[1:]:
+                print(f"      {step}")
 
 
 def _label(row: dict) -> str:
@@ -425,10 +506,15 @@ def main() -> None:
     if args.tasks:
         print(json.dumps(one_size(args.tasks, args.backend)))
         return
-    backends = ("sqlite", "postgresql") if POSTGRES else ("sqlite",)
-    if not POSTGRES:
-        print("(TRACKER_BENCH_POSTGRES is not set: SQLite only)")
-    table([one_size(tasks, backend) for tasks in SIZES for backend in backends])
+    global POSTGRES
+    with contextlib.ExitStack() as stack:
+        if POSTGRES is None and postgres.binaries() is not None:
+            # No server named: a throwaway one, for this run only (its URL reaches the child processes too).
+            POSTGRES = os.environ["TRACKER_BENCH_POSTGRES"] = stack.enter_context(postgres.throwaway_server())
+        backends = ("sqlite", "postgresql") if POSTGRES else ("sqlite",)
+        if not POSTGRES:
+            print("(PostgreSQL is not installed and TRACKER_BENCH_POSTGRES is not set: SQLite only)")
+        table([one_size(tasks, backend) for tasks in SIZES for backend in backends])
 
 
 if __name__ == "__main__":
