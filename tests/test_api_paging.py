@@ -99,3 +99,63 @@ def test_reminders_are_not_cut_at_500(seeded, client, auth):
     auth.logout()
     auth.login("taichinh@test.vn")  # an officer sees only what is addressed to them
     assert client.get("/api/v1/reminders?as_of=2021-03-24").get_json()["total"] == 0
+
+
+def _walk(reader, path: str, by_cursor: bool) -> list[str]:
+    """Every task code of a list, page by page: by ?page= numbers, or by each page's next_after cursor."""
+    codes, page, after = [], 1, None
+    while True:
+        query = f"&after={after}" if after else f"&page={page}"
+        response = reader.get(f"{path}{query}")
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        codes += [item["code"] for item in body["items"]]
+        if by_cursor:
+            if after is not None:  # a page asked by cursor links to the next one by cursor
+                assert links(response).get("next", {}).get("after") == body["next_after"]
+            after = body["next_after"]
+            if after is None:
+                return codes
+        else:
+            if "next" not in links(response):
+                return codes
+            page += 1
+
+
+@pytest.mark.parametrize("query", ["sort=section", "sort=deadline", "sort=overdue", "sort=overdue&category=overdue",
+                                   "sort=deadline&agency=Đình Lập&role=executing", "sort=overdue&agency=Đình Lập",
+                                   "sort=section&section=II"])
+def test_walking_every_page_by_cursor_gives_the_rows_of_the_page_numbers(reader, query):
+    path = f"/api/v1/tasks?as_of=2021-05-15&per_page=4&{query}"
+    by_number = _walk(reader, path, by_cursor=False)
+    assert len(by_number) == reader.get(path).get_json()["total"] and len(set(by_number)) == len(by_number)
+    assert _walk(reader, path, by_cursor=True) == by_number
+
+
+def test_a_page_asked_by_cursor_says_no_page_number_and_links_to_the_next_by_cursor(reader):
+    first = reader.get("/api/v1/tasks?per_page=10&sort=deadline").get_json()
+    response = reader.get(f"/api/v1/tasks?per_page=10&sort=deadline&after={first['next_after']}")
+    body = response.get_json()
+    assert body["page"] is None and len(body["items"]) == 10 and body["total"] == first["total"]
+    rel = links(response)
+    assert rel["first"]["page"] == "1" and rel["next"]["after"] == body["next_after"]
+    assert rel["next"]["sort"] == "deadline" and "page" not in rel["next"]
+
+
+@pytest.mark.parametrize("after", ["!!!", "bm90IGpzb24", "WzEsMiwzXQ", "WyJkZWFkbGluZSIsImhvbSBuYXkiLDEsMl0",
+                                   "WyJzZWN0aW9uIiwxLDIsM10", "WyJzZWN0aW9uIiwieCIsMV0", "A" * 600])
+def test_a_bad_cursor_is_a_400_problem_in_vietnamese(reader, after):
+    # Not base64, not JSON, no sort, a date that is none, a key too many, a word for a number, too long.
+    response = reader.get(f"/api/v1/tasks?sort=section&after={after}", headers={"Accept-Language": "vi"})
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["title"] == "Dữ liệu không hợp lệ" and body["errors"]["after"]
+    if after.isalnum() and len(after) < 500:  # well formed: our own words, naming the field to copy
+        assert body["errors"]["after"] == ["Con trỏ trang không hợp lệ: dùng đúng giá trị «next_after» của trang "
+                                           "trước, với cùng cách sắp xếp."]
+
+
+def test_a_cursor_of_another_sort_is_refused(reader):
+    cursor = reader.get("/api/v1/tasks?per_page=5&sort=deadline").get_json()["next_after"]
+    response = reader.get(f"/api/v1/tasks?per_page=5&sort=section&after={cursor}")
+    assert response.status_code == 400 and "next_after" in response.get_json()["errors"]["after"][0]

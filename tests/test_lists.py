@@ -203,9 +203,9 @@ def test_hot_filters_use_their_indexes(plans):
 
         overdue = [*task_conditions(plan, TaskFilter()), task_in_category("overdue", date(2021, 6, 24))]
         # Counting reads only the index; the most overdue page walks the index in order and stops early.
-        assert "USING COVERING INDEX ix_task_plan_due_facts" in plan_of(count(*overdue))
+        assert "USING COVERING INDEX ix_task_plan_due " in plan_of(count(*overdue)) + " "
         page = plan_of(sa.select(Task.id).where(*overdue).order_by(Task.due_on, Task.position, Task.id).limit(100))
-        assert "USING INDEX ix_task_plan_due " in page + " " and "TEMP B-TREE" not in page
+        assert "INDEX ix_task_plan_due " in page + " " and "TEMP B-TREE" not in page
         appendix_order = plan_of(sa.select(Task.id).where(Task.plan_id == plan.id).order_by(Task.position).limit(100))
         assert "ix_task_plan_position" in appendix_order and "TEMP B-TREE" not in appendix_order
         by_agency = plan_of(count(*task_conditions(plan, TaskFilter(agency=district, role="executing"))))

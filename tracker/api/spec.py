@@ -42,11 +42,17 @@ def nullable(schema: dict) -> dict:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-def paged(item: dict) -> dict:
-    """A page of a collection: {items, page, per_page, total} (and Link headers)."""
-    return {"type": "object", "required": ["items", "page", "per_page", "total"],
-            "properties": {"items": {"type": "array", "items": item}, "page": {"type": "integer", "minimum": 1},
-                           "per_page": {"type": "integer", "minimum": 1}, "total": {"type": "integer", "minimum": 0}}}
+def paged(item: dict, keyset: bool = False) -> dict:
+    """A page of a collection: {items, page, per_page, total} (and Link headers); with keyset, also the
+    next page's cursor (`next_after`), and `page` null for a page asked for by ?after=."""
+    page = {"type": "integer", "minimum": 1}
+    schema = {"type": "object", "required": ["items", "page", "per_page", "total"],
+              "properties": {"items": {"type": "array", "items": item}, "page": nullable(page) if keyset else page,
+                             "per_page": {"type": "integer", "minimum": 1}, "total": {"type": "integer", "minimum": 0}}}
+    if keyset:
+        schema["required"].append("next_after")
+        schema["properties"]["next_after"] = nullable({"type": "string", "pattern": "^[A-Za-z0-9_-]+$"})
+    return schema
 
 
 @dataclass

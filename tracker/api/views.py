@@ -22,12 +22,12 @@ from ..plan.models import ROLES, Task
 from ..plan.views import plan_or_404
 from ..progress.views import task_or_404
 from ..progress.models import StatusLine
-from ..progress.listing import SORT_LABELS, TaskRow, directory, task_page, task_rows
+from ..progress.listing import SORT_LABELS, BadCursor, TaskRow, directory, task_page, task_rows
 from ..progress.services import line_categories
 from . import errors
 from .conditional import guard_write, tag_response
 from .errors import Problem, invalid
-from .paging import page_args, page_errors, page_response
+from .paging import cursor_error, cursor_response, decode_cursor, encode_cursor, page_args, page_errors, page_response
 from .spec import DATE_PARAMETER, build_document, check_query, component, documented, nullable, paged, query_param, ref
 from ..plan.timeline import KIND_LABELS
 from ..progress.categories import CATEGORIES
@@ -201,13 +201,17 @@ _TASK_FILTERS = [
     query_param("category", {"type": "string", "enum": ["", *CATEGORIES]}, "The category on `as_of`."),
     query_param("sort", {"type": "string", "enum": ["", *SORT_LABELS]}, "The order (the appendix's by default)."),
     _AS_OF]
+_AFTER = query_param("after", {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "^[A-Za-z0-9_-]+$"},
+                     "Keyset paging: the `next_after` of the previous page (same filters and sort); the page starts "
+                     "after that row, found by an index instead of skipping rows. `page` is ignored, and answered null.")
 
 
 @bp.get("/tasks")
-@documented("List the plan's tasks", tag="Tasks", query=_TASK_FILTERS, is_paged=True,
-            responses={200: {"description": "A page of tasks, each with its category on `as_of`.",
-                             "schema": {"allOf": [paged(TASK), {"type": "object", "required": ["as_of"],
-                                                                "properties": {"as_of": _DATE}}]}}})
+@documented("List the plan's tasks", tag="Tasks", query=[*_TASK_FILTERS, _AFTER], is_paged=True,
+            responses={200: {"description": "A page of tasks, each with its category on `as_of`; `next_after` "
+                                             "continues after its last row (null on the last page).",
+                             "schema": {"allOf": [paged(TASK, keyset=True), {
+                                 "type": "object", "required": ["as_of"], "properties": {"as_of": _DATE}}]}}})
 def tasks():
     """The plan's tasks filtered like the plan page (category as of a date too), sorted and paginated."""
     plan = plan_or_404()
@@ -220,10 +224,19 @@ def tasks():
     if not valid or problems:
         raise invalid(problems)
     page, per_page = page_args()
-    result = task_page(plan, form.filters(), as_of=as_of, category=form.category.data or None,
-                       sort=form.sort.data or "section", page=page, per_page=per_page)
-    return page_response([task_json(row) for row in result.items], result.total, page, per_page,
-                         as_of=as_of.isoformat())
+    sort = form.sort.data or "section"
+    raw_after = request.args.get("after")
+    after = decode_cursor(raw_after, sort) if raw_after is not None else None
+    try:
+        result = task_page(plan, form.filters(), as_of=as_of, category=form.category.data or None,
+                           sort=sort, page=page, per_page=per_page, after=after)
+    except BadCursor:
+        raise invalid(cursor_error()) from None
+    items = [task_json(row) for row in result.items]
+    next_after = encode_cursor(sort, result.next_after) if result.next_after is not None else None
+    if after is not None:
+        return cursor_response(items, result.total, per_page, next_after, as_of=as_of.isoformat())
+    return page_response(items, result.total, page, per_page, as_of=as_of.isoformat(), next_after=next_after)
 
 
 @bp.get("/tasks/<code>")

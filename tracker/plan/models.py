@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from ..i18n import N_
 from ..extensions import db, enum_column, vocabulary
 from ..text import fold, sort_key
-from .timeline import KIND_LABELS
+from .timeline import KIND_LABELS, NO_DEADLINE_KINDS
 
 if TYPE_CHECKING:  # progress builds on the plan: named here by string, never imported at run time
     from ..progress.models import StatusLine
@@ -151,6 +151,12 @@ class AgencyAlias(db.Model):
     agency: Mapped[Agency] = relationship(back_populates="aliases")
 
 
+# After every real deadline (a plan's dates stay within its year); the text is SQL both databases read alike.
+NO_DEADLINE_KEY = date(9999, 12, 31)
+DEADLINE_KEY_SQL = (f"CASE WHEN schedule_kind IN ({', '.join(repr(k) for k in sorted(NO_DEADLINE_KINDS))}) "
+                    f"OR due_on IS NULL THEN '{NO_DEADLINE_KEY.isoformat()}' ELSE due_on END")
+
+
 class Task(db.Model):
     """A work item of the appendix, with every cell as written beside what it was parsed into."""
 
@@ -158,15 +164,22 @@ class Task(db.Model):
         sa.UniqueConstraint("plan_id", "code"),
         # The plan page walks a plan in appendix order or by deadline, a page at a time, stopping
         # after a page's rows; counts by category read only the covering index, never the rows.
-        sa.Index("ix_task_plan_position", "plan_id", "position"),
-        sa.Index("ix_task_plan_due", "plan_id", "due_on", "position"),
-        sa.Index("ix_task_plan_due_facts", "plan_id", "due_on", "lines_done_on", "lines_started_on",
+        # Each index ends with the id, the last key of every order, so PostgreSQL needs no sort either.
+        sa.Index("ix_task_plan_position", "plan_id", "position", "id"),
+        # By due date: the overdue list's order, and (covering) every count by category on a date.
+        sa.Index("ix_task_plan_due", "plan_id", "due_on", "position", "id", "lines_done_on", "lines_started_on",
                  "schedule_kind"),
+        sa.Index("ix_task_plan_deadline", "plan_id", "deadline_key", "position", "id"),
+        sa.Index("ix_task_section_position", "section_id", "plan_id", "position", "id"),
+        # A task found by its id from an agency's lines or assignments: what its category and the
+        # sheet's order need, read from this narrow index instead of the wide row.
+        sa.Index("ix_task_id_facts", "id", "plan_id", "position", "due_on", "schedule_kind", "lines_done_on",
+                 "lines_started_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plan.id", ondelete="CASCADE"))
-    section_id: Mapped[int] = mapped_column(sa.ForeignKey("section.id", ondelete="CASCADE"), index=True)
+    section_id: Mapped[int] = mapped_column(sa.ForeignKey("section.id", ondelete="CASCADE"))  # ix_task_section_position
     code: Mapped[str] = mapped_column(sa.String(20))
     position: Mapped[int]  # the item's place in the whole appendix, so sections come in order too
     title: Mapped[str] = mapped_column(sa.Text)
@@ -177,6 +190,11 @@ class Task(db.Model):
     schedule_kind: Mapped[str] = mapped_column(enum_column(ScheduleKind, "schedule_kind"), index=True)
     start_on: Mapped[date | None]
     due_on: Mapped[date | None]
+    # The deadline sort's key, computed by the database: the deadline, or after every date for work
+    # with none (ongoing, recurring, periodic, or not dated), so one index serves "by deadline".
+    # (Stored: PostgreSQL before 18 has no other kind; the migration adds it virtual on SQLite, which cannot
+    # add a stored column to a table, and the index holds its values either way.)
+    deadline_key: Mapped[date | None] = mapped_column(sa.Computed(DEADLINE_KEY_SQL, persisted=True))
     recurrence: Mapped[str | None] = mapped_column(sa.String(20))
     needs_date: Mapped[bool] = mapped_column(default=False, index=True)
     flag_note: Mapped[str] = mapped_column(sa.Text, default="")
@@ -237,3 +255,10 @@ class Assignment(db.Model):
 
     task: Mapped[Task] = relationship(back_populates="assignments")
     agency: Mapped[Agency] = relationship()
+
+
+# PostgreSQL would guess "this agency in this role" as if agency and role were independent (thousands of
+# rows where a district leads none) and walk the whole plan for a sheet's first page; joint statistics
+# let it see how few there are. SQLite reads its own statistics from the index on both columns.
+AGENCY_ROLE_STATISTICS = "CREATE STATISTICS st_assignment_agency_role (mcv) ON agency_id, role FROM assignment"
+sa.event.listen(Assignment.__table__, "after_create", sa.DDL(AGENCY_ROLE_STATISTICS).execute_if(dialect="postgresql"))

@@ -23,6 +23,8 @@ KIND_LABELS = {
 KINDS = tuple(KIND_LABELS)
 # Kinds whose dates come later or were not legible: the coordination office must set them.
 NEEDS_DATE_KINDS = frozenset({"per_plan", "unclear"})
+# Schedules that have no single deadline to be early or late against.
+NO_DEADLINE_KINDS = frozenset({"ongoing", "recurring", "periodic"})
 
 
 @dataclass(frozen=True)

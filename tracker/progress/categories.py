@@ -24,8 +24,7 @@ CATEGORY_SHORT = {
     "not_started": N_("Chưa làm"),
     "ongoing": N_("Thường xuyên"),
 }
-# Schedules that have no single deadline to be early or late against.
-NO_DEADLINE_KINDS = frozenset({"ongoing", "recurring", "periodic"})
+from ..plan.timeline import NO_DEADLINE_KINDS  # noqa: E402,F401  (stated beside the kinds; re-exported)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from sqlalchemy.orm import aliased
 
 from ..i18n import N_
 from ..extensions import db
-from ..plan.models import ROLES, Agency, Assignment, Plan, Section, Task
+from ..plan.models import NO_DEADLINE_KEY, ROLES, Agency, Assignment, Plan, Section, Task
 from ..plan.services import AgencyDirectory, AgencyRef, TaskFilter, task_conditions
 from ..plan.timeline import KIND_LABELS
 from .categories import CATEGORIES
-from .category_sql import line_category, task_category, task_deadline, task_in_category
+from .category_sql import line_category, task_category, task_in_category
 from .models import StatusLine
 
 SORT_LABELS = {
@@ -44,6 +44,9 @@ class Judge:
     """
 
     agency_id: int | None = None
+    # Only the tasks where the agency has its own line ("this agency, executing"): an inner join, so the
+    # database reads the agency's lines from their index instead of every task of the plan.
+    own_lines_only: bool = False
 
     @classmethod
     def for_filters(cls, filters: TaskFilter) -> Judge:
@@ -51,18 +54,21 @@ class Judge:
         body; what it directs or coordinates is judged as a whole."""
         agency = filters.agency
         own = agency is not None and not agency.is_group and filters.role in (None, "executing")
-        return cls(agency.id if own else None)
+        return cls(agency.id if own else None, own and filters.role == "executing")
 
     def join(self, statement: sa.Select) -> sa.Select:
         """The statement with the agency's line joined, if the list judges by it."""
         if self.agency_id is None:
             return statement
-        return statement.outerjoin(OWN_LINE, sa.and_(OWN_LINE.task_id == Task.id, OWN_LINE.agency_id == self.agency_id))
+        on = sa.and_(OWN_LINE.task_id == Task.id, OWN_LINE.agency_id == self.agency_id)
+        return statement.join(OWN_LINE, on) if self.own_lines_only else statement.outerjoin(OWN_LINE, on)
 
     def category(self, as_of: date) -> sa.ColumnElement[str]:
         """Each task's category on as_of as this list judges it."""
         if self.agency_id is None:
             return task_category(as_of)
+        if self.own_lines_only:  # every row has the line: the CASE need not ask, nor read the line's id
+            return line_category(as_of, OWN_LINE)
         return _own_or_task_category(as_of)
 
     def in_category(self, category: str, as_of: date) -> sa.ColumnElement[bool]:
@@ -78,10 +84,9 @@ def _own_or_task_category(as_of: date) -> sa.ColumnElement[str]:
 
 
 def list_conditions(plan: Plan, filters: TaskFilter, judge: Judge) -> list[sa.ColumnElement[bool]]:
-    """The filters' conditions; "this agency, executing" means the tasks where it has its own line."""
-    if judge.agency_id is not None and filters.role == "executing":
-        others = replace(filters, agency=None, role=None)
-        return [*task_conditions(plan, others), OWN_LINE.id.is_not(None)]
+    """The filters' conditions; "this agency, executing" means the tasks where it has its own line (the join)."""
+    if judge.own_lines_only:
+        return task_conditions(plan, replace(filters, agency=None, role=None))
     return task_conditions(plan, filters)
 
 
@@ -112,6 +117,7 @@ class TaskRow:
     as_of: date
     named: dict[str, list[AgencyRef]] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)  # role -> the named agencies as HTML, set by a page
+    sort_key: tuple = ()  # the row's values of its list's order: where the next page starts (keyset paging)
 
     @property
     def kind_label(self) -> str:
@@ -156,10 +162,13 @@ def directory() -> AgencyDirectory:
 def task_rows(conditions: list[sa.ColumnElement[bool]], as_of: date, order: list | None = None,
               limit: int | None = None, offset: int = 0, judge: Judge = Judge()) -> list[TaskRow]:
     """The tasks matching the conditions as rows, with the agencies they name: two queries for any page."""
-    statement = judge.join(sa.select(*_ROW_COLUMNS, judge.category(as_of)).join(Section, Section.id == Task.section_id))
-    found = db.session.execute(
-        statement.where(*conditions).order_by(*(order or [Task.position, Task.id])).limit(limit).offset(offset)).all()
-    rows = [TaskRow(*values[:-1], category=values[-1], as_of=as_of, named={role: [] for role in ROLES})
+    order = order or [Task.position, Task.id]
+    statement = judge.join(sa.select(*_ROW_COLUMNS, judge.category(as_of), *order)
+                           .join(Section, Section.id == Task.section_id))
+    found = db.session.execute(statement.where(*conditions).order_by(*order).limit(limit).offset(offset)).all()
+    width = len(_ROW_COLUMNS)
+    rows = [TaskRow(*values[:width], category=values[width], as_of=as_of, named={role: [] for role in ROLES},
+                    sort_key=tuple(values[width + 1:]))
             for values in found]
     # Even for an empty page: a request issues the same statements whatever the data.
     agencies = directory()
@@ -177,6 +186,8 @@ class Page:
     total: int
     page: int
     per_page: int
+    next_after: tuple | None = None  # the last row's sort key when more rows may follow
+
 
     @property
     def pages(self) -> int:
@@ -201,24 +212,49 @@ class Page:
 
 
 def _order(sort: str, as_of: date, category: str | None = None, judge: Judge = Judge()) -> list:
-    if sort == "deadline":
-        deadline = task_deadline()
-        return [deadline.is_(None), deadline, Task.position, Task.id]
+    """The list's order: never NULL in any key, so a row's key is also where the next page starts."""
+    if sort == "deadline":  # work without a deadline last (its key is after every date), in the appendix's order
+        return [Task.deadline_key, Task.position, Task.id]
     if sort == "overdue":
         if category == "overdue":  # every row is overdue: the earliest deadline is the longest overdue
             return [Task.due_on, Task.position, Task.id]
         overdue = judge.in_category("overdue", as_of)
         # Overdue work first, the longest overdue at the top; the rest in the appendix's order.
-        return [sa.case((overdue, 0), else_=1), sa.case((overdue, Task.due_on), else_=sa.null()), Task.position,
-                Task.id]
+        return [sa.case((overdue, 0), else_=1),
+                sa.case((overdue, Task.due_on), else_=sa.literal(NO_DEADLINE_KEY, sa.Date)), Task.position, Task.id]
     return [Task.position, Task.id]
 
 
+class BadCursor(ValueError):
+    """A keyset cursor that is not the key of a row of this list's order."""
+
+
+def _after(order: list, values: tuple) -> sa.ColumnElement[bool]:
+    """Rows after the given key in the order: one row-value comparison, which the order's index answers."""
+    if len(values) != len(order):
+        raise BadCursor("the cursor has another number of keys than the order")
+    typed = []
+    for expression, value in zip(order, values):
+        if isinstance(expression.type, sa.Date):
+            if not isinstance(value, (str, date)):
+                raise BadCursor("a date key is not a date")
+            try:
+                value = date.fromisoformat(value) if isinstance(value, str) else value
+            except ValueError as error:
+                raise BadCursor(str(error)) from None
+        elif isinstance(value, bool) or not isinstance(value, int) or not -2**63 <= value < 2**63:
+            raise BadCursor("a whole-number key is not a whole number")
+        typed.append(sa.literal(value, expression.type))
+    return sa.tuple_(*order) > sa.tuple_(*typed)
+
+
 def task_page(plan: Plan, filters: TaskFilter, *, as_of: date, category: str | None = None,
-              sort: str = "section", page: int = 1, per_page: int = 100) -> Page:
+              sort: str = "section", page: int = 1, per_page: int = 100, after: tuple | None = None) -> Page:
     """One page of the plan's tasks matching the filters (and the category on as_of), each with its category.
 
-    With one agency chosen, each task is judged by that agency's own line (see Judge).
+    With one agency chosen, each task is judged by that agency's own line (see Judge). With `after` (a row's
+    sort_key), the page is the rows following that row, found by the order's index rather than skipped
+    over with OFFSET; BadCursor when it is not a key of this order.
     """
     judge = Judge.for_filters(filters)
     conditions = list_conditions(plan, filters, judge)
@@ -226,9 +262,13 @@ def task_page(plan: Plan, filters: TaskFilter, *, as_of: date, category: str | N
         conditions.append(judge.in_category(category, as_of))
     total = db.session.scalar(judge.join(sa.select(sa.func.count()).select_from(Task)).where(*conditions))
     page = max(page, 1)
-    rows = task_rows(conditions, as_of, _order(sort, as_of, category, judge), limit=per_page,
-                     offset=(page - 1) * per_page, judge=judge)
-    return Page(rows, total, page, per_page)
+    order = _order(sort, as_of, category, judge)
+    if after is not None:
+        rows = task_rows([*conditions, _after(order, after)], as_of, order, limit=per_page, judge=judge)
+    else:
+        rows = task_rows(conditions, as_of, order, limit=per_page, offset=(page - 1) * per_page, judge=judge)
+    more = len(rows) == per_page
+    return Page(rows, total, page, per_page, rows[-1].sort_key if rows and more else None)
 
 
 def category_counts(conditions: list[sa.ColumnElement[bool]], as_of: date, judge: Judge = Judge()) -> dict[str, int]:

@@ -36,11 +36,14 @@ class StatusLine(db.Model):
         sa.UniqueConstraint("task_id", "agency_id"),
         # The daily sweep finds the lines whose silence completes a period today by their last update.
         sa.Index("ix_status_line_updated_at", "updated_at"),
+        # "This agency's lines": the agency page counts its executing tasks by category from this index
+        # alone (what a line's category reads), then looks up each task by its key.
+        sa.Index("ix_status_line_agency_task", "agency_id", "task_id", "status", "started_on", "completed_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"))  # the unique key's prefix
-    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"), index=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="RESTRICT"))  # ix_status_line_agency_task
     status: Mapped[str] = mapped_column(enum_column(LineStatus, "status"), default="not_started")
     progress: Mapped[int] = mapped_column(sa.CheckConstraint("progress BETWEEN 0 AND 100", name="progress_percent"),
                                           default=0)
