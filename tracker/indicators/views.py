@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
 from ..auth.decorators import office_required
@@ -18,6 +19,7 @@ from ..changes import data_version
 from ..auth.policy import can_edit_commune, can_enter_figure, is_office, own_district_only
 from ..clock import local_today
 from ..extensions import db
+from ..i18n import number
 from ..files.models import Attachment
 from ..forms import show_errors
 from ..operations import Invalid, perform
@@ -32,6 +34,28 @@ from .services import criterion_history
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 bp.add_app_template_global(unit_label, "unit_label")
+_BOUNDS = {"at_least": "≥ ", "about": "~ ", "more_than": "> "}
+
+
+@bp.app_template_global()
+def target_text(ind: Indicator) -> Markup:
+    """An indicator's target as the pages write it ("≥ 90%", "35–40 xã/huyện (90%)"), escaped once.
+
+    Python rather than a Jinja macro: the indicator page writes one a row.
+    """
+    if ind.target is None:
+        return Markup("—")
+    text = _BOUNDS.get(ind.bound, "") + number(ind.target)
+    if ind.target_high is not None:
+        text += "–" + number(ind.target_high)
+    if ind.of_total:
+        text += f"/{ind.of_total}"
+    text += ("" if ind.unit == "%" else " ") + unit_label(ind.unit)
+    if ind.per_district:
+        text += "/" + _("huyện")
+    if ind.stated_percent is not None:
+        text += f" ({number(ind.stated_percent)}%)"
+    return escape(text)
 TREND_QUARTERS = 8
 KEPT_STANDINGS = 16  # sets of counts a worker keeps (a few quarters of a few plans)
 
