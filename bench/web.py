@@ -280,7 +280,9 @@ def web(tasks: int, folder: Path, backend: str) -> dict:
     agency, task = _pick(url)
     paths = {name: path.format(agency=agency, task=task) for name, path in TARGETS.items()}
     port = _free_port()
-    server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "1", "--threads", "4", "--worker-class", "gthread",
+    # Production's settings (its hooks too: the worker freezes what the loaded app holds), one worker of four threads.
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "python:tracker.gunicorn_conf",
+                               "--workers", "1", "--threads", "4", "--worker-class", "gthread",
                                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
                               cwd=ROOT, env=_env(url), stderr=subprocess.PIPE)
     try:

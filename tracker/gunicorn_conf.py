@@ -4,6 +4,7 @@ Each setting can be changed by the environment (the systemd unit's environment f
 this file. Threads rather than many processes: pages wait on the database far more than they compute,
 and each process holds its own connection pool and figure cache.
 """
+import gc
 import multiprocessing
 import os
 
@@ -33,3 +34,15 @@ logconfig_dict = {
     "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
                 "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": False}},
 }
+
+
+def post_worker_init(worker) -> None:
+    """Move everything the worker holds once the app is loaded out of the cyclic collector's reach."""
+    # Python's full (generation 2) collection walks every tracked object, and a loaded app holds some
+    # 190,000 that live as long as the process (modules, routes, the ORM's mappers, the catalogues): about
+    # 150 ms of pure overhead, paid by whichever request happens to allocate when it falls due. Frozen
+    # objects are never walked (and a fork's copy-on-write pages stay shared). Not in create_app: tests
+    # create many apps in one process, and the garbage of each would be kept for ever. Collect first, so no
+    # garbage is frozen with them. The thresholds stay: raising them saved under 1% of a page in measurement.
+    gc.collect()
+    gc.freeze()

@@ -7,7 +7,7 @@ else Vietnamese. Dates read dd/mm/yyyy in both (see clock.vn_date).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask_babel import Babel, LazyString, get_locale, gettext
@@ -56,7 +56,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=current_language, default_translation_directories="translations")
     app.jinja_env.globals.update(current_language=current_language, LANGUAGES=LANGUAGES,
                                  page_language=lambda: str(get_locale() or DEFAULT), labels_in_language=labels_in_language,
-                                 N_=N_, vocab=label)
+                                 N_=N_, vocab=label, vocab_of=labels_of)
     app.add_template_filter(number, "num")
 
 
@@ -83,6 +83,11 @@ def labels_in_language() -> Callable[[str], str]:
             cache[label] = label_text(label)
         return cache[label]
     return translate
+
+
+def labels_of(labels: Mapping[str, str]) -> dict[str, str]:
+    """A vocabulary's labels in the page's language, by key: a page translates them once, then looks them up."""
+    return {key: label(text) for key, text in labels.items()}
 
 
 def N_(message: str) -> str:

@@ -33,15 +33,22 @@ def _svg_open(height: int, title: str) -> str:
             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>')
 
 
+def _category_names() -> dict[str, str]:
+    # Each category translated and escaped once a chart, not once a bar (a chart of 40 agencies has 200).
+    return {name: escape(vocab(CATEGORY_LABELS[name])) for name in CATEGORIES}
+
+
 def stacked_rows(rows: list[tuple[str, dict[str, int]]], title: str) -> Markup:
     """One horizontal bar a row (a section, an agency) under its label, its six categories stacked, to a
     shared scale; the row's total at the right end of its label line."""
     largest = max([sum(counts.values()) for _, counts in rows] + [1])
+    names = _category_names()
     step = LABEL_LINE + BAR + GAP
     parts = [_svg_open(len(rows) * step + GAP, title)]
     for index, (label, counts) in enumerate(rows):
         top = GAP + index * step
         short = label if len(label) <= MAX_LABEL else label[:MAX_LABEL - 1] + "…"
+        shown = escape(label)
         parts.append(f'<text class="chart-label" x="0" y="{top + LABEL_LINE - 4}">{escape(short)}</text>'
                      f'<text class="chart-total" x="100%" y="{top + LABEL_LINE - 4}" text-anchor="end">'
                      f"{sum(counts.values())}</text>")
@@ -52,7 +59,7 @@ def stacked_rows(rows: list[tuple[str, dict[str, int]]], title: str) -> Markup:
                 continue
             width = count / largest * 100
             parts.append(f'<rect class="bar-{name}" x="{_pct(x)}" y="{top + LABEL_LINE}" width="{_pct(width)}" '
-                         f'height="{BAR}"><title>{escape(label)}: {escape(vocab(CATEGORY_LABELS[name]))} {count}'
+                         f'height="{BAR}"><title>{shown}: {names[name]} {count}'
                          f"</title></rect>")
             x += width
     parts.append("</svg>")
@@ -64,9 +71,11 @@ def stacked_columns(columns: list[tuple[str, dict[str, int]]], title: str) -> Ma
     largest = max([sum(counts.values()) for _, counts in columns] + [1])
     scale = (COLUMNS_BASE - 24) / largest
     slot = 100 / max(len(columns), 1)
+    names = _category_names()
     parts = [_svg_open(COLUMNS_HEIGHT, title)]
     for index, (label, counts) in enumerate(columns):
         x, y = slot * (index + 0.2), COLUMNS_BASE
+        shown = escape(label)
         for name in CATEGORIES:
             count = counts.get(name, 0)
             if not count:
@@ -74,12 +83,12 @@ def stacked_columns(columns: list[tuple[str, dict[str, int]]], title: str) -> Ma
             h = count * scale
             y -= h
             parts.append(f'<rect class="bar-{name}" x="{_pct(x)}" y="{y:.1f}" width="{_pct(slot * 0.6)}" '
-                         f'height="{h:.1f}"><title>{escape(label)}: {escape(vocab(CATEGORY_LABELS[name]))} {count}'
+                         f'height="{h:.1f}"><title>{shown}: {names[name]} {count}'
                          f"</title></rect>")
         middle = _pct(slot * (index + 0.5))
         parts.append(f'<text class="chart-total" x="{middle}" y="{y - 5:.1f}" text-anchor="middle">'
                      f"{sum(counts.values())}</text>"
                      f'<text class="chart-label" x="{middle}" y="{COLUMNS_BASE + 17}" text-anchor="middle">'
-                     f"{escape(label)}</text>")
+                     f"{shown}</text>")
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -2,17 +2,24 @@
 a quarter's figure, a commune's criteria, a communes file."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
 from ..auth.decorators import office_required
+from ..changes import data_version
 from ..auth.policy import can_edit_commune, can_enter_figure, is_office, own_district_only
 from ..clock import local_today
 from ..extensions import db
+from ..i18n import number
 from ..files.models import Attachment
 from ..forms import show_errors
 from ..operations import Invalid, perform
@@ -27,7 +34,52 @@ from .services import criterion_history
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 bp.add_app_template_global(unit_label, "unit_label")
+_BOUNDS = {"at_least": "≥ ", "about": "~ ", "more_than": "> "}
+
+
+@bp.app_template_global()
+def target_text(ind: Indicator) -> Markup:
+    """An indicator's target as the pages write it ("≥ 90%", "35–40 xã/huyện (90%)"), escaped once.
+
+    Python rather than a Jinja macro: the indicator page writes one a row.
+    """
+    if ind.target is None:
+        return Markup("—")
+    text = _BOUNDS.get(ind.bound, "") + number(ind.target)
+    if ind.target_high is not None:
+        text += "–" + number(ind.target_high)
+    if ind.of_total:
+        text += f"/{ind.of_total}"
+    text += ("" if ind.unit == "%" else " ") + unit_label(ind.unit)
+    if ind.per_district:
+        text += "/" + _("huyện")
+    if ind.stated_percent is not None:
+        text += f" ({number(ind.stated_percent)}%)"
+    return escape(text)
 TREND_QUARTERS = 8
+KEPT_STANDINGS = 16  # sets of counts a worker keeps (a few quarters of a few plans)
+
+
+def kept_standings(days: list[date]) -> dict[date, counts.Standing]:
+    """counts.standings of the days, kept by the worker until the data changes (as the dashboard keeps its figures).
+
+    Counting 181 communes' criteria on eight days is most of the page's time at any size of plan; any write
+    to a commune's criteria is a change (tracker.models watches them), so the next page counts afresh.
+    Standings are plain records, read and never changed by the page.
+    """
+    store = current_app.extensions.setdefault("indicator_standings", (threading.Lock(), OrderedDict()))
+    lock, kept = store
+    key = (tuple(sorted(set(days))), data_version())
+    with lock:
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]
+    found = counts.standings(days)
+    with lock:
+        kept[key] = found
+        while len(kept) > KEPT_STANDINGS:
+            kept.popitem(last=False)
+    return found
 
 
 def quarter_param(plan: Plan) -> int:
@@ -53,7 +105,7 @@ def overview():
     today = local_today()
     quarters = Quarter(plan.year, quarter).up_to(TREND_QUARTERS)
     # This quarter and last among them, each counted to its end or to today, never to a day not yet come.
-    counted = counts.standings([figures.counted_to(q, today) for q in quarters])
+    counted = kept_standings([figures.counted_to(q, today) for q in quarters])
     found = figures.quarter_figures(plan, plan.year, quarter, counted, today=today)
     return render_template("indicators/index.html", plan=plan, quarter=quarter, found=found,
                            trend=figures.criterion_trend(quarters, counted, today=today),

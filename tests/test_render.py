@@ -1,0 +1,70 @@
+"""Rendering at the speed of the data: links built from a route resolved once a page, the same to the byte as
+url_for's, and the web worker's frozen start-up objects. Counts of work, never timings (those are the benchmark's)."""
+from __future__ import annotations
+
+import gc
+import importlib
+
+import pytest
+from flask import g, url_for
+from werkzeug.routing.map import MapAdapter
+
+from tracker.plan.views import url_maker
+
+
+@pytest.mark.parametrize("year", [None, "2021"])
+def test_url_maker_gives_url_fors_links_to_the_byte(app, year):
+    values = [("I", "overdue"), ("12", "done_late"), ("a b&c/đ?", "x+y=z"), (7, True), ("", "1")]
+    with app.test_request_context("/dashboard" + (f"?year={year}" if year else "")):
+        g.plan_year = int(year) if year else None  # what remember_year() sets before a page
+        section_cell = url_maker("progress.index", "section", "category", as_of="2021-04-15")
+        trend = url_maker("progress.index", "category", "as_of")
+        detail = url_maker("indicators.indicator_detail", "indicator_id", year=2021, quarter=2)
+        for section, category in values:
+            assert section_cell(section, category) == url_for("progress.index", as_of="2021-04-15", section=section,
+                                                              category=category)
+            assert trend(category, section) == url_for("progress.index", category=category, as_of=section)
+        for indicator_id in (1, 42, 2_000_000):
+            assert detail(indicator_id) == url_for("indicators.indicator_detail", indicator_id=indicator_id,
+                                                   year=2021, quarter=2)
+
+
+def count_builds(monkeypatch) -> dict[str, int]:
+    """The URLs the app builds, by endpoint (url_for in code and templates alike ends in MapAdapter.build)."""
+    built: dict[str, int] = {}
+    build = MapAdapter.build
+
+    def counted(self, endpoint, *args, **kwargs):
+        built[endpoint] = built.get(endpoint, 0) + 1
+        return build(self, endpoint, *args, **kwargs)
+    monkeypatch.setattr(MapAdapter, "build", counted)
+    return built
+
+
+def test_the_dashboard_resolves_a_route_once_a_page_not_once_a_link(reader, monkeypatch):
+    reader.get("/dashboard?as_of=2021-04-15")
+    built = count_builds(monkeypatch)
+    page = reader.get("/dashboard?as_of=2021-04-15").get_data(as_text=True)
+    # Each count of the matrices and the trend links to the plan page: as many builds as links once (181 for
+    # this plan's 119), now a fixed few whatever the plan's size.
+    assert page.count('<a href="/?') > 100
+    assert built["progress.index"] <= 20, built
+
+
+def test_the_indicator_page_resolves_its_rows_links_once_a_table(reader, monkeypatch):
+    reader.get("/indicators?year=2021&quarter=2")
+    built = count_builds(monkeypatch)
+    page = reader.get("/indicators?year=2021&quarter=2").get_data(as_text=True)
+    assert page.count('<a href="/indicators/') > 60
+    assert built["indicators.indicator_detail"] <= 4, built  # one per table
+    assert built.get("indicators.commune_detail", 0) <= 1, built
+
+
+def test_the_web_worker_freezes_what_the_loaded_app_holds():
+    conf = importlib.import_module("tracker.gunicorn_conf")
+    assert gc.get_freeze_count() == 0, "nothing in the app or the tests freezes objects"
+    try:
+        conf.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
