@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import gc
 import importlib
+import re
+from datetime import date
 
 import pytest
 from flask import g, url_for
 from werkzeug.routing.map import MapAdapter
 
+from helpers import user_of
+from tracker.extensions import db
+from tracker.indicators import counts, services
+from tracker.indicators.models import Commune
 from tracker.plan.views import url_maker
 
 
@@ -58,6 +64,21 @@ def test_the_indicator_page_resolves_its_rows_links_once_a_table(reader, monkeyp
     assert page.count('<a href="/indicators/') > 60
     assert built["indicators.indicator_detail"] <= 4, built  # one per table
     assert built.get("indicators.commune_detail", 0) <= 1, built
+
+
+def test_the_indicator_pages_kept_counts_follow_a_change_of_a_communes_criteria(seeded, reader):
+    def closest() -> list[str]:
+        page = reader.get("/indicators?year=2021&quarter=1").get_data(as_text=True)
+        return re.findall(r'<li><a href="/indicators/communes/(\d+)">', page[page.index('id="h-closest"'):])
+    before = closest()
+    assert before, "the sample has communes close to the standard"
+    with seeded.app_context():
+        commune = db.session.get(Commune, int(before[0]))
+        services.set_criteria(commune, date(2021, 3, 1), set(counts.CRITERIA), "", user_of("vpdp@test.vn"),
+                              date(2021, 3, 31))
+        db.session.commit()
+    after = closest()
+    assert before[0] not in after  # counted afresh: it meets all 19 from March on
 
 
 def test_the_web_worker_freezes_what_the_loaded_app_holds():

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
@@ -33,6 +36,7 @@ from .models import GROUP_LABELS, MEASURE_LABELS, Commune, Indicator, IndicatorE
 from .services import criterion_history
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
+T = TypeVar("T")
 bp.add_app_template_global(unit_label, "unit_label")
 _BOUNDS = {"at_least": "≥ ", "about": "~ ", "more_than": "> "}
 
@@ -56,30 +60,47 @@ def target_text(ind: Indicator) -> Markup:
     if ind.stated_percent is not None:
         text += f" ({number(ind.stated_percent)}%)"
     return escape(text)
+
+
 TREND_QUARTERS = 8
-KEPT_STANDINGS = 16  # sets of counts a worker keeps (a few quarters of a few plans)
+KEPT = 32  # sets of counts a worker keeps (a few quarters of a few plans)
 
 
-def kept_standings(days: list[date]) -> dict[date, counts.Standing]:
-    """counts.standings of the days, kept by the worker until the data changes (as the dashboard keeps its figures).
+def kept(key: tuple, compute: Callable[[], T]) -> T:
+    """compute(), kept by the worker under key (which names the version of the data) until it drops out.
 
-    Counting 181 communes' criteria on eight days is most of the page's time at any size of plan; any write
-    to a commune's criteria is a change (tracker.models watches them), so the next page counts afresh.
-    Standings are plain records, read and never changed by the page.
+    Counting 181 communes' criteria on eight days, and finding those closest to the standard, was most of
+    the indicator page's time at any size of plan. Any write to a commune's criteria is a change
+    (tracker.models watches them), so a key holding data_version() is not found again after one. Only plain
+    records are kept, read and never changed by the page: nothing bound to a database session.
     """
-    store = current_app.extensions.setdefault("indicator_standings", (threading.Lock(), OrderedDict()))
-    lock, kept = store
-    key = (tuple(sorted(set(days))), data_version())
+    lock, store = current_app.extensions.setdefault("indicator_counts", (threading.Lock(), OrderedDict()))
     with lock:
-        if key in kept:
-            kept.move_to_end(key)
-            return kept[key]
-    found = counts.standings(days)
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+    found = compute()
     with lock:
-        kept[key] = found
-        while len(kept) > KEPT_STANDINGS:
-            kept.popitem(last=False)
+        store[key] = found
+        while len(store) > KEPT:
+            store.popitem(last=False)
     return found
+
+
+@dataclass(frozen=True)
+class NearShown:
+    """A commune one or two criteria short of the standard, as the indicator page lists it."""
+
+    id: int
+    name: str
+    district: str
+    missing: tuple[int, ...]
+
+
+def closest_shown(day: date, limit: int) -> list[NearShown]:
+    """counts.closest_communes as plain records."""
+    return [NearShown(near.commune.id, near.commune.name, near.commune.district.short_name, tuple(near.missing))
+            for near in counts.closest_communes(day, limit=limit)]
 
 
 def quarter_param(plan: Plan) -> int:
@@ -105,11 +126,14 @@ def overview():
     today = local_today()
     quarters = Quarter(plan.year, quarter).up_to(TREND_QUARTERS)
     # This quarter and last among them, each counted to its end or to today, never to a day not yet come.
-    counted = kept_standings([figures.counted_to(q, today) for q in quarters])
+    days = sorted({figures.counted_to(q, today) for q in quarters})
+    version = data_version()
+    counted = kept(("standings", tuple(days), version), lambda: counts.standings(days))
     found = figures.quarter_figures(plan, plan.year, quarter, counted, today=today)
     return render_template("indicators/index.html", plan=plan, quarter=quarter, found=found,
                            trend=figures.criterion_trend(quarters, counted, today=today),
-                           closest=counts.closest_communes(found.day, limit=15), sample=counts.has_sample(),
+                           closest=kept(("closest", found.day, version), lambda: closest_shown(found.day, 15)),
+                           sample=counts.has_sample(),
                            band_labels=counts.BAND_LABELS, bands=counts.BANDS)
 
 
