@@ -14,7 +14,9 @@ from ..auth.operations import authenticate_token
 from ..operations import perform
 from ..clock import BAD_DATE, local_today, parse_date
 from ..extensions import csrf, db
+from ..changes import data_version
 from ..indicators import counts as indicator_counts, figures as indicator_figures
+from ..quarters import Quarter
 from ..indicators.figures import IndicatorRow
 from ..web import int_arg
 from ..progress.filters import TaskFilterForm
@@ -344,7 +346,10 @@ def indicators():
         quarter = indicator_figures.default_quarter(plan, today)
     if quarter not in (1, 2, 3, 4):
         raise invalid({"quarter": [_("Quý phải là 1, 2, 3 hoặc 4.")]})
-    found = indicator_figures.quarter_figures(plan, plan.year, quarter, today=today)  # as_of: never a day to come
+    this = Quarter(plan.year, quarter)
+    days = [indicator_figures.counted_to(q, today) for q in (this, this.previous)]  # never a day to come
+    counted = indicator_counts.kept_standings(days, data_version())
+    found = indicator_figures.quarter_figures(plan, plan.year, quarter, counted, today=today)
     now = found.now
     return jsonify({
         "plan": plan.year, "quarter": quarter, "as_of": found.day.isoformat(),

@@ -2,16 +2,12 @@
 a quarter's figure, a commune's criteria, a communes file."""
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -36,7 +32,6 @@ from .models import GROUP_LABELS, MEASURE_LABELS, Commune, Indicator, IndicatorE
 from .services import criterion_history
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
-T = TypeVar("T")
 bp.add_app_template_global(unit_label, "unit_label")
 _BOUNDS = {"at_least": "≥ ", "about": "~ ", "more_than": "> "}
 
@@ -63,30 +58,6 @@ def target_text(ind: Indicator) -> Markup:
 
 
 TREND_QUARTERS = 8
-KEPT = 32  # sets of counts a worker keeps (a few quarters of a few plans)
-
-
-def kept(key: tuple, compute: Callable[[], T]) -> T:
-    """compute(), kept by the worker under key (which names the version of the data) until it drops out.
-
-    Counting 181 communes' criteria on eight days, and finding those closest to the standard, was most of
-    the indicator page's time at any size of plan. Any write to a commune's criteria is a change
-    (tracker.models watches them), so a key holding data_version() is not found again after one. Only plain
-    records are kept, read and never changed by the page: nothing bound to a database session.
-    """
-    lock, store = current_app.extensions.setdefault("indicator_counts", (threading.Lock(), OrderedDict()))
-    with lock:
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
-    found = compute()
-    with lock:
-        store[key] = found
-        while len(store) > KEPT:
-            store.popitem(last=False)
-    return found
-
-
 @dataclass(frozen=True)
 class NearShown:
     """A commune one or two criteria short of the standard, as the indicator page lists it."""
@@ -128,11 +99,11 @@ def overview():
     # This quarter and last among them, each counted to its end or to today, never to a day not yet come.
     days = sorted({figures.counted_to(q, today) for q in quarters})
     version = data_version()
-    counted = kept(("standings", tuple(days), version), lambda: counts.standings(days))
+    counted = counts.kept_standings(days, version)
     found = figures.quarter_figures(plan, plan.year, quarter, counted, today=today)
     return render_template("indicators/index.html", plan=plan, quarter=quarter, found=found,
                            trend=figures.criterion_trend(quarters, counted, today=today),
-                           closest=kept(("closest", found.day, version), lambda: closest_shown(found.day, 15)),
+                           closest=counts.kept(("closest", found.day, version), lambda: closest_shown(found.day, 15)),
                            sample=counts.has_sample(),
                            band_labels=counts.BAND_LABELS, bands=counts.BANDS)
 
