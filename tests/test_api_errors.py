@@ -166,3 +166,14 @@ def test_a_json_false_unticks_a_checkbox(app):
 def test_an_empty_path_part_is_a_404_problem_not_a_redirect(seeded, client):
     response = client.get("/api/v1/tasks//assignments")
     assert response.status_code == 404 and response.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("number", ["2147483648", "4549793969", "9999999999"])
+def test_an_id_no_column_can_hold_is_a_404_for_every_method(seeded, client, number):
+    """Found by Schemathesis: a POST to a path that also takes GET answered 405 when the id overflowed."""
+    for method in ("get", "post"):
+        response = getattr(client, method)(f"/api/v1/indicators/{number}/entries", json={"quarter": 1, "value": 1})
+        assert response.status_code == 404, (method, response.status_code)
+        assert response.content_type == "application/problem+json"
+    # The largest id a column holds still reaches the route (which asks who is calling).
+    assert client.post("/api/v1/indicators/2147483647/entries", json={}).status_code == 401
