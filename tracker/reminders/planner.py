@@ -19,6 +19,7 @@ from ..auth.models import User
 from ..auth.policy import does_agency_work, is_office, manages_plan
 from ..clock import vn_date, zone
 from ..extensions import db
+from ..i18n import N_
 from ..plan.models import Agency, Assignment, Plan, Task, agency_members
 from ..progress.categories import NO_DEADLINE_KINDS
 from ..progress.category_sql import task_in_category
@@ -56,6 +57,8 @@ class Audience:
     office: list[int] = field(default_factory=list)
     opted_out: set[tuple[int, str]] = field(default_factory=set)
     english: set[int] = field(default_factory=set)  # who reads the interface, and their mail, in English
+    # A phrase's translation in each language, looked up once a sweep rather than once a reminder.
+    _phrases: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls) -> Audience:
@@ -94,6 +97,24 @@ class Audience:
                 with force_locale(language):
                     made[language] = build()
             return made[language]
+        return for_user
+
+    def phrase(self, message: str, **values) -> Callable[[int], str]:
+        """`message` (marked with N_ for the catalogue) in each recipient's language, filled with values.
+
+        The same as `text` with gettext, but the translation is looked up once a sweep: a sweep writes
+        tens of thousands of reminders from a handful of phrases.
+        """
+        found = self._phrases.get(message)
+        if found is None:
+            found = {}
+            for language in ("vi", "en"):
+                with force_locale(language):
+                    found[language] = gettext(message)
+            self._phrases[message] = found
+
+        def for_user(user_id: int) -> str:
+            return found["en" if user_id in self.english else "vi"] % values
         return for_user
 
     def office_for(self, rule: str) -> list[int]:
@@ -284,12 +305,13 @@ def _deadline_reminders(today, config, cal, audience, plan_ids, since: Since | N
                 found[task.id] = _deadline_reminder(task, today, days, config, cal)
             if found[task.id] is None:
                 continue
-            rule, occurrence, send_on, words = found[task.id]
+            rule, occurrence, send_on, (message, values) = found[task.id]
+            words = audience.phrase(message, **values)
             label = f"{task.code} {task.title}"
-            text = audience.text(lambda label=label, words=words: f"{label}: {words()}")
             path = f"/tasks/{task.code}?year={task.year}"
             for user in audience.of_agency(line.agency_id, rule):
-                yield Due(rule, "line", line.id, user, occurrence, send_on, text(user), path, task.due_on)
+                yield Due(rule, "line", line.id, user, occurrence, send_on, f"{label}: {words(user)}", path,
+                          task.due_on)
 
 
 def _local_midnight(day: date, tz) -> datetime:
@@ -348,27 +370,26 @@ def _nudges(today, config, cal, audience, plan_ids, since: Since | None) -> Iter
                 continue
             occurrence, send_on, last = nudge
             label = f"{line.code} {line.title}"
-            text = audience.text(lambda label=label, last=last: gettext(
-                "%(task)s: chưa cập nhật từ %(since)s", task=label, since=last))
+            text = audience.phrase(N_("%(task)s: chưa cập nhật từ %(since)s"), task=label, since=last)
             path = f"/tasks/{line.code}?year={line.year}"
             for user in audience.of_agency(line.agency_id, "nudge"):
                 yield Due("nudge", "line", line.id, user, occurrence, send_on, text(user), path)
 
 
-def _deadline_reminder(task, today, days, config, cal) -> tuple[str, str, date, Callable[[], str]] | None:
-    """A task's "due soon" or "overdue" reminder due by today: (rule, occurrence, send_on, its words in the
-    current language), or None."""
+def _deadline_reminder(task, today, days, config, cal) -> tuple[str, str, date, tuple[str, dict]] | None:
+    """A task's "due soon" or "overdue" reminder due by today: (rule, occurrence, send_on, (its words as a
+    phrase to translate, their values)), or None."""
     if not task.due_on or task.schedule_kind in NO_DEADLINE_KINDS:
         return None
     before = _before(task.due_on, today, days, cal)
     if before:
         n, send_on = before
         return ("task_due_soon", f"{task.due_on.isoformat()}-{n}d", send_on,
-                lambda: gettext("hạn %(date)s (còn %(days)s ngày)", date=vn_date(task.due_on),
-                                days=(task.due_on - today).days))
+                (N_("hạn %(date)s (còn %(days)s ngày)"), {"date": vn_date(task.due_on),
+                                                          "days": (task.due_on - today).days}))
     if config.overdue_notice and (send_on := _after(task.due_on, today, config.catch_up_days, cal)):
         return ("task_overdue", task.due_on.isoformat(), send_on,
-                lambda: gettext("quá hạn từ %(date)s", date=vn_date(task.due_on)))
+                (N_("quá hạn từ %(date)s"), {"date": vn_date(task.due_on)}))
     return None
 
 
@@ -463,8 +484,8 @@ def _digests(today, config, cal, audience, plan_ids, since: Since | None = None)
     for rows in task_batches(plan_ids, task_in_category("overdue", send_on)):
         leads = _lead_bodies([r.id for r in rows])
         for row in rows:
-            text = audience.text(lambda row=row: gettext("%(task)s: quá hạn từ %(date)s", task=f"{row.code} {row.title}",
-                                                         date=vn_date(row.due_on)))
+            text = audience.phrase(N_("%(task)s: quá hạn từ %(date)s"), task=f"{row.code} {row.title}",
+                                   date=vn_date(row.due_on))
             path = f"/tasks/{row.code}?year={row.year}"
             recipients = set(office)
             for agency_id in leads.get(row.id, ()):
