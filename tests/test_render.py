@@ -89,3 +89,15 @@ def test_the_web_worker_freezes_what_the_loaded_app_holds():
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_a_web_worker_loads_the_scan_reader_and_word_writer_only_when_asked(tmp_path):
+    """numpy, Pillow and python-docx cost a worker some 20 MiB; only reading a scan or writing a report needs them."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from tracker import create_app; "
+              f"create_app({{'DATABASE_URL': 'sqlite:///{tmp_path}/w.sqlite', 'SECRET_KEY': 'x' * 40}}); "
+              "print(sorted(m for m in ('numpy', 'PIL', 'docx') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -16,8 +16,14 @@ from . import operations as ops
 from . import services
 from .forms import AliasForm, DocumentForm, ImportForm, RowForm
 from .models import FIELD_LABELS, FIELDS, FLAG_LABELS, PlanDocument, ProposedRow
-from . import scan
 from .services import BODY_FIELDS, flags_left, unknown_names
+
+def _scans_readable() -> bool:
+    # Imported here: the scan reader brings numpy and Pillow, which a web worker needs for nothing else.
+    from .scan import scans_readable
+
+    return scans_readable()
+
 
 bp = Blueprint("documents", __name__, url_prefix="/plans/<int:year>/documents")
 READING = ("queued", "reading")
@@ -48,7 +54,7 @@ def index(year: int, form: DocumentForm | None = None, status: int = 200):
                                    .order_by(PlanDocument.id.desc())).all()
     plan = db.session.scalar(db.select(Plan).where(Plan.year == year))
     return render_template("documents/index.html", year=year, plan=plan, documents=documents,
-                           form=form or DocumentForm(), scans_readable=scan.scans_readable()), status
+                           form=form or DocumentForm(), scans_readable=_scans_readable()), status
 
 
 @bp.post("")

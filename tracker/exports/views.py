@@ -24,7 +24,6 @@ from .letterhead import printed, settings_or_defaults
 from ..web import int_arg
 from .quarterly import Period, quarterly_report
 from .spreadsheet import csv_rows, write_xlsx
-from .word import write_docx
 
 bp = Blueprint("exports", __name__)
 
@@ -67,6 +66,9 @@ def quarterly_download(fmt: str) -> Response:
         name += "-dong" if lines else "-cong-viec"
         body = stream_with_context(csv_rows(report, lines))
     else:
+        # Imported here: python-docx and lxml stay out of a worker until someone asks for a Word report.
+        from .word import write_docx
+
         body = write_docx(report)
     response = Response(body, mimetype=MEDIA[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
