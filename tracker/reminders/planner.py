@@ -19,7 +19,7 @@ from ..auth.models import User
 from ..auth.policy import does_agency_work, is_office, manages_plan
 from ..clock import vn_date, zone
 from ..extensions import db
-from ..i18n import N_
+from ..i18n import N_, label
 from ..plan.models import Agency, Assignment, Plan, Task, agency_members
 from ..progress.categories import NO_DEADLINE_KINDS
 from ..progress.category_sql import task_in_category
@@ -110,7 +110,7 @@ class Audience:
             found = {}
             for language in ("vi", "en"):
                 with force_locale(language):
-                    found[language] = gettext(message)
+                    found[language] = label(message)  # the phrase, unfilled: label() takes N_-marked text only
             self._phrases[message] = found
 
         def for_user(user_id: int) -> str:
