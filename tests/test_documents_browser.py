@@ -35,7 +35,8 @@ def test_the_office_uploads_a_scan_corrects_a_flagged_cell_and_imports(seeded, l
     browser.get(f"{live_server}/plans/2022/documents")
     browser.find_element(By.NAME, "file").send_keys(str(path))
     browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
-    assert "Đang chờ đọc" in browser.page_source
+    # A click does not wait for the next page: wait for it before reading it.
+    WebDriverWait(browser, 10).until(lambda d: "Đang chờ đọc" in d.page_source)
     with seeded.app_context():  # the scheduler's job, in this process
         assert read_waiting_documents() == 1
         document = db.session.scalar(sa.select(PlanDocument))
@@ -59,7 +60,7 @@ def test_the_office_uploads_a_scan_corrects_a_flagged_cell_and_imports(seeded, l
     WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash"), "Đã lưu"))
 
     browser.find_element(By.LINK_TEXT, "Xem trước và nhập kế hoạch").click()
-    assert "Công việc mới" in browser.page_source
+    WebDriverWait(browser, 10).until(lambda d: "Công việc mới" in d.page_source)
     screenshot(browser, "nhap-ke-hoach", LAPTOP)
     browser.find_element(By.XPATH, '//button[text()="Xác nhận nhập kế hoạch"]').click()
     WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash"), "Đã nhập"))
