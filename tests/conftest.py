@@ -10,6 +10,7 @@ import time_machine
 from hypothesis import settings
 
 from tracker import create_app
+from tracker.changes import forget_kept
 from tracker.auth.services import create_user
 from tracker.extensions import db
 
@@ -153,8 +154,7 @@ def reset_to_seeded(app, seeded_template) -> None:
     copy_into(app.config["DATABASE_URL"], seeded_template)
     # What a worker keeps per version of the data belongs to the database it was counted on; two tests frozen
     # at the same moment could write the same version over different data.
-    for kept in ("dashboard_figures", "indicator_counts"):
-        app.extensions.pop(kept, None)
+    forget_kept(app)
 
 
 @pytest.fixture

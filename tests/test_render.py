@@ -81,6 +81,47 @@ def test_the_indicator_pages_kept_counts_follow_a_change_of_a_communes_criteria(
     assert before[0] not in after  # counted afresh: it meets all 19 from March on
 
 
+def test_the_agency_pages_sheets_are_kept_until_somebody_writes(seeded, reader):
+    """A district's sheets count its lines in three roles; they are counted once per version of the data, and a
+    line brought to done shows on the very next view."""
+    from sqlalchemy import event
+
+    from helpers import line_of
+    from tracker.plan.models import Agency
+
+    with seeded.app_context():
+        dinhlap = db.session.scalar(db.select(Agency.id).where(Agency.name == "UBND huyện Đình Lập"))
+    path = f"/agencies/{dinhlap}?as_of=2021-07-15"
+
+    def executing_counts() -> dict[str, int]:
+        page = reader.get(path).get_data(as_text=True)
+        sheet = page[page.index('class="role-sheet"'):]
+        sheet = sheet[:sheet.index("</section>")]
+        return {name: int(count) for name, count in re.findall(r'class="cat cat-(\w+)">[^<:]+: (\d+)</span>', sheet)}
+
+    def statements_of_a_view() -> int:
+        sent = []
+        with seeded.app_context():
+            listener = lambda *args: sent.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                reader.get(path)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+        return sum("GROUP BY" in statement for statement in sent)
+
+    before = executing_counts()
+    assert statements_of_a_view() == 0  # the same version of the data: nothing counted again
+    with seeded.app_context():
+        line = line_of("VIII.3", "UBND huyện Đình Lập")
+        assert line.status != "done"
+        line.status, line.progress, line.completed_on = "done", 100, date(2021, 6, 20)
+        db.session.commit()
+    after = executing_counts()
+    assert after.get("done_on_time", 0) == before.get("done_on_time", 0) + 1
+    assert sum(after.values()) == sum(before.values())
+
+
 def test_the_web_worker_freezes_what_the_loaded_app_holds():
     conf = importlib.import_module("tracker.gunicorn_conf")
     assert gc.get_freeze_count() == 0, "nothing in the app or the tests freezes objects"

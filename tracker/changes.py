@@ -7,9 +7,14 @@ writers never wait on each other for it. The nightly job prunes all but the newe
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -45,6 +50,35 @@ def data_version() -> tuple:
     """
     row = db.session.execute(sa.select(DataChange.id, DataChange.at).order_by(DataChange.id.desc()).limit(1)).first()
     return tuple(row) if row else (0, None)
+
+
+T = TypeVar("T")
+
+
+def kept(store: str, key: tuple, compute: Callable[[], T], size: int = 32) -> T:
+    """compute(), kept by this worker in the named store under key until it is among the least recently used.
+
+    The key names the version of the data (data_version()), so a write anywhere makes the next request
+    compute afresh. Only plain records may be kept, read and never changed by a page: nothing bound to a
+    database session.
+    """
+    lock, found = current_app.extensions.setdefault(f"kept.{store}", (threading.Lock(), OrderedDict()))
+    with lock:
+        if key in found:
+            found.move_to_end(key)
+            return found[key]
+    value = compute()
+    with lock:
+        found[key] = value
+        while len(found) > size:
+            found.popitem(last=False)
+    return value
+
+
+def forget_kept(app) -> None:
+    """Drop everything the app's worker keeps (a test puts another database under a running app)."""
+    for name in [name for name in app.extensions if name.startswith("kept.")]:
+        del app.extensions[name]
 
 
 def forget_old_changes() -> int:

@@ -6,14 +6,10 @@ recomputes after a write. Plain records only: nothing here is bound to a databas
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
-
-from ..changes import data_version
+from ..changes import data_version, kept
 from ..indicators.figures import Summary, summary
 from ..plan.models import Plan
 from . import queries
@@ -47,26 +43,9 @@ def _compute(plan: Plan, as_of: date) -> Figures:
                    queries.needing_a_date(plan, as_of), summary(plan, as_of))
 
 
-class _Store:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.kept: OrderedDict[tuple, Figures] = OrderedDict()
-
-
 def figures(plan: Plan, as_of: date) -> Figures:
     """The dashboard's figures for the plan on as_of, from this worker's cache when the data has not changed."""
-    store = current_app.extensions.setdefault("dashboard_figures", _Store())
-    key = (plan.id, as_of, data_version())
-    with store.lock:
-        if key in store.kept:
-            store.kept.move_to_end(key)
-            return store.kept[key]
-    found = _compute(plan, as_of)
-    with store.lock:
-        store.kept[key] = found
-        while len(store.kept) > KEPT:
-            store.kept.popitem(last=False)
-    return found
+    return kept("dashboard", (plan.id, as_of, data_version()), lambda: _compute(plan, as_of), KEPT)
 
 
 def sort_agencies(rows: list[queries.CountRow], sort: str) -> list[queries.CountRow]:

@@ -2,17 +2,13 @@
 stored total. Per criterion, at the standard, by band, by district, and the communes close to it."""
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import joinedload
 
+from ..changes import kept
 from ..extensions import db
 from ..i18n import N_
 from ..plan.models import Agency
@@ -222,32 +218,7 @@ def criteria_of(commune_id: int, day: date) -> set[int]:
     return set(db.session.scalars(sa.select(met.c.criterion).where(met.c.commune_id == commune_id)))
 
 
-T = TypeVar("T")
-KEPT = 32  # sets of counts a worker keeps (a few quarters of a few plans)
-
-
-def kept(key: tuple, compute: Callable[[], T]) -> T:
-    """compute(), kept by the worker under key (which names the version of the data) until it drops out.
-
-    Counting 181 communes' criteria on eight days, and finding those closest to the standard, was most of
-    the indicator page's time at any size of plan. Any write to a commune's criteria is a change
-    (tracker.models watches them), so a key holding data_version() is not found again after one. Only plain
-    records are kept, read and never changed by the page: nothing bound to a database session.
-    """
-    lock, store = current_app.extensions.setdefault("indicator_counts", (threading.Lock(), OrderedDict()))
-    with lock:
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
-    found = compute()
-    with lock:
-        store[key] = found
-        while len(store) > KEPT:
-            store.popitem(last=False)
-    return found
-
-
 def kept_standings(days: list[date], version: tuple) -> dict[date, Standing]:
     """standings(days), kept by the worker for this version of the data (the page and the API share them)."""
     days = sorted(set(days))
-    return kept(("standings", tuple(days), version), lambda: standings(days))
+    return kept("indicators", ("standings", tuple(days), version), lambda: standings(days))

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
 from ..auth.decorators import office_required
-from ..changes import data_version
+from ..changes import data_version, kept
 from ..auth.policy import can_edit_commune, can_enter_figure, is_office, own_district_only
 from ..clock import local_today
 from ..extensions import db
@@ -103,7 +103,8 @@ def overview():
     found = figures.quarter_figures(plan, plan.year, quarter, counted, today=today)
     return render_template("indicators/index.html", plan=plan, quarter=quarter, found=found,
                            trend=figures.criterion_trend(quarters, counted, today=today),
-                           closest=counts.kept(("closest", found.day, version), lambda: closest_shown(found.day, 15)),
+                           closest=kept("indicators", ("closest", found.day, version),
+                                        lambda: closest_shown(found.day, 15)),
                            sample=counts.has_sample(),
                            band_labels=counts.BAND_LABELS, bands=counts.BANDS)
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.decorators import office_required
 from ..auth.policy import can_comment, can_download, can_update_line, is_office
+from ..changes import data_version, kept
 from ..clock import local_today
 from ..extensions import db
 from ..plan.models import ROLE_LABELS, ROLES, Agency, Assignment, Task
@@ -105,10 +106,17 @@ def index():
 def agency_detail(agency_id: int):
     """An agency's responsibility sheet: by role, its counts by category and its first tasks."""
     plan = plan_or_404()
-    agency = db.get_or_404(Agency, agency_id, description=_("Không có cơ quan này."))
+    # Its groups with their members: each group's link says how many bodies it holds.
+    agency = db.get_or_404(Agency, agency_id, description=_("Không có cơ quan này."),
+                           options=[selectinload(Agency.aliases), selectinload(Agency.members),
+                                    selectinload(Agency.groups).selectinload(Agency.members)])
     as_of = as_of_param()
+    # Kept per version of the data, as the dashboard's figures: counting a district's thousands of lines in
+    # three roles is most of the page, and leaders read these sheets far more often than anyone writes.
+    sheets = kept("agency_sheets", (plan.id, agency.id, as_of, data_version()),
+                  lambda: agency_sheet(plan, agency, as_of), size=64)
     return render_template("plan/agency.html", plan=plan, agency=agency, as_of=as_of,
-                           sheets=agency_sheet(plan, agency, as_of), category_labels=CATEGORY_LABELS,
+                           sheets=sheets, category_labels=CATEGORY_LABELS,
                            role_labels=ROLE_LABELS)
 
 
