@@ -65,15 +65,16 @@ def one_size(tasks: int) -> dict:
     from flask_migrate import upgrade
 
     from synthetic import seed_synthetic
-    from tracker.extensions import db
+    from tracker.extensions import bind_migrations, db
     from tracker.maintenance import refresh_statistics
 
     folder = Path(tempfile.mkdtemp(prefix="tracker-bench-"))
     try:
         seeded = folder / "seeded.sqlite"
         app = _app(seeded)
+        bind_migrations(app)
         with app.app_context():
-            upgrade(directory=str(ROOT / "migrations"))
+            upgrade()
             started = time.perf_counter()
             seed_synthetic(tasks, AS_OF.year, AS_OF)
             db.session.commit()

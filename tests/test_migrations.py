@@ -6,11 +6,12 @@ from flask_migrate import upgrade
 
 from databases import fresh_database
 from tracker import create_app
-from tracker.extensions import db
+from tracker.extensions import bind_migrations, db
 
 
 def test_migrations_match_models(tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": fresh_database(tmp_path)})
+    bind_migrations(app)
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
@@ -22,6 +23,7 @@ def test_migrations_match_models(tmp_path):
 def test_line_facts_migration_fills_existing_rows(tmp_path):
     """A database of the previous release keeps every row and gains its tasks' line facts and sort keys."""
     app = create_app({"TESTING": True, "DATABASE_URL": fresh_database(tmp_path)})
+    bind_migrations(app)
     with app.app_context():
         upgrade(revision="1f4ce28b978a")
         with db.engine.begin() as conn:
@@ -70,6 +72,7 @@ def test_a_database_of_the_previous_release_upgrades_without_losing_a_row(seeded
     from tracker.clock import utcnow
 
     auth.login("khdt@test.vn")
+    bind_migrations(seeded)
     with seeded.app_context():
         line = db.session.scalar(sa.select(StatusLine).join(StatusLine.agency).join(StatusLine.task)
                                  .where(StatusLine.task.has(code="II.1"), StatusLine.agency.has(name="Sở Kế hoạch và Đầu tư")))
@@ -113,3 +116,16 @@ def test_a_database_of_the_previous_release_upgrades_without_losing_a_row(seeded
         with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
             conn.execute(sa.text("UPDATE attachment SET task_id = NULL"))
         db.engine.dispose()
+
+
+def test_health_check_reads_the_same_head_as_alembic(app):
+    """/healthz finds the newest migration without importing Alembic; it must be the head Alembic upgrades to."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from tracker.extensions import migrations_directory
+    from tracker.health import _head_revision
+
+    config = Config()
+    config.set_main_option("script_location", migrations_directory(app))
+    assert _head_revision(migrations_directory(app)) == ScriptDirectory.from_config(config).get_current_head()

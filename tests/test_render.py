@@ -132,13 +132,21 @@ def test_the_web_worker_freezes_what_the_loaded_app_holds():
         gc.unfreeze()
 
 
-def test_a_web_worker_loads_the_scan_reader_and_word_writer_only_when_asked(tmp_path):
-    """numpy, Pillow and python-docx cost a worker some 20 MiB; only reading a scan or writing a report needs them."""
+def test_a_web_worker_loads_heavy_libraries_only_when_asked(tmp_path):
+    """A worker serving pages and health checks loads no library for what it is not doing: numpy, Pillow and
+    python-docx (reading a scan, writing a report: some 20 MiB), Authlib with requests and joserfc (sign-in through
+    an identity service not configured: some 16 MiB), ldap3 (no directory), Alembic and Mako (migrations: 11 MiB),
+    icalendar, holidays and segno (calendars, reminders, two-factor set-up: some 6 MiB)."""
     import subprocess
     import sys
 
+    heavy = ("numpy", "PIL", "docx", "authlib", "requests", "joserfc", "ldap3", "alembic", "mako", "icalendar",
+             "holidays", "segno")
     script = ("import sys; from tracker import create_app; "
-              f"create_app({{'DATABASE_URL': 'sqlite:///{tmp_path}/w.sqlite', 'SECRET_KEY': 'x' * 40}}); "
-              "print(sorted(m for m in ('numpy', 'PIL', 'docx') if m in sys.modules))")
+              f"app = create_app({{'DATABASE_URL': 'sqlite:///{tmp_path}/w.sqlite', 'SECRET_KEY': 'x' * 40}}); "
+              "client = app.test_client(); "
+              "assert client.get('/healthz').status_code in (200, 503); "
+              "assert client.get('/login').status_code == 200; "
+              f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -14,7 +14,7 @@ from . import i18n, logs
 from .config import load_config
 from .files.storage import check_files_url
 from .clock import vn_date, vn_time
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import MigrationCommands, csrf, db, login_manager
 from .web import HTTP_MESSAGES, IdConverter, install_security
 
 
@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     logs.init_app(app)  # first, so every request has its id before any other hook can answer it
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
+    app.cli.add_command(MigrationCommands(app))
     csrf.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)

@@ -1,12 +1,15 @@
 """Flask extensions, created unbound and initialised in create_app(); column types every domain uses."""
+import logging
+import os
 import sqlite3
 from enum import StrEnum
 
+import click
 import sqlalchemy as sa
 
+from flask import Flask
 from flask_babel import lazy_gettext
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -29,12 +32,54 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = lazy_gettext("Vui lòng đăng nhập để tiếp tục.")
 login_manager.login_message_category = "error"
+
+
+def migrations_directory(app: Flask) -> str:
+    """The Alembic scripts beside the package (migrations/)."""
+    return os.path.join(os.path.dirname(app.root_path), "migrations")
+
+
+def bind_migrations(app: Flask) -> None:
+    """Flask-Migrate on the app: its `flask db` commands and flask_migrate.upgrade() and the like.
+
+    Not part of create_app: Flask-Migrate imports Alembic and Mako (some 11 MiB) that a web worker never uses.
+    `flask db …` binds it as the command starts; code that calls flask_migrate's functions binds it first.
+    """
+    if "migrate" not in app.extensions:
+        # Alembic announces each plugin it sets up as it is imported: noise among the command's own lines.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=migrations_directory(app), render_as_batch=True)
+
+
+class MigrationCommands(click.Group):
+    """`flask db …`: Flask-Migrate's commands, bound to the app (and Alembic imported) only when one runs."""
+
+    def __init__(self, app: Flask):
+        super().__init__("db", help="Perform database migrations (Flask-Migrate).")
+        self.app = app
+
+    def _commands(self) -> click.Group:
+        bind_migrations(self.app)
+        from flask_migrate.cli import db as commands
+
+        return commands
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        # From here on Flask-Migrate's own group parses and runs the command (its options, its --help).
+        return self._commands().make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._commands().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self._commands().get_command(ctx, name)
 
 
 SQLITE_CACHE_KIB = 8000

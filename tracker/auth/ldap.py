@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import logging
 import ssl
+from typing import TYPE_CHECKING
 
-import ldap3
 from flask import current_app
 from flask_babel import gettext as _
-from ldap3.core.exceptions import LDAPException
-from ldap3.utils.conv import escape_filter_chars
 
 from ..config import flag
 from .directory import DirectoryPerson, DirectoryUnavailable
+
+# ldap3 and pyasn1 are imported by the functions that talk to the directory, at the first sign-in against it: a
+# worker of a tracker without a directory never loads them.
+if TYPE_CHECKING:
+    import ldap3
 
 log = logging.getLogger("tracker.auth.ldap")
 
@@ -46,6 +49,8 @@ def _timeout() -> int:
 
 
 def _server() -> ldap3.Server:
+    import ldap3
+
     config = current_app.config
     timeout = _timeout()
     # The certificate is always checked (a directory that anyone on the way could impersonate would be handed
@@ -56,6 +61,9 @@ def _server() -> ldap3.Server:
 
 def _connection(server: ldap3.Server, user: str | None, password: str | None) -> ldap3.Connection:
     """An open connection (StartTLS done when configured), not yet bound."""
+    import ldap3
+    from ldap3.core.exceptions import LDAPException
+
     config = current_app.config
     connection = ldap3.Connection(server, user=user or None, password=password or None,
                                   receive_timeout=_timeout(), raise_exceptions=False,
@@ -72,6 +80,8 @@ def _connection(server: ldap3.Server, user: str | None, password: str | None) ->
 
 def _close(connection: ldap3.Connection) -> None:
     """Unbind and close the socket, whatever state a failure left it in (ldap3 keeps a socket it failed to use)."""
+    from ldap3.core.exceptions import LDAPException
+
     try:
         connection.unbind()
     except (LDAPException, OSError):
@@ -95,6 +105,10 @@ def _entries(connection: ldap3.Connection) -> list[dict]:
 
 def _find(connection: ldap3.Connection, login: str) -> dict | None:
     """The one entry the filter finds for `login`; None for none or several (an ambiguous filter opens nothing)."""
+    import ldap3
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.utils.conv import escape_filter_chars
+
     config = current_app.config
     agency = config["LDAP_AGENCY_ATTRIBUTE"]
     query = config["LDAP_USER_FILTER"].replace("{login}", escape_filter_chars(login))
@@ -117,6 +131,10 @@ def _find(connection: ldap3.Connection, login: str) -> dict | None:
 
 def _member(connection: ldap3.Connection, group: str | None, dn: str) -> bool:
     """Whether the group's entry lists `dn` as a member (groupOfNames' member, groupOfUniqueNames' uniqueMember)."""
+    import ldap3
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.utils.conv import escape_filter_chars
+
     if not group:
         return False
     escaped = escape_filter_chars(dn)
@@ -133,6 +151,8 @@ def _member(connection: ldap3.Connection, group: str | None, dn: str) -> bool:
 
 def _password_opens(server: ldap3.Server, dn: str, password: str) -> bool:
     """Bind as the entry with the typed password on a connection of its own."""
+    from ldap3.core.exceptions import LDAPException
+
     connection = _connection(server, dn, password)
     try:
         if connection.bind():
@@ -147,6 +167,8 @@ def _password_opens(server: ldap3.Server, dn: str, password: str) -> bool:
 def authenticate(login: str, password: str) -> DirectoryPerson | None:
     """The person the directory knows by `login` when `password` is theirs; None when it is not, or nobody (or
     several) answer to the login. DirectoryUnavailable when the directory cannot be asked."""
+    from ldap3.core.exceptions import LDAPException
+
     # An empty password makes a simple bind "anonymous", which succeeds without proving anything (RFC 4513 5.1.2).
     if not login or not password:
         return None

@@ -14,15 +14,13 @@ a sign-in needs it: the provider may be down when the app starts, and is then do
 from __future__ import annotations
 
 import threading
+from functools import cache
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
-import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
 from flask import Blueprint, Flask, abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from joserfc.errors import JoseError
 
 from ..config import ConfigurationError
 from ..operations import DomainError, perform
@@ -31,6 +29,9 @@ from .directory import DirectoryPerson, DirectoryUnavailable
 from .forms import LoginForm
 from .services import safe_next
 from .throttle import limiter
+
+if TYPE_CHECKING:
+    from authlib.integrations.flask_client import FlaskOAuth2App
 
 bp = Blueprint("oidc", __name__)
 
@@ -79,6 +80,23 @@ def _issuer() -> str:
     return str(current_app.config["OIDC_ISSUER"]).rstrip("/")
 
 
+class _Errors(NamedTuple):
+    unreachable: tuple[type[Exception], ...]  # down, refused, timed out, not JSON, wrong issuer
+    token_refused: type[Exception]  # the token endpoint said no
+    bad_token: type[Exception]  # the ID token's signature, issuer, audience, expiry or nonce is wrong
+
+
+@cache
+def _errors() -> _Errors:
+    """What talking to the provider can raise. Authlib, requests and joserfc (some 20 MiB) are imported at the
+    first sign-in through the provider, so a worker of a tracker without one never loads them."""
+    import requests
+    from authlib.common.errors import AuthlibBaseError
+    from joserfc.errors import JoseError
+
+    return _Errors((requests.RequestException, ValueError), AuthlibBaseError, JoseError)
+
+
 def client() -> FlaskOAuth2App:
     """The Authlib client for the configuration in force, made at its first use (one per configuration, so the
     discovery document and keys it caches are the configured provider's)."""
@@ -89,6 +107,8 @@ def client() -> FlaskOAuth2App:
     with state["lock"]:
         found = state["clients"].get(key)
         if found is None:
+            from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
+
             issuer, client_id, client_secret, scope, timeout = key
             found = FlaskOAuth2App(
                 FlaskIntegration(NAME), NAME, client_id=client_id, client_secret=client_secret,
@@ -106,9 +126,6 @@ def _metadata(oauth: FlaskOAuth2App) -> dict:
         oauth.server_metadata.clear()  # ask again next time: the operator may fix the provider or the setting
         raise ValueError(f"discovery names issuer {metadata.get('issuer')!r}, configured {_issuer()!r}")
     return metadata
-
-
-UNREACHABLE = (requests.RequestException, ValueError)  # down, refused, timed out, not JSON, wrong issuer
 
 
 def _unavailable(error: Exception) -> DirectoryUnavailable:
@@ -146,7 +163,7 @@ def login():
         _metadata(oauth)
         _drop_oldest_pending()
         response = oauth.authorize_redirect(url_for(".callback", _external=True))
-    except UNREACHABLE as error:
+    except _errors().unreachable as error:
         return _show(_unavailable(error))
     session[NEXT] = safe_next(request.args.get("next")) or ""
     return response
@@ -240,11 +257,11 @@ def callback():
         claims = _claims(oauth, token)
     except SignInRefused as refused:
         return _show(refused)
-    except AuthlibBaseError as error:  # the token endpoint said no: a replayed or expired code, a wrong verifier
+    except _errors().token_refused as error:  # a replayed or expired code, a wrong verifier
         return _show(_refused(f"token endpoint: {error.error}: {getattr(error, 'description', '')}"))
-    except JoseError as error:  # the ID token's signature, issuer, audience, expiry or nonce is wrong
+    except _errors().bad_token as error:
         return _show(_refused(f"ID token: {type(error).__name__}: {error}"))
-    except UNREACHABLE as error:
+    except _errors().unreachable as error:
         return _show(_unavailable(error))
     try:
         user = perform(ops.sign_in_from_directory, person_from_claims(claims))
@@ -264,7 +281,7 @@ def end_provider_session() -> str | None:
         return None
     try:
         metadata = _metadata(client())
-    except UNREACHABLE as error:
+    except _errors().unreachable as error:
         current_app.logger.warning("identity service unavailable at sign-out: %s", error)
         flash(_("Không liên lạc được dịch vụ định danh của tỉnh: bạn đã đăng xuất khỏi hệ thống này, nhưng có thể vẫn "
                 "còn đăng nhập ở dịch vụ định danh."), "error")

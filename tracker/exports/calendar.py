@@ -6,18 +6,23 @@ an event when its deadline moves instead of adding a second one.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import current_app
-from icalendar import Calendar, Event
 
 from ..extensions import db
 from ..plan.models import Agency, Assignment, Plan, Task
 from ..progress.categories import NO_DEADLINE_KINDS
 from ..reporting.models import ReportingRound, round_bodies
 
+if TYPE_CHECKING:
+    from icalendar import Event
+
 
 def _event(uid: str, day, summary: str, description: str, url: str, stamp: datetime) -> Event:
+    from icalendar import Event
+
     event = Event()
     event.add("uid", f"{uid}@{current_app.config['MAIL_DOMAIN']}")
     event.add("dtstamp", stamp)
@@ -32,6 +37,8 @@ def _event(uid: str, day, summary: str, description: str, url: str, stamp: datet
 
 def calendar_feed(plan: Plan, agency: Agency | None, now: datetime) -> bytes:
     """The ICS text of the plan's deadlines (an agency's only, when given) and its rounds' due dates."""
+    from icalendar import Calendar  # only calendars read it (some 2 MiB a web worker otherwise never needs)
+
     base = current_app.config["BASE_URL"].rstrip("/")
     calendar = Calendar()
     calendar.add("prodid", "-//Theo doi ke hoach NTM Lang Son//tracker//VI")

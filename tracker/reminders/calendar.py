@@ -9,11 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 # However the office's list reads, a reminder never searches further than this for a working day.
 SEARCH_DAYS = 366
+
+
+def _official_holidays() -> holidays.HolidayBase:
+    # Imported when a calendar is first made (the sweep, the reminder settings), not by every web worker: the
+    # library and its countries' data are some 3 MiB.
+    import holidays
+
+    return holidays.country_holidays("VN")
 
 
 class NoWorkingDay(ValueError):
@@ -49,8 +59,7 @@ class WorkCalendar:
                     dated.add(date.fromisoformat(item))
             except ValueError:
                 continue
-        return cls(frozenset(yearly), frozenset(dated), frozenset(working),
-                   holidays.country_holidays("VN") if official else None)
+        return cls(frozenset(yearly), frozenset(dated), frozenset(working), _official_holidays() if official else None)
 
     @staticmethod
     def invalid_lines(text: str) -> list[str]:
