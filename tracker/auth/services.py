@@ -1,6 +1,7 @@
 """Sign-in within throttled budgets, user creation, token lookup."""
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,8 +24,16 @@ from .policy import gives_up_office
 if TYPE_CHECKING:
     from .directory import DirectoryPerson
 
-# A valid hash to check against when the e-mail is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method="scrypt")
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A valid hash, by the method accounts use, to check against when the e-mail is unknown, so timing does not
+    reveal accounts. Made at the first need rather than at import: scrypt takes 32 MiB and a tenth of a second,
+    which every process started (web workers, each `flask` command) would otherwise pay."""
+    return generate_password_hash(secrets.token_hex(8), method=method)
+
+
+def _check_nothing(password: str) -> None:
+    check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
 
 
 class AccountError(ValueError):
@@ -65,7 +75,7 @@ def authenticate(email: str, password: str, address: str) -> SignIn:
     email = normalise_email(email)
     attempt = throttle.reserve(email, address)
     if not attempt.allowed:
-        check_password_hash(_DUMMY_HASH, password)
+        _check_nothing(password)
         return SignIn(retry_at=attempt.retry_at)
     user = db.session.scalar(sa.select(User).where(User.email == email))
     if ldap.configured() and (user is None or user.directory == ldap.DIRECTORY):
@@ -80,7 +90,7 @@ def authenticate(email: str, password: str, address: str) -> SignIn:
         return SignIn(person=person)
     # A local account keeps its own password; an account of a directory opens only through that directory.
     if user is None or not user.active or user.directory is not None:
-        check_password_hash(_DUMMY_HASH, password)
+        _check_nothing(password)
         return SignIn()
     if not user.check_password(password):
         return SignIn()
