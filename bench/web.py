@@ -68,7 +68,7 @@ TARGETS = {  # (name, path); {agency} and {task} are filled in per database
 }
 EXPORT = f"/reports/quarterly.xlsx?as_of={AS_OF}"
 EXPORT_RUNS = 3
-COLD_DATES = 3  # dashboards on dates not asked before: every figure computed afresh
+COLD_DATES = 3  # the dashboard and an agency page on dates not asked before: every figure computed afresh
 
 
 POSTGRES = os.environ.get("TRACKER_BENCH_POSTGRES", "").strip() or None
@@ -170,10 +170,11 @@ def _wait(port: int, process: subprocess.Popen) -> None:
     raise SystemExit("gunicorn did not start")
 
 
-def _peak_rss_mib(master_pid: int) -> float:
+def _worker_rss_mib(master_pid: int, field: str = "VmHWM") -> float:
+    """The worker's peak resident memory (VmHWM) or its resident memory now (VmRSS)."""
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
     status = Path(f"/proc/{children[0]}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    return int(re.search(rf"{field}:\s+(\d+) kB", status).group(1)) / 1024
 
 
 def _statements(url: str, paths: dict[str, str]) -> tuple[dict[str, int], dict[str, list[str]]]:
@@ -301,7 +302,8 @@ def web(tasks: int, folder: Path, backend: str) -> dict:
                 if status != 200:
                     raise SystemExit(f"{path} answered {status}")
                 samples[name].append(elapsed * 1000)
-        rss_before_export = _peak_rss_mib(server.pid)
+        rss_before_export = _worker_rss_mib(server.pid)
+        rss_now = _worker_rss_mib(server.pid, "VmRSS")
         timings = {}
         for name, found in samples.items():
             found.sort()
@@ -314,11 +316,14 @@ def web(tasks: int, folder: Path, backend: str) -> dict:
             if status != 200 or not data.startswith(b"PK"):
                 raise SystemExit(f"{EXPORT} answered {status}")
             export.append(elapsed)
-        cold = []
+        cold, agency_cold = [], []
         for days in range(1, COLD_DATES + 1):
-            status, _, elapsed = client.request("GET", f"/dashboard?as_of={AS_OF.replace(day=AS_OF.day - days)}")
+            day = AS_OF.replace(day=AS_OF.day - days)
+            status, _, elapsed = client.request("GET", f"/dashboard?as_of={day}")
             cold.append(elapsed * 1000)
-        rss_after_export = _peak_rss_mib(server.pid)
+            status, _, elapsed = client.request("GET", f"/agencies/{agency}?as_of={day}")
+            agency_cold.append(elapsed * 1000)
+        rss_after_export = _worker_rss_mib(server.pid)
         rss = rss_before_export
     finally:
         server.terminate()
@@ -326,9 +331,9 @@ def web(tasks: int, folder: Path, backend: str) -> dict:
     statements, plans = _statements(url, paths)
     _drop(url)
     return {"tasks": tasks, "backend": backend, "seeded_url": seeded, "seed_seconds": seed_seconds, "timings": timings, "statements": statements, "plans": plans,
-            "rss_mib": rss, "rss_after_export_mib": rss_after_export, "paths": paths,
+            "rss_mib": rss, "rss_now_mib": rss_now, "rss_after_export_mib": rss_after_export, "paths": paths,
             "export_s": statistics.median(export), "export_bytes": len(data),
-            "dashboard_cold_ms": statistics.median(cold)}
+            "dashboard_cold_ms": statistics.median(cold), "agency_cold_ms": statistics.median(agency_cold)}
 
 
 SIMULATED_DAYS = 90
@@ -459,10 +464,12 @@ def table(rows: list[dict]) -> None:
         print(line)
     print("dashboard on a date not asked before (figures computed afresh, as after a write), median of "
           f"{COLD_DATES}: " + ", ".join(f"{r['tasks']:,} tasks {r['dashboard_cold_ms']:.0f} ms" for r in rows))
+    print("agency page on a date not asked before (its sheets counted afresh, as after a write), median of "
+          f"{COLD_DATES}: " + ", ".join(f"{_label(r)} {r['agency_cold_ms']:.0f} ms" for r in rows))
     print(f"quarterly XLSX, median of {EXPORT_RUNS}: "
           + ", ".join(f"{r['tasks']:,} tasks {r['export_s']:.2f} s ({r['export_bytes'] / 2**20:.1f} MiB)" for r in rows))
     print("worker peak RSS after the requests: "
-          + ", ".join(f"{r['tasks']:,} tasks {r['rss_mib']:.0f} MiB" for r in rows)
+          + ", ".join(f"{_label(r)} {r['rss_mib']:.0f} MiB (resident at the end {r['rss_now_mib']:.0f} MiB)" for r in rows)
           + "; after the exports: " + ", ".join(f"{r['rss_after_export_mib']:.0f} MiB" for r in rows))
     for r in rows:
         run = r["reminder_run"]
