@@ -222,6 +222,25 @@ def test_the_data_version_moves_with_every_write_and_only_then(seeded, reader):
         assert data_version() == after_bulk
 
 
+def test_a_groups_members_changing_is_a_change(seeded, reader):
+    """Who a group stands for decides whose work a district sees: the kept directory and sheets follow it."""
+    from tracker.changes import data_version
+
+    with seeded.app_context():
+        group = db.session.scalar(sa.select(Agency).where(Agency.name == "UBND các huyện, thành phố"))
+        group_id, dropped = group.id, group.members[-1]
+        dropped_id, start = dropped.id, data_version()
+    via = html.escape("qua nhóm «UBND các huyện, thành phố»", quote=False)
+    assert via in reader.get(f"/agencies/{dropped_id}").get_data(as_text=True)
+    with seeded.app_context():
+        group = db.session.get(Agency, group_id)
+        group.members = [m for m in group.members if m.id != dropped_id]
+        db.session.commit()
+        assert data_version()[0] > start[0]
+    # The district's sheet no longer names it through the group it has left.
+    assert via not in reader.get(f"/agencies/{dropped_id}").get_data(as_text=True)
+
+
 def test_the_dashboard_shows_a_write_at_once(seeded, reader):
     before = reader.get(f"/api/v1/dashboard?as_of={AS_OF}").get_json()["overall"]
     with seeded.app_context():

@@ -22,6 +22,7 @@ from .clock import utcnow
 from .extensions import db
 
 _WATCHED: set[type] = set()
+_WATCHED_COLLECTIONS: set[type] = set()
 _NOTED = "tracker.change_noted"
 
 
@@ -32,9 +33,12 @@ class DataChange(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def watch(*classes: type) -> None:
-    """Writes to these models (through the ORM or as bulk statements) count as changes."""
+def watch(*classes: type, collections: bool = False) -> None:
+    """Writes to these models (through the ORM or as bulk statements) count as changes; with collections,
+    so does adding to or taking from one of their collections (a group's members)."""
     _WATCHED.update(classes)
+    if collections:
+        _WATCHED_COLLECTIONS.update(classes)
 
 
 def latest_change() -> int:
@@ -96,7 +100,8 @@ def _note(session: Session) -> None:
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context) -> None:
     # `dirty` holds every object an attribute was set on, to the same value too: only real changes count.
-    changed = (obj for obj in session.dirty if session.is_modified(obj, include_collections=False))
+    changed = (obj for obj in session.dirty
+               if session.is_modified(obj, include_collections=type(obj) in _WATCHED_COLLECTIONS))
     if any(type(obj) in _WATCHED for obj in (*session.new, *changed, *session.deleted)):
         _note(session)
 

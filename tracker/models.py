@@ -15,4 +15,5 @@ from . import changes  # noqa: E402
 # Writes that can change a dashboard figure: the cached figures are recomputed after any of them.
 changes.watch(Agency, AgencyAlias, Assignment, Plan, Section, Task, StatusLine, ReportingRound, Submission,
               ReportingPolicy, Indicator, IndicatorEntry, Commune, CommuneCriterion)
+changes.watch(Agency, collections=True)  # a group's members: who owes a group's work
 from .documents.models import PlanDocument, ProposedRow  # noqa: F401

@@ -225,6 +225,10 @@ class TaskFilter:
     kind: str | None = None
     q: str = ""
 
+    def key(self) -> tuple:
+        """The filters as plain values, for keeping what they select."""
+        return self.section, self.agency.id if self.agency else None, self.role, self.kind, self.q
+
 
 def task_conditions(plan: Plan, filters: TaskFilter) -> list[sa.ColumnElement[bool]]:
     """The WHERE clauses that pick the plan's tasks matching the filters (categories aside)."""
