@@ -463,11 +463,11 @@ def table(rows: list[dict]) -> None:
                      f"{r['statements'][name]:>3}")
         print(line)
     print("dashboard on a date not asked before (figures computed afresh, as after a write), median of "
-          f"{COLD_DATES}: " + ", ".join(f"{r['tasks']:,} tasks {r['dashboard_cold_ms']:.0f} ms" for r in rows))
+          f"{COLD_DATES}: " + ", ".join(f"{_label(r)} {r['dashboard_cold_ms']:.0f} ms" for r in rows))
     print("agency page on a date not asked before (its sheets counted afresh, as after a write), median of "
           f"{COLD_DATES}: " + ", ".join(f"{_label(r)} {r['agency_cold_ms']:.0f} ms" for r in rows))
     print(f"quarterly XLSX, median of {EXPORT_RUNS}: "
-          + ", ".join(f"{r['tasks']:,} tasks {r['export_s']:.2f} s ({r['export_bytes'] / 2**20:.1f} MiB)" for r in rows))
+          + ", ".join(f"{_label(r)} {r['export_s']:.2f} s ({r['export_bytes'] / 2**20:.1f} MiB)" for r in rows))
     print("worker peak RSS after the requests: "
           + ", ".join(f"{_label(r)} {r['rss_mib']:.0f} MiB (resident at the end {r['rss_now_mib']:.0f} MiB)" for r in rows)
           + "; after the exports: " + ", ".join(f"{r['rss_after_export_mib']:.0f} MiB" for r in rows))

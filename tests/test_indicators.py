@@ -3,6 +3,7 @@ under the indicator's rules, and shown on the pages, the API, the quarterly repo
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import openpyxl
@@ -17,6 +18,7 @@ from tracker.files.models import Attachment
 from tracker.indicators import counts, figures
 from tracker.indicators.models import Commune, CommuneCriterion, Indicator, IndicatorEntry
 from tracker.plan.models import Agency
+from tracker.progress.listing import directory
 from tracker.reminders.models import SentReminder
 from tracker.reporting.models import ReportingRound
 from tracker.reporting.services import submit_report
@@ -261,6 +263,11 @@ def test_the_office_gives_an_indicator_to_another_body(seeded, client, auth):
     assert client.post(target, data={"agency": str(noivu)}).status_code == 302
     with seeded.app_context():
         assert indicator(seeded, "advanced_communes").responsible_id == noivu
+        short = directory()[noivu].short_name
+    # The overview names the new body in the indicator's row at once.
+    page = client.get("/indicators?year=2021&quarter=4").get_data(as_text=True)
+    row = re.search(rf'<a href="/indicators/{indicator_id(seeded, "advanced_communes")}\?.*?</tr>', page, re.S)
+    assert row and f"<td data-label=\"Cơ quan báo cáo\">{short}</td>" in row.group(0)
     assert client.post(target, data={"agency": "999999"}).status_code == 400
     auth.logout()
     auth.login("noivu@test.vn")

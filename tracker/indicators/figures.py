@@ -100,12 +100,14 @@ def computed_value(indicator: Indicator, at: Standing) -> float | None:
     return at.border_average
 
 
-def indicators_of(plan: Plan) -> list[Indicator]:
-    """The plan's indicators in the plan's order."""
-    return list(db.session.scalars(sa.select(Indicator).where(Indicator.plan_id == plan.id)
-                                   .options(selectinload(Indicator.responsible).selectinload(Agency.aliases),
-                                            selectinload(Indicator.tasks))
-                                   .order_by(Indicator.position)))
+def indicators_of(plan: Plan, *, details: bool = True) -> list[Indicator]:
+    """The plan's indicators in the plan's order; with details, each with its responsible body and its tasks
+    loaded (without, a page names the body from the kept directory and shows no tasks)."""
+    statement = sa.select(Indicator).where(Indicator.plan_id == plan.id).order_by(Indicator.position)
+    if details:
+        statement = statement.options(selectinload(Indicator.responsible).selectinload(Agency.aliases),
+                                      selectinload(Indicator.tasks))
+    return list(db.session.scalars(statement))
 
 
 @dataclass
@@ -144,9 +146,9 @@ class QuarterFigures:
 
 
 def quarter_figures(plan: Plan, year: int, quarter: int, counted: dict[date, Standing] | None = None,
-                    today: date | None = None) -> QuarterFigures:
+                    today: date | None = None, details: bool = True) -> QuarterFigures:
     """The plan's indicators at the quarter's end (or on today while it runs) and at the end of the one before
-    (`counted`: standings already made)."""
+    (`counted`: standings already made; `details`: as indicators_of)."""
     this = Quarter(year, quarter)
     last = this.previous
     day, last_day = counted_to(this, today), counted_to(last, today)
@@ -156,7 +158,7 @@ def quarter_figures(plan: Plan, year: int, quarter: int, counted: dict[date, Sta
     entered, earlier = entered_values(plan, year, quarter), entered_values(plan, last.year, last.number)
     districts = district_count()
     rows = []
-    for indicator in indicators_of(plan):
+    for indicator in indicators_of(plan, details=details):
         goal = indicator.target
         if goal is not None and indicator.per_district:
             goal *= districts

@@ -24,6 +24,7 @@ from ..forms import show_errors
 from ..operations import Invalid, perform
 from ..plan.models import Agency, Plan
 from ..plan.views import plan_or_404
+from ..progress.listing import directory
 from ..quarters import Quarter
 from ..web import int_arg
 from . import counts, figures, operations as ops
@@ -100,8 +101,10 @@ def overview():
     days = sorted({figures.counted_to(q, today) for q in quarters})
     version = data_version()
     counted = counts.kept_standings(days, version)
-    found = figures.quarter_figures(plan, plan.year, quarter, counted, today=today)
-    return render_template("indicators/index.html", plan=plan, quarter=quarter, found=found,
+    # The bodies' short names from the directory a worker keeps: two statements fewer than loading each body.
+    found = figures.quarter_figures(plan, plan.year, quarter, counted, today=today, details=False)
+    short_names = {ref.id: ref.short_name for ref in directory().refs.values()}
+    return render_template("indicators/index.html", plan=plan, quarter=quarter, found=found, short_names=short_names,
                            trend=figures.criterion_trend(quarters, counted, today=today),
                            closest=kept("indicators", ("closest", found.day, version),
                                         lambda: closest_shown(found.day, 15)),
